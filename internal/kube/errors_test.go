@@ -1,0 +1,98 @@
+package kube
+
+import (
+	"errors"
+	"net"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+func assertContains(t *testing.T, msg string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(msg, w) {
+			t.Errorf("message %q does not contain %q", msg, w)
+		}
+	}
+}
+
+func TestRollbackErrorMessage(t *testing.T) {
+	drID := ID{Group: "networking.istio.io", Version: "v1", Kind: "DestinationRule", Namespace: "shop", Name: "reviews"}
+	cause := &ObjectError{ID: drID, Op: "apply", Err: apierrors.NewBadRequest(`strict decoding error: unknown field "spec.bogus"`)}
+	err := error(&RollbackError{Cause: cause, Restored: []ID{vsID}, Removed: []ID{drID}})
+	assertContains(t, err.Error(), "DestinationRule/shop/reviews", "unknown field", "rolled back", "restored VirtualService/shop/reviews")
+	if id, ok := ObjectOf(err); !ok || id != drID {
+		t.Errorf("ObjectOf = %v, %v; want the failing object %v", id, ok, drID)
+	}
+	if !apierrors.IsBadRequest(err) {
+		t.Error("a RollbackError must unwrap to the API error")
+	}
+
+	failed := &RollbackError{Cause: cause, RollbackErr: errors.New("connection refused")}
+	assertContains(t, failed.Error(), "DestinationRule/shop/reviews", "Rolling back also failed", "connection refused")
+}
+
+func TestConflictErrorMessage(t *testing.T) {
+	err := declarativeConflict(vsID, []fieldConflict{
+		{Manager: "kubectl", Operation: "Apply", Field: ".spec.http"},
+		{Manager: "kubectl", Operation: "Apply", Field: ".spec.hosts"},
+		{Manager: "kubectl-edit", Operation: "Update", Field: ".spec.gateways"},
+	}, errors.New("409"))
+	assertContains(t, err.Error(), "VirtualService/shop/reviews", `"kubectl"`, ".spec.http", ".spec.hosts")
+	if strings.Contains(err.Error(), "kubectl-edit") {
+		t.Errorf("an imperative editor is not the conflict: %q", err)
+	}
+}
+
+func TestForeignObjectErrorMessage(t *testing.T) {
+	unlabelled := &ForeignObjectError{ID: vsID, Want: "mesh_traffic_split.shop.reviews"}
+	assertContains(t, unlabelled.Error(), "VirtualService/shop/reviews", "terraform import", `"shop/reviews"`)
+	other := &ForeignObjectError{ID: vsID, Owner: "mesh_traffic_split.shop.other", Want: "mesh_traffic_split.shop.reviews"}
+	assertContains(t, other.Error(), "mesh_traffic_split.shop.other", "mesh_traffic_split.shop.reviews")
+}
+
+func TestUnknownKindErrorMessage(t *testing.T) {
+	err := &UnknownKindError{ID: vsID, Err: errors.New("no matches for kind")}
+	assertContains(t, err.Error(), "VirtualService", "networking.istio.io/v1", "CustomResourceDefinition is missing")
+}
+
+func TestWaitErrorMessage(t *testing.T) {
+	err := &WaitError{For: "ready", Err: errors.New("timed out"), Pending: []ObjectStatus{
+		{ID: vsID, Status: "InProgress", Message: "Deployment not Available"},
+	}}
+	assertContains(t, err.Error(), "VirtualService/shop/reviews is InProgress: Deployment not Available", "timed out")
+}
+
+// schemaMismatch is what kube-apiserver 1.34 returns for a server-side apply
+// with an unknown field: a 500 without a reason.
+var schemaMismatch = &apierrors.StatusError{ErrStatus: metav1.Status{Status: metav1.StatusFailure, Code: 500,
+	Message: "failed to create typed patch object (shop/reviews; networking.istio.io/v1, Kind=DestinationRule): .spec.trafficPolicyy: field not declared in schema"}}
+
+func TestIsTransient(t *testing.T) {
+	gr := schema.GroupResource{Group: "networking.istio.io", Resource: "virtualservices"}
+	for err, want := range map[error]bool{
+		apierrors.NewTooManyRequests("slow down", 1):                                                   true,
+		apierrors.NewServiceUnavailable("restarting"):                                                  true,
+		apierrors.NewInternalError(errors.New("etcd")):                                                 true,
+		apierrors.NewTimeoutError("timeout", 1):                                                        true,
+		apierrors.NewServerTimeout(gr, "patch", 1):                                                     true,
+		apierrors.NewGenericServerResponse(502, "patch", gr, "", "", 0, false):                         true,
+		errors.New("read tcp: connection reset by peer"):                                               true,
+		&net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}: true,
+		apierrors.NewBadRequest("strict decoding error"):                                               false,
+		apierrors.NewInvalid(vsID.GroupVersionKind().GroupKind(), "x", nil):                            false,
+		apierrors.NewNotFound(gr, "reviews"):                                                           false,
+		schemaMismatch:                                                                                 false,
+		applyConflict():                                                                                false,
+	} {
+		if got := isTransient(err); got != want {
+			t.Errorf("isTransient(%v) = %v, want %v", err, got, want)
+		}
+	}
+}

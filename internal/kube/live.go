@@ -1,0 +1,124 @@
+package kube
+
+import (
+	"context"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+)
+
+// listThreshold is the number of objects of one kind in one namespace above
+// which a single List is cheaper than one GET each.
+const listThreshold = 3
+
+// listPageSize bounds each page of such a List.
+const listPageSize = 500
+
+// scope is one kind in one namespace: the unit a List or a watch covers.
+type scope struct {
+	GVK       schema.GroupVersionKind
+	Namespace string
+}
+
+// groupByScope groups ids by scope, in first-seen order, without duplicates.
+func groupByScope(ids []ID) ([]scope, map[scope][]ID) {
+	var order []scope
+	groups := map[scope][]ID{}
+	seen := map[ID]bool{}
+	for _, id := range ids {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		s := scope{GVK: id.GroupVersionKind(), Namespace: id.Namespace}
+		if _, ok := groups[s]; !ok {
+			order = append(order, s)
+		}
+		groups[s] = append(groups[s], id)
+	}
+	return order, groups
+}
+
+// getLive fetches the objects named by ids as they are in the cluster;
+// absent ones are missing from the result.
+func (m *Manager) getLive(ctx context.Context, ids []ID) (map[ID]*unstructured.Unstructured, error) {
+	out := map[ID]*unstructured.Unstructured{}
+	order, groups := groupByScope(ids)
+	for _, s := range order {
+		group := groups[s]
+		res, err := m.resourceFor(ctx, group[0])
+		if err != nil {
+			return nil, err
+		}
+		if len(group) > listThreshold {
+			err = m.listInto(ctx, res, group, out)
+		} else {
+			err = m.getInto(ctx, res, group, out)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (m *Manager) getInto(ctx context.Context, res dynamic.ResourceInterface, ids []ID, out map[ID]*unstructured.Unstructured) error {
+	for _, id := range ids {
+		obj, err := m.get(ctx, res, id)
+		if err != nil {
+			return err
+		}
+		if obj != nil {
+			out[id] = obj
+		}
+	}
+	return nil
+}
+
+// get returns nil, nil when the object does not exist.
+func (m *Manager) get(ctx context.Context, res dynamic.ResourceInterface, id ID) (*unstructured.Unstructured, error) {
+	var obj *unstructured.Unstructured
+	err := m.retry(ctx, func() (err error) {
+		obj, err = res.Get(ctx, id.Name, metav1.GetOptions{})
+		return err
+	})
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil, nil
+	case err != nil:
+		return nil, &ObjectError{ID: id, Op: "get", Err: err}
+	}
+	return obj, nil
+}
+
+func (m *Manager) listInto(ctx context.Context, res dynamic.ResourceInterface, ids []ID, out map[ID]*unstructured.Unstructured) error {
+	want := map[string]ID{}
+	for _, id := range ids {
+		want[id.Name] = id
+	}
+	opts := metav1.ListOptions{Limit: listPageSize}
+	for {
+		var list *unstructured.UnstructuredList
+		err := m.retry(ctx, func() (err error) {
+			list, err = res.List(ctx, opts)
+			return err
+		})
+		if err != nil {
+			return &ObjectError{ID: ids[0], Op: "list", Err: err}
+		}
+		for i := range list.Items {
+			if id, ok := want[list.Items[i].GetName()]; ok {
+				obj := list.Items[i]
+				// List items carry no apiVersion/kind of their own.
+				obj.SetGroupVersionKind(id.GroupVersionKind())
+				out[id] = &obj
+			}
+		}
+		if opts.Continue = list.GetContinue(); opts.Continue == "" {
+			return nil
+		}
+	}
+}

@@ -1,0 +1,117 @@
+package kube
+
+import (
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/restmapper"
+)
+
+// Options configure a Manager.
+type Options struct {
+	// FieldManager is the server-side apply field manager.
+	FieldManager string
+	// QPS and Burst bound the client's request rate. client-go's defaults
+	// (5 and 10) make a plan over hundreds of objects crawl.
+	QPS   float32
+	Burst int
+}
+
+// DefaultFieldManager is the field manager the provider applies as.
+const DefaultFieldManager = "terraform-provider-mesh"
+
+// DefaultOptions returns the options the provider uses unless configured.
+func DefaultOptions() Options {
+	return Options{FieldManager: DefaultFieldManager, QPS: 100, Burst: 200}
+}
+
+// Manager applies, reads, waits for and deletes sets of objects.
+type Manager struct {
+	opts      Options
+	dynamic   dynamic.Interface
+	clientset kubernetes.Interface
+	mapper    meta.ResettableRESTMapper
+	requests  *atomic.Int64
+	// backoff paces retries of transient API errors.
+	backoff func() Backoff
+}
+
+// New builds a Manager over cfg. It makes no request: discovery runs lazily,
+// once, on the first object whose resource is needed.
+func New(cfg *rest.Config, opts Options) (*Manager, error) {
+	if opts.FieldManager == "" {
+		opts.FieldManager = DefaultFieldManager
+	}
+	cfg = rest.CopyConfig(cfg)
+	cfg.QPS, cfg.Burst = opts.QPS, opts.Burst
+	requests := &atomic.Int64{}
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return countingTransport{rt, requests} })
+
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	disc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Manager{
+		opts:      opts,
+		dynamic:   dyn,
+		clientset: cs,
+		mapper:    restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc)),
+		requests:  requests,
+		backoff:   DefaultBackoff,
+	}, nil
+}
+
+// Dynamic is the Manager's dynamic client, for read-only lookups by callers
+// (plan-time cluster checks).
+func (m *Manager) Dynamic() dynamic.Interface { return m.dynamic }
+
+// Clientset is the Manager's typed client, for read-only lookups by callers.
+func (m *Manager) Clientset() kubernetes.Interface { return m.clientset }
+
+// RESTMapper maps kinds to resources through the Manager's discovery cache.
+func (m *Manager) RESTMapper() meta.RESTMapper { return m.mapper }
+
+// FieldManager is the name the Manager applies as.
+func (m *Manager) FieldManager() string { return m.opts.FieldManager }
+
+// Requests is the number of HTTP requests the Manager has sent so far.
+func (m *Manager) Requests() int64 { return m.requests.Load() }
+
+type countingTransport struct {
+	next  http.RoundTripper
+	count *atomic.Int64
+}
+
+func (t countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	t.count.Add(1)
+	return t.next.RoundTrip(r)
+}
+
+// Backoff paces the retries of one call.
+type Backoff struct {
+	Initial time.Duration
+	Factor  float64
+	Steps   int
+	Cap     time.Duration
+}
+
+// DefaultBackoff retries a transient failure up to 6 times over about 6 s;
+// the caller's context (the resource's timeout) bounds it too.
+func DefaultBackoff() Backoff {
+	return Backoff{Initial: 100 * time.Millisecond, Factor: 2, Steps: 6, Cap: 3 * time.Second}
+}

@@ -1,0 +1,351 @@
+package kube
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/meshform/terraform-provider-mesh/internal/mesh"
+)
+
+// ApplyOptions configure Apply and Diff.
+type ApplyOptions struct {
+	// Owner is the owner label value this resource applies under. Owned
+	// objects must carry it; live objects must carry it too, or not exist.
+	Owner string
+	// Previous is the last good revision recorded in Terraform state; nil on
+	// create. Objects in it but not in the desired set are pruned, and a
+	// failed apply rolls back to it.
+	Previous []*unstructured.Unstructured
+	// Wait waits for the owned objects to be ready (kstatus Current) before
+	// pruning; not becoming ready is a failure that rolls the change back.
+	Wait bool
+	// WaitTimeout bounds the wait; 0 leaves only ctx to bound it.
+	WaitTimeout time.Duration
+}
+
+// DefaultApplyOptions waits for readiness: a mesh route that the control
+// plane rejected should fail the apply, not the next request.
+func DefaultApplyOptions() ApplyOptions {
+	return ApplyOptions{Wait: true}
+}
+
+// Apply server-side applies desired in order, prunes what opts.Previous had
+// and desired has not, and waits for readiness if asked. It is atomic: on any
+// failure everything this call changed is put back and a *RollbackError is
+// returned (or the bare cause, when the failure came before any change).
+func (m *Manager) Apply(ctx context.Context, desired []*unstructured.Unstructured, opts ApplyOptions) (ChangeSet, error) {
+	prune := pruned(opts.Previous, desired)
+	live, err := m.getLive(ctx, idsOf(desired, prune))
+	if err != nil {
+		return nil, err
+	}
+	tx := &applyTx{m: m, opts: opts, live: live, previous: byID(opts.Previous)}
+	cs, err := tx.run(ctx, desired, prune)
+	if err != nil {
+		return cs, tx.rollback(ctx, err)
+	}
+	return cs, nil
+}
+
+// applyTx is one Apply call: what it found and what it changed, for rollback.
+type applyTx struct {
+	m        *Manager
+	opts     ApplyOptions
+	live     map[ID]*unstructured.Unstructured
+	previous map[ID]*unstructured.Unstructured
+	undo     []undo
+}
+
+func (tx *applyTx) run(ctx context.Context, desired, prune []*unstructured.Unstructured) (ChangeSet, error) {
+	var cs ChangeSet
+	for _, obj := range desired {
+		c, err := tx.applyOne(ctx, obj)
+		if err != nil {
+			return cs, err
+		}
+		cs = append(cs, c)
+	}
+	if tx.opts.Wait {
+		// Before pruning, so that traffic moves to the new objects only once
+		// they are ready and the old ones are still there on failure.
+		if err := tx.waitReady(ctx, desired); err != nil {
+			return cs, err
+		}
+	}
+	for _, obj := range prune {
+		c, ok, err := tx.pruneOne(ctx, obj)
+		if err != nil {
+			return cs, err
+		}
+		if ok {
+			cs = append(cs, c)
+		}
+	}
+	return cs, nil
+}
+
+func (tx *applyTx) applyOne(ctx context.Context, obj *unstructured.Unstructured) (Change, error) {
+	id := IDOf(obj)
+	live := tx.live[id]
+	st, err := tx.m.plan(ctx, obj, live, tx.opts.Owner, tx.previous[id] != nil)
+	if err != nil || st.action == Unchanged {
+		return Change{ID: id, Action: st.action}, err
+	}
+	if _, err := tx.m.patch(ctx, obj, st.force, false); err != nil {
+		if isTransient(err) {
+			tx.changed(id, live) // the write may have landed before the connection broke
+		}
+		return Change{}, applyError(id, "apply", err, live)
+	}
+	tx.changed(id, live)
+	return Change{ID: id, Action: st.action}, nil
+}
+
+func (tx *applyTx) waitReady(ctx context.Context, desired []*unstructured.Unstructured) error {
+	if tx.opts.WaitTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, tx.opts.WaitTimeout)
+		defer cancel()
+	}
+	var owned []*unstructured.Unstructured
+	for _, obj := range desired {
+		if !isShared(obj) { // a user's Service is not ours to wait for
+			owned = append(owned, obj)
+		}
+	}
+	return tx.m.WaitReady(ctx, owned)
+}
+
+// pruneOne deletes (owned) or releases (shared) an object the desired set
+// dropped. An owned object that lost our owner label is no longer ours to
+// delete and is left alone.
+func (tx *applyTx) pruneOne(ctx context.Context, obj *unstructured.Unstructured) (Change, bool, error) {
+	id := IDOf(obj)
+	live := tx.live[id]
+	if !prunable(obj, live, tx.opts.Owner) {
+		return Change{}, false, nil
+	}
+	var err error
+	if isShared(obj) {
+		err = tx.m.release(ctx, id)
+	} else {
+		err = tx.m.deleteObject(ctx, id, metav1.DeletePropagationBackground, live)
+	}
+	if err != nil {
+		return Change{}, false, err
+	}
+	tx.changed(id, live)
+	return Change{ID: id, Action: Deleted}, true, nil
+}
+
+// step is what applying one object takes.
+type step struct {
+	action Action
+	// force is set when only imperative edits (Update managers) conflict:
+	// reverting them is Terraform's job.
+	force bool
+}
+
+// plan checks ownership and dry-runs obj to learn what applying it would do.
+func (m *Manager) plan(ctx context.Context, obj, live *unstructured.Unstructured, owner string, adopt bool) (step, error) {
+	if err := checkOwner(obj, live, owner, adopt); err != nil {
+		return step{}, err
+	}
+	dry, force, err := m.dryRun(ctx, obj, live)
+	switch {
+	case err != nil:
+		return step{}, err
+	case live == nil:
+		return step{action: Created, force: force}, nil
+	case sameState(live, dry):
+		return step{action: Unchanged}, nil
+	}
+	return step{action: Configured, force: force}, nil
+}
+
+// dryRun applies obj with DryRun=All, forcing past imperative edits only.
+func (m *Manager) dryRun(ctx context.Context, obj, live *unstructured.Unstructured) (*unstructured.Unstructured, bool, error) {
+	id := IDOf(obj)
+	dry, err := m.patch(ctx, obj, false, true)
+	if err == nil {
+		return dry, false, nil
+	}
+	conflicts, ok := conflictsOf(err, live)
+	if !ok {
+		return nil, false, applyError(id, "dry-run apply", err, live)
+	}
+	if ce := declarativeConflict(id, conflicts, err); ce != nil {
+		return nil, false, ce
+	}
+	dry, err = m.patch(ctx, obj, true, true)
+	if err != nil {
+		return nil, false, applyError(id, "dry-run apply", err, live)
+	}
+	return dry, true, nil
+}
+
+// patch server-side applies obj as m's field manager with strict field
+// validation, so that a misspelt field fails instead of vanishing.
+func (m *Manager) patch(ctx context.Context, obj *unstructured.Unstructured, force, dryRun bool) (*unstructured.Unstructured, error) {
+	id := IDOf(obj)
+	res, err := m.resourceFor(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	data, err := applyPayload(obj)
+	if err != nil {
+		return nil, &ObjectError{ID: id, Op: "encode", Err: err}
+	}
+	opts := metav1.PatchOptions{FieldManager: m.FieldManager(), FieldValidation: "Strict", Force: &force}
+	if dryRun {
+		opts.DryRun = []string{metav1.DryRunAll}
+	}
+	var out *unstructured.Unstructured
+	err = m.retry(ctx, func() (err error) {
+		out, err = res.Patch(ctx, id.Name, types.ApplyPatchType, data, opts)
+		return err
+	})
+	return out, err
+}
+
+// release gives up every field m owns on an object it never created, by
+// applying nothing but the object's identity.
+func (m *Manager) release(ctx context.Context, id ID) error {
+	obj := &unstructured.Unstructured{}
+	obj.SetGroupVersionKind(id.GroupVersionKind())
+	obj.SetName(id.Name)
+	obj.SetNamespace(id.Namespace)
+	_, err := m.patch(ctx, obj, false, false)
+	if err != nil {
+		return applyError(id, "release fields of", err, nil)
+	}
+	return nil
+}
+
+// applyPayload drops the server-owned metadata a caller may have carried
+// over from a read (resourceVersion would turn the apply into a
+// compare-and-swap, managedFields is rejected).
+func applyPayload(obj *unstructured.Unstructured) ([]byte, error) {
+	c := obj.DeepCopy()
+	for _, f := range []string{"managedFields", "resourceVersion", "uid", "creationTimestamp", "generation"} {
+		unstructured.RemoveNestedField(c.Object, "metadata", f)
+	}
+	return json.Marshal(c.Object)
+}
+
+// sameState compares a live object with its dry-run result, ignoring what
+// every write changes on its own.
+func sameState(live, dry *unstructured.Unstructured) bool {
+	return equality.Semantic.DeepEqual(withoutWriteNoise(live), withoutWriteNoise(dry))
+}
+
+func withoutWriteNoise(obj *unstructured.Unstructured) map[string]any {
+	c := obj.DeepCopy()
+	unstructured.RemoveNestedField(c.Object, "status")
+	for _, f := range []string{"managedFields", "resourceVersion", "generation"} {
+		unstructured.RemoveNestedField(c.Object, "metadata", f)
+	}
+	return c.Object
+}
+
+// isShared reports whether obj is someone else's object we add fields to.
+func isShared(obj *unstructured.Unstructured) bool {
+	_, owned := obj.GetLabels()[mesh.LabelOwner]
+	return !owned
+}
+
+// checkOwner refuses to adopt an object that exists without our owner label,
+// unless adopt says state already records it (it was imported), and requires
+// the objects we only add fields to to exist.
+func checkOwner(obj, live *unstructured.Unstructured, owner string, adopt bool) error {
+	id := IDOf(obj)
+	if isShared(obj) {
+		if live == nil {
+			return &MissingObjectError{ID: id}
+		}
+		return nil
+	}
+	want, err := wantOwner(obj, owner)
+	if err != nil || live == nil {
+		return err
+	}
+	got := live.GetLabels()[mesh.LabelOwner]
+	if got == want || (adopt && got == "") {
+		return nil
+	}
+	return &ForeignObjectError{ID: id, Owner: got, Want: want}
+}
+
+// wantOwner is the owner label an owned object must carry in the cluster.
+func wantOwner(obj *unstructured.Unstructured, owner string) (string, error) {
+	label := obj.GetLabels()[mesh.LabelOwner]
+	if owner != "" && label != owner {
+		return "", &ObjectError{ID: IDOf(obj), Op: "apply", Err: fmt.Errorf("rendered with %s=%q but applied for owner %q", mesh.LabelOwner, label, owner)}
+	}
+	return label, nil
+}
+
+// prunable reports whether a dropped object is still there and still ours.
+func prunable(obj, live *unstructured.Unstructured, owner string) bool {
+	if live == nil {
+		return false
+	}
+	if isShared(obj) {
+		return true
+	}
+	want, err := wantOwner(obj, owner)
+	return err == nil && live.GetLabels()[mesh.LabelOwner] == want
+}
+
+// applyError turns an API error into the typed error that names the object:
+// a ConflictError for declarative conflicts, else an ObjectError. Errors that
+// already name an object pass through.
+func applyError(id ID, op string, err error, live *unstructured.Unstructured) error {
+	if _, ok := ObjectOf(err); ok {
+		return err
+	}
+	if conflicts, ok := conflictsOf(err, live); ok {
+		if ce := declarativeConflict(id, conflicts, err); ce != nil {
+			return ce
+		}
+	}
+	return &ObjectError{ID: id, Op: op, Err: err}
+}
+
+// pruned lists the objects of previous that desired dropped, last first, so
+// that dependents go before what they depend on.
+func pruned(previous, desired []*unstructured.Unstructured) []*unstructured.Unstructured {
+	keep := byID(desired)
+	var out []*unstructured.Unstructured
+	for i := len(previous) - 1; i >= 0; i-- {
+		if _, ok := keep[IDOf(previous[i])]; !ok {
+			out = append(out, previous[i])
+		}
+	}
+	return out
+}
+
+func byID(objs []*unstructured.Unstructured) map[ID]*unstructured.Unstructured {
+	out := make(map[ID]*unstructured.Unstructured, len(objs))
+	for _, obj := range objs {
+		out[IDOf(obj)] = obj
+	}
+	return out
+}
+
+func idsOf(sets ...[]*unstructured.Unstructured) []ID {
+	var ids []ID
+	for _, objs := range sets {
+		for _, obj := range objs {
+			ids = append(ids, IDOf(obj))
+		}
+	}
+	return ids
+}

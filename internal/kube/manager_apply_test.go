@@ -1,0 +1,267 @@
+package kube
+
+import (
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+)
+
+func TestApplyCreateReapplyUpdate(t *testing.T) {
+	e := newEnv(t)
+	v1 := e.load("traffic_split_90_10.yaml")
+
+	start := e.m.Requests()
+	cs, err := e.m.Apply(e.ctx, v1, ApplyOptions{Owner: e.owner, Wait: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("create of 2 objects with wait: %d requests (discovery included)", e.m.Requests()-start)
+	e.wantChanges(cs, "VirtualService/${NAMESPACE}/reviews Created", "DestinationRule/${NAMESPACE}/reviews Created")
+
+	rv := e.live(v1[0]).GetResourceVersion()
+	start = e.m.Requests()
+	cs = e.apply(v1, v1)
+	// One GET and one dry-run patch per object; a real patch would make it 6.
+	if got := e.m.Requests() - start; got != 4 {
+		t.Errorf("no-op re-apply of 2 objects sent %d requests, want 4 (GET + dry-run each)", got)
+	}
+	e.wantChanges(cs, "VirtualService/${NAMESPACE}/reviews Unchanged", "DestinationRule/${NAMESPACE}/reviews Unchanged")
+	if got := e.live(v1[0]).GetResourceVersion(); got != rv {
+		t.Errorf("no-op re-apply wrote the object: resourceVersion %s -> %s", rv, got)
+	}
+
+	v2 := e.load("traffic_split_50_50.yaml")
+	start = e.m.Requests()
+	cs = e.apply(v2, v1)
+	t.Logf("update of 1 of 2 objects: %d requests", e.m.Requests()-start)
+	e.wantChanges(cs, "VirtualService/${NAMESPACE}/reviews Configured", "DestinationRule/${NAMESPACE}/reviews Unchanged")
+	e.readEquals(v2...)
+}
+
+func TestDiffChangesNothing(t *testing.T) {
+	e := newEnv(t)
+	v1 := e.load("traffic_split_90_10.yaml")
+	cs, err := e.m.Diff(e.ctx, v1, e.opts(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.wantChanges(cs, "VirtualService/${NAMESPACE}/reviews Created", "DestinationRule/${NAMESPACE}/reviews Created")
+	if e.live(v1[0]) != nil {
+		t.Fatal("Diff created the object")
+	}
+
+	e.apply(v1, nil)
+	v2 := e.load("traffic_split_50_50.yaml")[:1] // drops the DestinationRule
+	cs, err = e.m.Diff(e.ctx, v2, e.opts(v1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.wantChanges(cs, "VirtualService/${NAMESPACE}/reviews Configured", "DestinationRule/${NAMESPACE}/reviews Deleted")
+	e.readEquals(v1...)
+}
+
+func TestReapplyRevertsImperativeEdit(t *testing.T) {
+	e := newEnv(t)
+	v1 := e.load("traffic_split_90_10.yaml")
+	e.apply(v1, nil)
+
+	e.editAs("kubectl-edit", v1[0], func(live *unstructured.Unstructured) {
+		http, _, _ := unstructured.NestedSlice(live.Object, "spec", "http")
+		if err := unstructured.SetNestedSlice(live.Object, http[1:], "spec", "http"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	got, err := e.m.ReadOne(e.ctx, IDOf(v1[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The atomic list moved to kubectl-edit, so it is gone from our view.
+	if _, found, _ := unstructured.NestedFieldNoCopy(got.Object, "spec", "http"); found {
+		t.Errorf("after kubectl edit, Read still shows spec.http as ours:\n%v", got.Object["spec"])
+	}
+	if cmp.Equal(v1[0].Object, got.Object) {
+		t.Error("Read shows no drift after an out-of-band edit")
+	}
+
+	cs := e.apply(v1, v1)
+	e.wantChanges(cs, "VirtualService/${NAMESPACE}/reviews Configured", "DestinationRule/${NAMESPACE}/reviews Unchanged")
+	e.readEquals(v1...)
+}
+
+func TestApplyConflictWithDeclarativeManager(t *testing.T) {
+	e := newEnv(t)
+	v1 := e.load("traffic_split_90_10.yaml")
+	e.apply(v1, nil)
+
+	// kubectl apply --server-side --force-conflicts takes spec.http.
+	theirs := e.load("traffic_split_50_50.yaml")[0]
+	data, err := json.Marshal(theirs.Object)
+	if err != nil {
+		t.Fatal(err)
+	}
+	force := true
+	_, err = e.otherResource(theirs).Patch(e.ctx, theirs.GetName(), types.ApplyPatchType, data,
+		metav1.PatchOptions{FieldManager: "kubectl", Force: &force})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	_, err = e.m.Apply(e.ctx, v1, e.opts(v1))
+	var ce *ConflictError
+	if !errors.As(err, &ce) {
+		t.Fatalf("Apply: %v; want a ConflictError", err)
+	}
+	if !slices.Contains(ce.Managers, "kubectl") || !strings.Contains(err.Error(), `"kubectl"`) || !strings.Contains(err.Error(), ".spec.http") {
+		t.Errorf("ConflictError does not name manager kubectl and .spec.http: %v", err)
+	}
+	live := e.live(theirs)
+	weights, _, _ := unstructured.NestedSlice(live.Object, "spec", "http")
+	if diff := cmp.Diff(theirs.Object["spec"].(map[string]any)["http"], any(weights)); diff != "" {
+		t.Errorf("the other manager's fields were overwritten (-want +got):\n%s", diff)
+	}
+}
+
+func TestApplyRefusesForeignObjects(t *testing.T) {
+	for _, tc := range []struct {
+		name, label, wantText string
+	}{
+		{"unlabelled", "", "terraform import"},
+		{"other owner", "mesh_traffic_split.elsewhere.reviews", "mesh_traffic_split.elsewhere.reviews"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			vs := e.load("traffic_split_90_10.yaml")[0]
+			foreign := vs.DeepCopy()
+			foreign.SetLabels(map[string]string{})
+			if tc.label != "" {
+				foreign.SetLabels(map[string]string{"mesh.terraform.io/owner": tc.label})
+			}
+			if _, err := e.otherResource(foreign).Create(e.ctx, foreign, metav1.CreateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			_, err := e.m.Apply(e.ctx, []*unstructured.Unstructured{vs}, e.opts(nil))
+			var fe *ForeignObjectError
+			if !errors.As(err, &fe) || fe.Owner != tc.label {
+				t.Fatalf("Apply: %v; want a ForeignObjectError with owner %q", err, tc.label)
+			}
+			assertContains(t, err.Error(), "VirtualService/"+e.ns+"/reviews", tc.wantText)
+			if got := e.live(vs).GetLabels(); !cmp.Equal(got, foreign.GetLabels(), cmpEmptyMap) {
+				t.Errorf("the foreign object was changed: labels %v", got)
+			}
+		})
+	}
+}
+
+// An object that Terraform state records (it was imported) is adopted even
+// without our owner label; one owned by another resource never is.
+func TestApplyAdoptsImportedObject(t *testing.T) {
+	e := newEnv(t)
+	vs := e.load("traffic_split_90_10.yaml")[0]
+	unmanaged := vs.DeepCopy()
+	unmanaged.SetLabels(nil)
+	if _, err := e.otherResource(unmanaged).Create(e.ctx, unmanaged, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	cs := e.apply([]*unstructured.Unstructured{vs}, []*unstructured.Unstructured{unmanaged})
+	e.wantChanges(cs, "VirtualService/"+e.ns+"/reviews Configured")
+	if got := e.live(vs).GetLabels()["mesh.terraform.io/owner"]; got != vs.GetLabels()["mesh.terraform.io/owner"] {
+		t.Errorf("owner label after adoption = %q", got)
+	}
+	e.readEquals(vs)
+}
+
+var cmpEmptyMap = cmp.Comparer(func(a, b map[string]string) bool { return len(a) == 0 && len(b) == 0 || cmp.Equal(a, b) })
+
+func TestApplyRollsBackMidwayFailure(t *testing.T) {
+	e := newEnv(t)
+	v1 := e.load("traffic_split_90_10.yaml")
+	e.apply(v1, nil)
+
+	// Updates reviews, creates ratings, then fails on the DestinationRule.
+	v2 := e.load("traffic_split_50_50.yaml", "ratings_new.yaml", "destinationrule_unknown_field.yaml")
+	v2 = slices.Delete(v2, 1, 2) // the valid DestinationRule of the 50/50 file
+	_, err := e.m.Apply(e.ctx, v2, e.opts(v1))
+
+	var re *RollbackError
+	if !errors.As(err, &re) {
+		t.Fatalf("Apply: %v; want a RollbackError", err)
+	}
+	assertContains(t, err.Error(), "DestinationRule/"+e.ns+"/reviews", "trafficPolicyy", "rolled back")
+	if re.RollbackErr != nil {
+		t.Fatalf("rollback failed: %v", re.RollbackErr)
+	}
+	if isTransient(re.Cause) {
+		t.Errorf("the strict-validation failure was classed transient and retried: %v", re.Cause)
+	}
+	if id, _ := ObjectOf(err); id != IDOf(v2[2]) {
+		t.Errorf("ObjectOf = %v, want the failing DestinationRule", id)
+	}
+	e.wantIDs("Restored", re.Restored, v2[0])
+	e.wantIDs("Removed", re.Removed, v2[1])
+	e.readEquals(v1...)
+	if e.live(v2[1]) != nil {
+		t.Error("the VirtualService this apply created is still there")
+	}
+}
+
+func (e *env) wantIDs(what string, got []ID, want ...*unstructured.Unstructured) {
+	e.t.Helper()
+	if diff := cmp.Diff(idsOf(want), got); diff != "" {
+		e.t.Errorf("%s (-want +got):\n%s", what, diff)
+	}
+}
+
+func TestApplyRollsBackReadinessTimeout(t *testing.T) {
+	e := newEnv(t)
+	v1 := e.load("traffic_split_90_10.yaml")
+	e.apply(v1, nil)
+
+	v2 := e.load("traffic_split_50_50.yaml", "deployment_unschedulable.yaml")
+	opts := e.opts(v1)
+	opts.Wait, opts.WaitTimeout = true, 5*time.Second
+	_, err := e.m.Apply(e.ctx, v2, opts)
+
+	var re *RollbackError
+	var we *WaitError
+	if !errors.As(err, &re) || !errors.As(err, &we) {
+		t.Fatalf("Apply: %v; want a RollbackError caused by a WaitError", err)
+	}
+	assertContains(t, err.Error(), "Deployment/"+e.ns+"/reviews-waypoint is InProgress", "rolled back")
+	if re.RollbackErr != nil {
+		t.Fatalf("rollback failed: %v", re.RollbackErr)
+	}
+	e.readEquals(v1...)
+	if e.live(v2[2]) != nil {
+		t.Error("the Deployment this apply created is still there")
+	}
+}
+
+func TestApplyPrunesDroppedObjects(t *testing.T) {
+	e := newEnv(t)
+	v1 := e.load("traffic_split_90_10.yaml")
+	e.apply(v1, nil)
+
+	cs := e.apply(v1[:1], v1)
+	e.wantChanges(cs, "VirtualService/${NAMESPACE}/reviews Unchanged", "DestinationRule/${NAMESPACE}/reviews Deleted")
+	if e.live(v1[1]) != nil {
+		t.Error("the dropped DestinationRule is still there")
+	}
+}
+
+func TestApplyUnknownKind(t *testing.T) {
+	e := newEnv(t)
+	_, err := e.m.Apply(e.ctx, e.load("unknown_kind.yaml"), e.opts(nil))
+	var ue *UnknownKindError
+	if !errors.As(err, &ue) {
+		t.Fatalf("Apply: %v; want an UnknownKindError", err)
+	}
+	assertContains(t, err.Error(), "TrafficSplit", "split.smi-spec.io/v1alpha4", "CustomResourceDefinition is missing")
+}

@@ -1,0 +1,48 @@
+package kube
+
+import (
+	"context"
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/client-go/dynamic"
+)
+
+// resourceFor returns the dynamic client for id's kind and namespace.
+func (m *Manager) resourceFor(ctx context.Context, id ID) (dynamic.ResourceInterface, error) {
+	mapping, err := m.mapping(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if mapping.Scope.Name() != meta.RESTScopeNameNamespace {
+		return m.dynamic.Resource(mapping.Resource), nil
+	}
+	if id.Namespace == "" {
+		return nil, &ObjectError{ID: id, Op: "map", Err: fmt.Errorf("%s is namespaced but the object has no metadata.namespace", id.Kind)}
+	}
+	return m.dynamic.Resource(mapping.Resource).Namespace(id.Namespace), nil
+}
+
+// mapping resolves id's kind through discovery. The discovery cache is reset
+// once on a miss, because the CRD may have been installed after it was
+// filled (in the same terraform apply, by a helm_release).
+func (m *Manager) mapping(ctx context.Context, id ID) (*meta.RESTMapping, error) {
+	gvk := id.GroupVersionKind()
+	var mapping *meta.RESTMapping
+	lookup := func() (err error) {
+		mapping, err = m.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+		return err
+	}
+	err := m.retry(ctx, lookup)
+	if meta.IsNoMatchError(err) {
+		m.mapper.Reset()
+		err = m.retry(ctx, lookup)
+	}
+	switch {
+	case meta.IsNoMatchError(err):
+		return nil, &UnknownKindError{ID: id, Err: err}
+	case err != nil:
+		return nil, &ObjectError{ID: id, Op: "discover", Err: err}
+	}
+	return mapping, nil
+}
