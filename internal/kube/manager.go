@@ -39,6 +39,8 @@ type Manager struct {
 	clientset kubernetes.Interface
 	mapper    meta.ResettableRESTMapper
 	requests  *atomic.Int64
+	// lastRediscovery is when a discovery miss last reset the cache (ns).
+	lastRediscovery atomic.Int64
 	// backoff paces retries of transient API errors.
 	backoff func() Backoff
 }

@@ -3,6 +3,7 @@ package kube
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/client-go/dynamic"
@@ -24,8 +25,10 @@ func (m *Manager) resourceFor(ctx context.Context, id ID) (dynamic.ResourceInter
 }
 
 // mapping resolves id's kind through discovery. The discovery cache is reset
-// once on a miss, because the CRD may have been installed after it was
-// filled (in the same terraform apply, by a helm_release).
+// on a miss, because the CRD may have been installed after it was filled (in
+// the same terraform apply, by a mesh_install) — but at most once a second,
+// so that a plan over many resources of a kind the cluster lacks does not
+// rediscover the whole API once per resource.
 func (m *Manager) mapping(ctx context.Context, id ID) (*meta.RESTMapping, error) {
 	gvk := id.GroupVersionKind()
 	var mapping *meta.RESTMapping
@@ -34,7 +37,7 @@ func (m *Manager) mapping(ctx context.Context, id ID) (*meta.RESTMapping, error)
 		return err
 	}
 	err := m.retry(ctx, lookup)
-	if meta.IsNoMatchError(err) {
+	if meta.IsNoMatchError(err) && m.mayRediscover() {
 		m.mapper.Reset()
 		err = m.retry(ctx, lookup)
 	}
@@ -45,4 +48,13 @@ func (m *Manager) mapping(ctx context.Context, id ID) (*meta.RESTMapping, error)
 		return nil, &ObjectError{ID: id, Op: "discover", Err: err}
 	}
 	return mapping, nil
+}
+
+// rediscoverEvery bounds how often a miss resets the discovery cache.
+const rediscoverEvery = time.Second
+
+func (m *Manager) mayRediscover() bool {
+	now := time.Now().UnixNano()
+	last := m.lastRediscovery.Load()
+	return now-last >= int64(rediscoverEvery) && m.lastRediscovery.CompareAndSwap(last, now)
 }

@@ -1,0 +1,76 @@
+package kube
+
+import (
+	"context"
+	"errors"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// The lookups below serve the provider's plan-time checks and import: whole
+// live objects, read-only, where a kind the cluster does not serve is an
+// answer (nothing there), not a failure.
+
+// Serves reports whether the cluster serves gvk.
+func (m *Manager) Serves(ctx context.Context, gvk schema.GroupVersionKind) (bool, error) {
+	_, err := m.mapping(ctx, ID{Group: gvk.Group, Version: gvk.Version, Kind: gvk.Kind})
+	var unknown *UnknownKindError
+	if errors.As(err, &unknown) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// Get returns the whole live object, or nil when it or its kind does not exist.
+func (m *Manager) Get(ctx context.Context, id ID) (*unstructured.Unstructured, error) {
+	res, err := m.resourceFor(ctx, id)
+	var unknown *UnknownKindError
+	if errors.As(err, &unknown) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var obj *unstructured.Unstructured
+	err = m.retry(ctx, func() (err error) {
+		obj, err = res.Get(ctx, id.Name, metav1.GetOptions{})
+		return err
+	})
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, &ObjectError{ID: id, Op: "get", Err: err}
+	}
+	return obj, nil
+}
+
+// List returns the live objects of gvk in namespace; none when the kind is
+// not served.
+func (m *Manager) List(ctx context.Context, gvk schema.GroupVersionKind, namespace string) ([]*unstructured.Unstructured, error) {
+	id := ID{Group: gvk.Group, Version: gvk.Version, Kind: gvk.Kind, Namespace: namespace}
+	res, err := m.resourceFor(ctx, id)
+	var unknown *UnknownKindError
+	if errors.As(err, &unknown) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var list *unstructured.UnstructuredList
+	err = m.retry(ctx, func() (err error) {
+		list, err = res.List(ctx, metav1.ListOptions{})
+		return err
+	})
+	if err != nil {
+		return nil, &ObjectError{ID: id, Op: "list", Err: err}
+	}
+	out := make([]*unstructured.Unstructured, len(list.Items))
+	for i := range list.Items {
+		out[i] = &list.Items[i]
+	}
+	return out, nil
+}

@@ -1,0 +1,59 @@
+// Package preflight runs the cluster checks of a plan: read-only lookups
+// that find what would make an apply fail, or succeed and do nothing.
+// Findings are mesh.Problems; an error means the checks could not run.
+package preflight
+
+import (
+	"context"
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/meshform/terraform-provider-mesh/internal/kube"
+)
+
+// MissingAPIError says the cluster does not serve a kind the resource
+// renders (MESH-GEN-005), e.g. before a mesh_install in the same apply has
+// installed the CRDs.
+type MissingAPIError struct {
+	GVK       schema.GroupVersionKind
+	Component string
+}
+
+func (e *MissingAPIError) Error() string {
+	return fmt.Sprintf("the cluster does not serve %s %s; install or upgrade %s",
+		e.GVK.GroupVersion(), e.GVK.Kind, e.Component)
+}
+
+// components names what installs a group's CRDs, for MissingAPIError.
+var components = map[string]string{
+	"networking.istio.io":       "the Istio CRDs (Istio base chart, minimum 1.22)",
+	"gateway.networking.k8s.io": "the Gateway API CRDs (minimum v1.1.1)",
+	"linkerd.io":                "the Linkerd CRDs (linkerd-crds chart)",
+}
+
+// lookup wraps the engine's read-only lookups.
+type lookup struct {
+	m *kube.Manager
+}
+
+// served returns a MissingAPIError when the cluster does not serve gvk.
+func (l lookup) served(ctx context.Context, gvk schema.GroupVersionKind) error {
+	ok, err := l.m.Serves(ctx, gvk)
+	if err == nil && !ok {
+		return &MissingAPIError{GVK: gvk, Component: components[gvk.Group]}
+	}
+	return err
+}
+
+// list returns the objects of gvk in namespace, or none when the kind is not
+// served.
+func (l lookup) list(ctx context.Context, gvk schema.GroupVersionKind, namespace string) ([]*unstructured.Unstructured, error) {
+	return l.m.List(ctx, gvk, namespace)
+}
+
+// get returns one object, or nil when it or its kind does not exist.
+func (l lookup) get(ctx context.Context, gvk schema.GroupVersionKind, namespace, name string) (*unstructured.Unstructured, error) {
+	return l.m.Get(ctx, kube.ID{Group: gvk.Group, Version: gvk.Version, Kind: gvk.Kind, Namespace: namespace, Name: name})
+}
