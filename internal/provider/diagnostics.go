@@ -1,0 +1,88 @@
+package provider
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+
+	"github.com/meshform/terraform-provider-mesh/internal/kube"
+	"github.com/meshform/terraform-provider-mesh/internal/mesh"
+	"github.com/meshform/terraform-provider-mesh/internal/preflight"
+)
+
+// Every diagnostic the provider emits is built here, so that messages keep
+// one shape: a summary that starts with the catalogue code where there is
+// one, and a detail that says what to do next.
+
+// addProblems turns validation findings into attribute diagnostics.
+func addProblems(diags *diag.Diagnostics, problems mesh.Problems) {
+	for _, p := range problems {
+		at := attrPath(p.Path)
+		if p.Severity == mesh.SeverityWarning {
+			diags.AddAttributeWarning(at, p.Summary, p.Detail)
+		} else {
+			diags.AddAttributeError(at, p.Summary, p.Detail)
+		}
+	}
+}
+
+// attrPath converts a mesh.Problem path ("backends", 1, "weight") to a
+// framework path.
+func attrPath(steps []any) path.Path {
+	var p path.Path
+	for i, s := range steps {
+		switch s := s.(type) {
+		case string:
+			if i == 0 {
+				p = path.Root(s)
+			} else {
+				p = p.AtName(s)
+			}
+		case int:
+			p = p.AtListIndex(s)
+		}
+	}
+	return p
+}
+
+// clusterChecksSkipped is MESH-GEN-006: plan-time cluster checks could not run.
+func clusterChecksSkipped(diags *diag.Diagnostics, reason error) {
+	diags.AddWarning("MESH-GEN-006: cluster checks skipped at plan time",
+		fmt.Sprintf("Cluster checks skipped at plan time (%v); they will run before apply, and apply stops before changing anything if one fails.", reason))
+}
+
+// missingAPI is MESH-GEN-005 at apply time: a rendered kind's CRD is absent.
+func missingAPI(diags *diag.Diagnostics, err *preflight.MissingAPIError) {
+	diags.AddError("MESH-GEN-005: required API not served",
+		fmt.Sprintf("%v. If a mesh_install in this configuration installs it, add depends_on = [mesh_install.NAME] to this resource.", err))
+}
+
+// clusterUnavailable reports that a resource needs the cluster and cannot
+// reach or configure a client for it.
+func clusterUnavailable(diags *diag.Diagnostics, err error) {
+	diags.AddError("Kubernetes cluster unavailable",
+		fmt.Sprintf("%v. Check the provider's kubeconfig_path, kubeconfig_context or host settings (or KUBECONFIG).", err))
+}
+
+// applyFailed reports a failed apply, saying whether it was rolled back.
+func applyFailed(diags *diag.Diagnostics, resourceName string, err error) {
+	var rb *kube.RollbackError
+	switch {
+	case errors.As(err, &rb) && rb.RollbackErr != nil:
+		diags.AddError("Apply failed and could not be rolled back",
+			fmt.Sprintf("%s: %v", resourceName, err))
+	case errors.As(err, &rb):
+		diags.AddError("Apply failed; the change was rolled back",
+			fmt.Sprintf("%s: %v. Terraform state still records the previous revision.", resourceName, err))
+	default:
+		diags.AddError("Apply failed", fmt.Sprintf("%s: %v", resourceName, err))
+	}
+}
+
+// kubeFailed reports any other engine failure; engine errors name the
+// object (Kind/namespace/name) themselves.
+func kubeFailed(diags *diag.Diagnostics, what string, err error) {
+	diags.AddError(what+" failed", err.Error())
+}

@@ -1,0 +1,50 @@
+package provider
+
+import (
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/meshform/terraform-provider-mesh/internal/mesh"
+)
+
+// The validators and the descriptions of enum attributes are built from the
+// same lists, so the docs never drift from the code.
+
+func enumStrings[T ~string](values []T) []string {
+	out := make([]string, len(values))
+	for i, v := range values {
+		out[i] = string(v)
+	}
+	return out
+}
+
+// enumList renders values for a description: "`a`, `b` or `c`".
+func enumList[T ~string](values []T) string {
+	quoted := make([]string, len(values))
+	for i, v := range values {
+		quoted[i] = "`" + string(v) + "`"
+	}
+	if len(quoted) == 1 {
+		return quoted[0]
+	}
+	return strings.Join(quoted[:len(quoted)-1], ", ") + " or " + quoted[len(quoted)-1]
+}
+
+func targetStrings() []string { return enumStrings(mesh.Targets) }
+func targetList() string      { return enumList(mesh.Targets) }
+
+func validTarget(t mesh.Target) bool { return slices.Contains(mesh.Targets, t) }
+
+func formatFloat(f float32) string { return strconv.FormatFloat(float64(f), 'f', -1, 32) }
+func formatInt(i int) string       { return strconv.Itoa(i) }
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

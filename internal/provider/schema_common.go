@@ -1,0 +1,44 @@
+package provider
+
+import (
+	"regexp"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+)
+
+var dnsLabelPattern = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+
+// dnsLabel validates Kubernetes object and namespace names.
+func dnsLabel() validator.String {
+	return stringvalidator.All(
+		stringvalidator.LengthBetween(1, 63),
+		stringvalidator.RegexMatches(dnsLabelPattern,
+			"must be a DNS-1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit"),
+	)
+}
+
+func portAttribute(description string, required bool) schema.Int64Attribute {
+	return schema.Int64Attribute{
+		Required:            required,
+		Optional:            !required,
+		Computed:            !required,
+		MarkdownDescription: description,
+		Validators:          []validator.Int64{int64validator.Between(1, 65535)},
+	}
+}
+
+// targetAttribute is the per-resource override of the provider's target. A
+// change of data plane renders different kinds, so it forces replacement
+// (decided in ModifyPlan, where the provider default is known).
+func targetAttribute() schema.StringAttribute {
+	return schema.StringAttribute{
+		Optional: true,
+		Computed: true,
+		MarkdownDescription: "Data plane to render for: " + targetList() + ". Default: the provider's `target`. " +
+			"Changing it forces replacement.",
+		Validators: []validator.String{stringvalidator.OneOf(targetStrings()...)},
+	}
+}

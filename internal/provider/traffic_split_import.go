@@ -1,0 +1,108 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/meshform/terraform-provider-mesh/internal/kube"
+	"github.com/meshform/terraform-provider-mesh/internal/mesh"
+	"github.com/meshform/terraform-provider-mesh/internal/mesh/render"
+)
+
+// importLive rebuilds an imported split (state holding only id, namespace
+// and name) from the live route object of that name and its companions.
+func (r *trafficSplitResource) importLive(ctx context.Context, mgr *kube.Manager, state *trafficSplitModel, diags *diag.Diagnostics) {
+	ns, name := state.Namespace.ValueString(), state.Name.ValueString()
+	owner := ownerOf(*state)
+	objs, target, err := r.liveSplitObjects(ctx, mgr, ns, name, owner)
+	if err != nil {
+		diags.AddError("Cannot import mesh_traffic_split", fmt.Sprintf("%s/%s: %v", ns, name, err))
+		return
+	}
+	ts, err := render.ParseTrafficSplit(objs, target)
+	if err != nil {
+		diags.AddError("Cannot import mesh_traffic_split", fmt.Sprintf("%s/%s: %v", ns, name, err))
+		return
+	}
+	ts.Owner = owner
+	ts.Normalize()
+	rendered, err := render.TrafficSplit(ts)
+	if err != nil {
+		diags.AddError("Cannot import mesh_traffic_split", err.Error())
+		return
+	}
+	recorded, err := manifestsOf(rendered)
+	if err != nil {
+		diags.AddError("Cannot import mesh_traffic_split", err.Error())
+		return
+	}
+	diags.Append(state.setIntent(ts)...)
+	state.ID = types.StringValue(ns + "/" + name)
+	state.Revision = types.Int64Value(1)
+	state.Manifests = recorded.value(diags)
+	// What this provider owns on the live objects is the imported revision:
+	// for objects another tool created that is nothing yet, and the next
+	// plan shows the provider taking them over.
+	r.refresh(ctx, mgr, state, diags)
+	if state.Manifests.IsNull() {
+		state.Manifests = types.MapValueMust(types.StringType, nil)
+	}
+}
+
+// liveSplitObjects finds the route object named name (a VirtualService or an
+// HTTPRoute) and the objects it depends on, and decides the target.
+func (r *trafficSplitResource) liveSplitObjects(ctx context.Context, mgr *kube.Manager, ns, name, owner string) ([]*unstructured.Unstructured, mesh.Target, error) {
+	vs, err := mgr.Get(ctx, idOf(mesh.GVKVirtualService, ns, name))
+	if err != nil {
+		return nil, "", err
+	}
+	route, err := mgr.Get(ctx, idOf(mesh.GVKHTTPRoute, ns, name))
+	if err != nil {
+		return nil, "", err
+	}
+	switch {
+	case vs != nil && route != nil:
+		return nil, "", fmt.Errorf("both VirtualService and HTTPRoute %s/%s exist; one route object per Service port is allowed, so delete one of them first", ns, name)
+	case vs != nil:
+		drs, err := mgr.List(ctx, mesh.GVKDestinationRule, ns)
+		return append([]*unstructured.Unstructured{vs}, drs...), mesh.TargetIstioSidecar, err
+	case route != nil:
+		gws, err := mgr.List(ctx, mesh.GVKGateway, ns)
+		objs := append([]*unstructured.Unstructured{route}, ownedBy(gws, owner)...)
+		target, terr := r.httpRouteTarget(len(objs) > 1)
+		return objs, target, errors.Join(err, terr)
+	}
+	return nil, "", fmt.Errorf("no VirtualService or HTTPRoute named %s/%s exists (the import ID is the namespace and name of the split's route object)", ns, name)
+}
+
+// httpRouteTarget picks the data plane of an imported HTTPRoute: ambient
+// when a waypoint of this split exists, else the provider's target.
+func (r *trafficSplitResource) httpRouteTarget(hasWaypoint bool) (mesh.Target, error) {
+	if hasWaypoint {
+		return mesh.TargetIstioAmbient, nil
+	}
+	if r.data != nil && r.data.target != "" {
+		return r.data.target, nil
+	}
+	return "", errors.New("an HTTPRoute can be rendered for istio-sidecar, istio-ambient or linkerd: set the provider's target so the import knows which")
+}
+
+func idOf(gvk schema.GroupVersionKind, ns, name string) kube.ID {
+	return kube.ID{Group: gvk.Group, Version: gvk.Version, Kind: gvk.Kind, Namespace: ns, Name: name}
+}
+
+func ownedBy(objs []*unstructured.Unstructured, owner string) []*unstructured.Unstructured {
+	var out []*unstructured.Unstructured
+	for _, o := range objs {
+		if o.GetLabels()[mesh.LabelOwner] == owner {
+			out = append(out, o)
+		}
+	}
+	return out
+}
