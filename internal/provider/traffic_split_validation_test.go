@@ -7,6 +7,9 @@ import (
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/meshform/terraform-provider-mesh/internal/kube"
@@ -213,6 +216,40 @@ func TestAccProvider_ConfigErrors(t *testing.T) {
 }
 ` + splitHCL("default", body)
 		expectPlanError(t, config, `Invalid CA certificate[\s\S]*holds no PEM certificate`)
+	})
+}
+
+// A connection only known at apply (a cluster created in the same
+// configuration) must not fail the plan: the cluster checks become a
+// warning, and the manifests are still shown.
+func TestAccProvider_UnknownConnectionPlans(t *testing.T) {
+	testAccPreCheck(t)
+	config := fmt.Sprintf(`
+resource "terraform_data" "cluster" {
+  input = %q
+}
+
+provider "mesh" {
+  kubeconfig_path = terraform_data.cluster.output
+  target          = "linkerd"
+}
+`, cluster.Kubeconfig) + splitHCL("default", `
+  service  = "reviews"
+  port     = 9080
+  backends = [{ service = "reviews-v1", weight = 100 }]`)
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProviderFactories,
+		Steps: []resource.TestStep{{
+			Config:             config,
+			PlanOnly:           true,
+			ExpectNonEmptyPlan: true,
+			// A plan-only step's plan is checked as "post-apply, pre-refresh".
+			ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(splitAddress, plancheck.ResourceActionCreate),
+				plancheck.ExpectKnownValue(splitAddress, tfjsonpath.New("manifests"), knownvalue.MapSizeExact(1)),
+			}},
+		}},
 	})
 }
 
