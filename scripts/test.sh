@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs every test tier, as CI does: vet, unit and golden tests, integration
+# tests of the engine and acceptance tests through the real terraform binary,
+# all against one local control plane that this script starts and stops.
+#
+# To run against another cluster (kind, say) instead of the local one:
+#   MESH_TEST_EXTERNAL_CLUSTER=1 KUBECONFIG=~/.kube/kind make test
+# That cluster needs the Istio, Gateway API and Linkerd CRDs (see README).
+#
+# Extra arguments go to `go test` (e.g. -run TestAcc).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+bin=$(scripts/cluster-tools.sh)
+export MESH_CLUSTER_BIN=$bin PATH="$bin:$PATH"
+TF_ACC_TERRAFORM_PATH=$(scripts/terraform.sh)
+ISTIOCTL=$(scripts/istioctl.sh)
+export TF_ACC_TERRAFORM_PATH ISTIOCTL TF_ACC=1
+echo "test.sh: terraform CLI: $TF_ACC_TERRAFORM_PATH ($("$TF_ACC_TERRAFORM_PATH" version | head -n1))"
+
+go vet ./...
+unformatted=$(gofmt -l $(git ls-files '*.go' | grep -v '^sdk/') 2>/dev/null || true)
+if [ -n "$unformatted" ]; then
+	echo "test.sh: gofmt needed: $unformatted" >&2
+	exit 1
+fi
+scripts/docs.sh check
+
+if [ "${MESH_TEST_EXTERNAL_CLUSTER:-}" != 1 ]; then
+	dir=$(mktemp -d "${TMPDIR:-/tmp}/mesh-test-cluster.XXXXXX")
+	trap 'go run ./cmd/localcluster down --dir "$dir" >/dev/null 2>&1 || true; rm -rf "$dir"' EXIT
+	go run ./cmd/localcluster up --dir "$dir" >/dev/null
+	export KUBECONFIG="$dir/kubeconfig" MESH_TEST_EXTERNAL_CLUSTER=1
+fi
+
+go test ./... -count=1 -timeout 60m "$@"
