@@ -16,6 +16,7 @@ tf=$(scripts/terraform.sh)
 work=$(mktemp -d "${TMPDIR:-/tmp}/mesh-demo.XXXXXX")
 cleanup() {
 	say "Tearing down the local cluster"
+	cd "$root"
 	go run ./cmd/localcluster down --dir "$work/cluster" || true
 	rm -rf "$work"
 }
@@ -30,23 +31,31 @@ say "Creating the workloads the example routes (namespace bookinfo, Service revi
 kubectl apply -f examples/quickstart/workloads.yaml
 kubectl -n bookinfo wait --for=condition=Available deployment --all --timeout=120s
 
-say "Building the provider"
-mkdir -p "$work/plugins"
-go build -o "$work/plugins/terraform-provider-mesh" .
+say "Building the provider into a local provider mirror"
+# A filesystem mirror, as an air-gapped user would have, so that terraform
+# init installs this build and writes the lock file without a registry.
+version=0.1.0
+plugin_dir="$work/mirror/registry.terraform.io/meshform/mesh/$version/$(go env GOOS)_$(go env GOARCH)"
+mkdir -p "$plugin_dir"
+go build -ldflags "-X main.version=$version" -o "$plugin_dir/terraform-provider-mesh_v$version" .
 cat >"$work/terraformrc" <<RC
 provider_installation {
-  dev_overrides {
-    "meshform/mesh" = "$work/plugins"
+  filesystem_mirror {
+    path    = "$work/mirror"
+    include = ["registry.terraform.io/meshform/mesh"]
   }
-  direct {}
+  direct {
+    exclude = ["registry.terraform.io/meshform/mesh"]
+  }
 }
 RC
 export TF_CLI_CONFIG_FILE="$work/terraformrc" TF_IN_AUTOMATION=1
+[ -t 1 ] || export TF_CLI_ARGS="-no-color"
 cp -r examples/quickstart "$work/quickstart"
 cd "$work/quickstart"
 
 say "terraform init"
-"$tf" init -input=false -no-color | grep -v '^$' || true
+"$tf" init -input=false
 say "terraform plan (the exact objects that will be created)"
 "$tf" plan -input=false -out=tfplan
 say "terraform apply"
@@ -56,5 +65,10 @@ kubectl -n bookinfo get virtualservices.networking.istio.io,destinationrules.net
 	-l app.kubernetes.io/managed-by=terraform-provider-mesh -o yaml --show-managed-fields=false
 say "terraform plan again: nothing to change"
 "$tf" plan -input=false -detailed-exitcode
+say "Shift the canary to 50/50: the plan shows the line-level diff of the VirtualService"
+"$tf" apply -input=false -auto-approve -var stable_weight=50 -var canary_weight=50
+kubectl -n bookinfo get virtualservices.networking.istio.io reviews-canary -o jsonpath='{range .spec.http[-1:].route[*]}{.destination.subset}={.weight}{"\n"}{end}'
+say "A weight sum that is not 100 is rejected at plan time, before anything touches the cluster"
+"$tf" plan -input=false -var stable_weight=60 -var canary_weight=50 && exit 1 || true
 say "terraform destroy"
 "$tf" destroy -input=false -auto-approve

@@ -8,6 +8,18 @@ terraform {
   }
 }
 
+variable "stable_weight" {
+  description = "Percent of the default traffic sent to reviews v1."
+  type        = number
+  default     = 90
+}
+
+variable "canary_weight" {
+  description = "Percent of the default traffic sent to reviews v2."
+  type        = number
+  default     = 10
+}
+
 provider "mesh" {
   target = "istio-sidecar"
 }
@@ -19,8 +31,8 @@ resource "mesh_traffic_split" "reviews" {
   port      = 9080
 
   backends = [
-    { subset_labels = { version = "v1" }, weight = 90 },
-    { subset_labels = { version = "v2" }, weight = 10 },
+    { subset_labels = { version = "v1" }, weight = var.stable_weight },
+    { subset_labels = { version = "v2" }, weight = var.canary_weight },
   ]
 
   match_routes = [{
