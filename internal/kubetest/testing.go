@@ -105,7 +105,7 @@ func Deployment(t testing.TB, cfg *rest.Config, ns, name string, labels map[stri
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: labels},
 				Spec: corev1.PodSpec{Containers: []corev1.Container{{
-					Name: "app", Image: "registry.local/app:1",
+					Name: "app", Image: testImage(),
 				}}},
 			},
 		},
@@ -185,4 +185,14 @@ func createService(t testing.TB, cfg *rest.Config, ns, name string, selector map
 		t.Fatalf("kubetest: create service %s/%s: %v", ns, name, err)
 	}
 	return out
+}
+
+// testImage is the container image of test Deployments. kwok never pulls it;
+// on a cluster with real nodes (kind) set MESH_TEST_IMAGE to one the nodes
+// can run, e.g. registry.k8s.io/pause:3.10.
+func testImage() string {
+	if img := os.Getenv("MESH_TEST_IMAGE"); img != "" {
+		return img
+	}
+	return "registry.local/app:1"
 }

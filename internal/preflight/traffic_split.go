@@ -32,12 +32,17 @@ const (
 )
 
 // TrafficSplit runs the cluster checks of a mesh_traffic_split (MESH-MAPPING
-// §3.4 and §6). ts must be normalized, with Owner set.
-func TrafficSplit(ctx context.Context, m *kube.Manager, ts mesh.TrafficSplit) (mesh.Problems, error) {
-	c := &splitCheck{lookup: lookup{m}, ts: ts, services: map[string]*corev1.Service{}}
+// §3.4 and §6). ts must be normalized, with Owner set. recorded lists the
+// objects Terraform state already holds for this resource: they are its own
+// even before they carry its owner label (just imported).
+func TrafficSplit(ctx context.Context, m *kube.Manager, ts mesh.TrafficSplit, recorded []kube.ID) (mesh.Problems, error) {
+	c := &splitCheck{lookup: lookup{m}, ts: ts, services: map[string]*corev1.Service{}, recorded: map[kube.ID]bool{}}
+	for _, id := range recorded {
+		c.recorded[id] = true
+	}
 	for _, step := range []func(context.Context) error{
 		c.apisServed, c.parentService, c.backendServices, c.namespaceEnrolled,
-		c.waypointBound, c.serviceProfile, c.routeConflicts,
+		c.waypointBound, c.serviceProfile, c.routeConflicts, c.subsetConflicts,
 	} {
 		if err := step(ctx); err != nil {
 			return nil, err
@@ -52,6 +57,7 @@ type splitCheck struct {
 	problems mesh.Problems
 	// services caches Service lookups by name; nil means absent.
 	services map[string]*corev1.Service
+	recorded map[kube.ID]bool
 }
 
 // apisServed fails the checks (not the plan) when the CRDs of the rendered
@@ -305,29 +311,76 @@ func (c *splitCheck) routeConflicts(ctx context.Context) error {
 }
 
 func (c *splitCheck) ownedByUs(obj *unstructured.Unstructured) bool {
-	return obj.GetLabels()[mesh.LabelOwner] == c.ts.Owner
+	return obj.GetLabels()[mesh.LabelOwner] == c.ts.Owner || c.recorded[kube.IDOf(obj)]
+}
+
+// subsetConflicts checks MESH-TS-005: the DestinationRule this split renders
+// must be the only one for its host, or Istio picks one of them arbitrarily.
+func (c *splitCheck) subsetConflicts(ctx context.Context) error {
+	if !c.ts.UsesVirtualService() || !c.ts.UsesSubsets() {
+		return nil
+	}
+	drs, err := c.list(ctx, mesh.GVKDestinationRule, c.ts.Namespace)
+	if err != nil {
+		return err
+	}
+	for _, dr := range drs {
+		host, _, _ := unstructured.NestedString(dr.Object, "spec", "host")
+		for _, svc := range c.subsetServices() {
+			if c.ownedByUs(dr) || !hostIs(host, svc, c.ts.Namespace) {
+				continue
+			}
+			c.subsetConflict(dr, svc)
+		}
+	}
+	return nil
+}
+
+func (c *splitCheck) subsetConflict(dr *unstructured.Unstructured, svc string) {
+	fix := "Delete it (after terraform import, the provider's DestinationRule " + c.ts.Name + " replaces it) or stop using subset_labels."
+	if dr.GetName() == c.ts.Name {
+		fix = fmt.Sprintf("Adopt it with terraform import mesh_traffic_split.NAME %s/%s, or delete it.", c.ts.Namespace, c.ts.Name)
+	}
+	c.problems.Errorf("MESH-TS-005", []any{"backends"}, "another DestinationRule defines subsets for the host",
+		"DestinationRule %s/%s (%s) already defines subsets for host %s, and this split renders its own: Istio would pick one of them arbitrarily. %s",
+		c.ts.Namespace, dr.GetName(), ownerOf(dr), mesh.ServiceFQDN(svc, c.ts.Namespace), fix)
+}
+
+// subsetServices lists the backend Services that use subset_labels.
+func (c *splitCheck) subsetServices() []string {
+	var out []string
+	_ = c.eachBackend(func(_ []any, b mesh.Backend) error {
+		if len(b.SubsetLabels) > 0 && !slices.Contains(out, b.Service) {
+			out = append(out, b.Service)
+		}
+		return nil
+	})
+	return out
 }
 
 // describe names a conflicting object and who manages it.
 func describe(obj *unstructured.Unstructured) string {
-	owner := obj.GetLabels()[mesh.LabelOwner]
-	if owner == "" {
-		owner = "unmanaged"
-	}
-	return fmt.Sprintf("%s/%s (%s)", obj.GetKind(), obj.GetName(), owner)
+	return fmt.Sprintf("%s/%s (%s)", obj.GetKind(), obj.GetName(), ownerOf(obj))
 }
 
-// vsRoutesHost reports whether a VirtualService routes the Service's host,
-// in any of the forms Istio resolves in the VirtualService's namespace.
+func ownerOf(obj *unstructured.Unstructured) string {
+	if owner := obj.GetLabels()[mesh.LabelOwner]; owner != "" {
+		return owner
+	}
+	return "unmanaged"
+}
+
+// vsRoutesHost reports whether a VirtualService routes the Service's host.
 func vsRoutesHost(vs *unstructured.Unstructured, service, namespace string) bool {
 	hosts, _, _ := unstructured.NestedStringSlice(vs.Object, "spec", "hosts")
+	return slices.ContainsFunc(hosts, func(h string) bool { return hostIs(h, service, namespace) })
+}
+
+// hostIs reports whether an Istio host names the Service, in any of the
+// forms Istio resolves in the Service's namespace.
+func hostIs(host, service, namespace string) bool {
 	forms := []string{service, service + "." + namespace, service + "." + namespace + ".svc", mesh.ServiceFQDN(service, namespace)}
-	for _, h := range hosts {
-		if slices.Contains(forms, h) {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(forms, host)
 }
 
 // httpRouteTargets reports whether an HTTPRoute attaches to the Service on

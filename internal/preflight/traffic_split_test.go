@@ -50,7 +50,7 @@ func check(t *testing.T, ts mesh.TrafficSplit) mesh.Problems {
 	if err != nil {
 		t.Fatal(err)
 	}
-	problems, err := TrafficSplit(context.Background(), m, ts)
+	problems, err := TrafficSplit(context.Background(), m, ts, nil)
 	if err != nil {
 		t.Fatalf("checks did not run: %v", err)
 	}
@@ -119,6 +119,24 @@ func TestTrafficSplitChecks(t *testing.T) {
 	t.Run("namespace not enrolled warns", func(t *testing.T) {
 		expectOnly(t, check(t, split(ns, mesh.TargetLinkerd)), "MESH-GEN-003", mesh.SeverityWarning, "[namespace]",
 			"namespace "+ns+" is not part of the linkerd mesh", "linkerd.io/inject=enabled")
+	})
+	t.Run("another DestinationRule for a subset host", func(t *testing.T) {
+		dr := create(t, ns, `
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: legacy}
+spec: {host: reviews, subsets: [{name: v1, labels: {version: v1}}]}
+`)
+		ts := split(ns, mesh.TargetIstioSidecar)
+		ts.Backends = []mesh.Backend{{Service: "reviews", Port: 9080, Weight: 100, SubsetLabels: map[string]string{"version": "v1"}}}
+		expectOnly(t, check(t, ts), "MESH-TS-005", mesh.SeverityError, "[backends]",
+			"DestinationRule "+ns+"/legacy (unmanaged) already defines subsets for host reviews."+ns+".svc.cluster.local")
+		// Once state records it (imported), it is the split's own.
+		m, _ := kube.New(cluster.Config, kube.DefaultOptions())
+		got, err := TrafficSplit(context.Background(), m, ts, []kube.ID{kube.IDOf(dr)})
+		if err != nil || len(got) != 0 {
+			t.Errorf("with the DestinationRule recorded: %v, %+v", err, got)
+		}
 	})
 	t.Run("route of another resource", func(t *testing.T) {
 		create(t, ns, fmt.Sprintf(`

@@ -140,7 +140,11 @@ func (r *trafficSplitResource) ModifyPlan(ctx context.Context, req resource.Modi
 	}
 	// Always overwrite the marker: the response starts from the prior state's.
 	var checked []byte
-	if r.checkCluster(ctx, ts, &resp.Diagnostics, true) {
+	var recorded manifests
+	if state != nil {
+		recorded = manifestsFrom(ctx, state.Manifests, &resp.Diagnostics)
+	}
+	if r.checkCluster(ctx, ts, recordedIDs(recorded, &resp.Diagnostics), &resp.Diagnostics, true) {
 		checked = []byte(`true`)
 	}
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateChecked, checked)...)
@@ -201,11 +205,11 @@ func equalManifests(a, b manifests) bool {
 // checkCluster runs the cluster checks. At plan time (atPlan) a cluster that
 // cannot be asked yields a warning and the checks run again before apply; at
 // apply it is an error. It reports whether the checks ran and passed.
-func (r *trafficSplitResource) checkCluster(ctx context.Context, ts mesh.TrafficSplit, diags *diag.Diagnostics, atPlan bool) bool {
+func (r *trafficSplitResource) checkCluster(ctx context.Context, ts mesh.TrafficSplit, recorded []kube.ID, diags *diag.Diagnostics, atPlan bool) bool {
 	mgr, err := r.manager()
 	if err == nil {
 		var problems mesh.Problems
-		problems, err = preflight.TrafficSplit(ctx, mgr, ts)
+		problems, err = preflight.TrafficSplit(ctx, mgr, ts, recorded)
 		if err == nil {
 			addProblems(diags, problems)
 			return !problems.HasErrors()
@@ -221,6 +225,15 @@ func (r *trafficSplitResource) checkCluster(ctx context.Context, ts mesh.Traffic
 		clusterUnavailable(diags, err)
 	}
 	return false
+}
+
+// recordedIDs are the objects state holds for the resource.
+func recordedIDs(m manifests, diags *diag.Diagnostics) []kube.ID {
+	ids, err := m.ids()
+	if err != nil {
+		diags.AddError("Unreadable state", err.Error())
+	}
+	return ids
 }
 
 func (r *trafficSplitResource) manager() (*kube.Manager, error) {
@@ -282,7 +295,11 @@ func (r *trafficSplitResource) apply(ctx context.Context, plan, state *trafficSp
 		addProblems(diags, problems) // values that were unknown at plan time
 		return false
 	}
-	if !checked && !r.checkCluster(ctx, ts, diags, false) {
+	var previous manifests
+	if state != nil {
+		previous = manifestsFrom(ctx, state.Manifests, diags)
+	}
+	if !checked && !r.checkCluster(ctx, ts, recordedIDs(previous, diags), diags, false) {
 		return false
 	}
 	objs, err := render.TrafficSplit(ts)
@@ -297,11 +314,9 @@ func (r *trafficSplitResource) apply(ctx context.Context, plan, state *trafficSp
 	}
 	opts := kube.DefaultApplyOptions()
 	opts.Owner = owner
-	if state != nil {
-		if opts.Previous, err = manifestsFrom(ctx, state.Manifests, diags).objects(); err != nil {
-			diags.AddError("Unreadable state", err.Error())
-			return false
-		}
+	if opts.Previous, err = previous.objects(); err != nil {
+		diags.AddError("Unreadable state", err.Error())
+		return false
 	}
 	if _, err := mgr.Apply(ctx, objs, opts); err != nil {
 		applyFailed(diags, resourceAddress(ts), err)
