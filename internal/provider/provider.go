@@ -5,7 +5,10 @@ package provider
 
 import (
 	"context"
+	"flag"
+	"io"
 	"os"
+	"sync"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -14,6 +17,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"k8s.io/klog/v2"
 
 	"github.com/meshform/terraform-provider-mesh/internal/kube"
 )
@@ -22,8 +26,19 @@ var _ provider.Provider = (*meshProvider)(nil)
 
 // New returns the provider factory for the given release version.
 func New(version string) func() provider.Provider {
+	quietKlog.Do(func() {
+		// client-go logs retries and discovery failures through klog to
+		// stderr; the provider reports every failure as a diagnostic instead.
+		flags := flag.NewFlagSet("klog", flag.ContinueOnError)
+		klog.InitFlags(flags)
+		_ = flags.Set("logtostderr", "false")
+		_ = flags.Set("stderrthreshold", "FATAL")
+		klog.SetOutput(io.Discard)
+	})
 	return func() provider.Provider { return &meshProvider{version: version} }
 }
+
+var quietKlog sync.Once
 
 type meshProvider struct {
 	version string

@@ -208,6 +208,15 @@ func TestAccProvider_ConfigErrors(t *testing.T) {
 ` + splitHCL("default", body)
 		expectPlanError(t, config, `Kubeconfig not found[\s\S]*kubeconfig_path "/nonexistent/kubeconfig" cannot be read`)
 	})
+	t.Run("kubeconfig context missing", func(t *testing.T) {
+		config := fmt.Sprintf(`provider "mesh" {
+  kubeconfig_path    = %q
+  kubeconfig_context = "prod-eu-1"
+  target             = "linkerd"
+}
+`, cluster.Kubeconfig) + splitHCL("default", body)
+		expectPlanError(t, config, `Kubeconfig context not found[\s\S]*kubeconfig_context "prod-eu-1"`)
+	})
 	t.Run("bad ca certificate", func(t *testing.T) {
 		config := `provider "mesh" {
   host                   = "https://127.0.0.1:1"
@@ -216,6 +225,30 @@ func TestAccProvider_ConfigErrors(t *testing.T) {
 }
 ` + splitHCL("default", body)
 		expectPlanError(t, config, `Invalid CA certificate[\s\S]*holds no PEM certificate`)
+	})
+}
+
+// An unreachable API server does not fail the plan (the cluster checks
+// become a warning), but the apply stops before changing anything and says
+// which settings to check.
+func TestAccProvider_UnreachableCluster(t *testing.T) {
+	testAccPreCheck(t)
+	config := `provider "mesh" {
+  host   = "https://127.0.0.1:1"
+  token  = "t"
+  target = "linkerd"
+}
+` + splitHCL("default", `
+  service  = "reviews"
+  port     = 9080
+  backends = [{ weight = 100 }]`)
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProviderFactories,
+		Steps: []resource.TestStep{{
+			Config:      config,
+			ExpectError: regexp.MustCompile(`Kubernetes cluster unavailable[\s\S]*connection refused[\s\S]*host`),
+		}},
 	})
 }
 
