@@ -17,6 +17,10 @@ export MESH_CLUSTER_BIN=$bin PATH="$bin:$PATH"
 TF_ACC_TERRAFORM_PATH=$(scripts/terraform.sh)
 ISTIOCTL=$(scripts/istioctl.sh)
 export TF_ACC_TERRAFORM_PATH ISTIOCTL TF_ACC=1
+if [ "$(basename "$TF_ACC_TERRAFORM_PATH")" = tofu ]; then
+	# OpenTofu resolves unqualified providers under its own registry host.
+	export TF_ACC_PROVIDER_HOST=registry.opentofu.org
+fi
 echo "test.sh: terraform CLI: $TF_ACC_TERRAFORM_PATH ($("$TF_ACC_TERRAFORM_PATH" version | head -n1))"
 
 go vet ./...
