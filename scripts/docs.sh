@@ -9,18 +9,33 @@ if [ ! -x "$tool" ]; then
 	mkdir -p "$(dirname "$tool")"
 	(cd "$root/tools/docs" && go build -o "$tool" github.com/hashicorp/terraform-plugin-docs/cmd/tfplugindocs)
 fi
-
-# tfplugindocs reads the schema through `terraform providers schema`; offer it
-# the same CLI the tests use (OpenTofu, named terraform, when that is all).
 tf=$("$root/scripts/terraform.sh")
-if [ "$(basename "$tf")" != terraform ]; then
-	shim="$cache/terraform-shim"
-	mkdir -p "$shim" && ln -sf "$tf" "$shim/terraform"
-	export PATH="$shim:$PATH"
-fi
+
+# schema DIR OUT: the provider schema as `terraform providers schema -json`
+# prints it, from a build of DIR. We run the CLI ourselves, rather than let
+# tfplugindocs do it, so that OpenTofu (whose default registry host differs)
+# works as well as Terraform; the provider's key becomes its short name.
+schema() {
+	local work plugin host
+	work=$(mktemp -d)
+	host=registry.terraform.io
+	[ "$(basename "$tf")" = tofu ] && host=registry.opentofu.org
+	plugin="$work/plugins/$host/hashicorp/mesh/0.0.1/$(go env GOOS)_$(go env GOARCH)"
+	mkdir -p "$plugin"
+	(cd "$1" && go build -o "$plugin/terraform-provider-mesh" .)
+	echo 'provider "mesh" {}' >"$work/provider.tf"
+	(cd "$work" && TF_CLI_CONFIG_FILE=/dev/null "$tf" init -input=false -plugin-dir=./plugins >/dev/null &&
+		TF_CLI_CONFIG_FILE=/dev/null "$tf" providers schema -json) | sed "s#\"$host/hashicorp/mesh\"#\"mesh\"#" >"$2"
+	rm -rf "$work"
+}
 
 generate() {
-	"$tool" generate --provider-dir "$1" --provider-name mesh --rendered-provider-name "Mesh" >/dev/null
+	local json
+	json=$(mktemp)
+	schema "$1" "$json"
+	"$tool" generate --provider-dir "$1" --provider-name mesh --rendered-provider-name "Mesh" \
+		--providers-schema "$json" >/dev/null
+	rm -f "$json"
 }
 
 if [ "${1:-}" != check ]; then
