@@ -16,43 +16,47 @@ import (
 )
 
 // importLive rebuilds an imported split (state holding only id, namespace
-// and name) from the live route object of that name and its companions.
-func (r *trafficSplitResource) importLive(ctx context.Context, mgr *kube.Manager, state *trafficSplitModel, diags *diag.Diagnostics) {
+// and name) from the live route object of that name and its companions, and
+// returns its manifests: what this provider owns on the live objects. For
+// objects another tool created that is nothing yet (an empty map), and the
+// next plan shows the provider taking them over.
+func (r *trafficSplitResource) importLive(ctx context.Context, state *trafficSplitModel, diags *diag.Diagnostics) manifests {
+	mgr, err := r.manager()
+	if err != nil {
+		clusterUnavailable(diags, err)
+		return nil
+	}
 	ns, name := state.Namespace.ValueString(), state.Name.ValueString()
 	owner := ownerOf(*state)
 	objs, target, err := r.liveSplitObjects(ctx, mgr, ns, name, owner)
 	if err != nil {
 		diags.AddError("Cannot import mesh_traffic_split", fmt.Sprintf("%s/%s: %v", ns, name, err))
-		return
+		return nil
 	}
 	ts, err := render.ParseTrafficSplit(objs, target)
 	if err != nil {
 		diags.AddError("Cannot import mesh_traffic_split", fmt.Sprintf("%s/%s: %v", ns, name, err))
-		return
+		return nil
 	}
 	ts.Owner = owner
 	ts.Normalize()
 	rendered, err := render.TrafficSplit(ts)
 	if err != nil {
 		diags.AddError("Cannot import mesh_traffic_split", err.Error())
-		return
+		return nil
 	}
 	recorded, err := manifestsOf(rendered)
 	if err != nil {
 		diags.AddError("Cannot import mesh_traffic_split", err.Error())
-		return
+		return nil
 	}
 	diags.Append(state.setIntent(ts)...)
 	state.ID = types.StringValue(ns + "/" + name)
 	state.Revision = types.Int64Value(1)
-	state.Manifests = recorded.value(diags)
-	// What this provider owns on the live objects is the imported revision:
-	// for objects another tool created that is nothing yet, and the next
-	// plan shows the provider taking them over.
-	r.refresh(ctx, mgr, state, diags)
-	if state.Manifests.IsNull() {
-		state.Manifests = types.MapValueMust(types.StringType, nil)
+	if owned := r.refresh(ctx, recorded, diags); owned != nil {
+		return owned
 	}
+	return manifests{}
 }
 
 // liveSplitObjects finds the route object named name (a VirtualService or an

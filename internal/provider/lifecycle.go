@@ -1,0 +1,274 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/meshform/terraform-provider-mesh/internal/kube"
+	"github.com/meshform/terraform-provider-mesh/internal/mesh"
+	"github.com/meshform/terraform-provider-mesh/internal/mesh/render"
+	"github.com/meshform/terraform-provider-mesh/internal/preflight"
+)
+
+// lifecycle is what every mesh resource shares: the provider's engine, the
+// target default, the manifests and revision shown in the plan, cluster
+// checks at plan time (or before apply), the atomic apply over the revision
+// recorded in state, the owned-field refresh and the delete. A resource adds
+// its schema, its intent and its renderer.
+type lifecycle struct {
+	typeName string
+	data     *providerData
+}
+
+const (
+	defaultApplyTimeout = 10 * time.Minute
+	defaultReadTimeout  = 5 * time.Minute
+)
+
+// privateChecked marks a plan whose cluster checks passed at plan time, so
+// that an update does not repeat them.
+const privateChecked = "cluster_checks"
+
+// clusterCheck runs a resource's plan-time cluster checks; recorded lists the
+// objects Terraform state already holds for it.
+type clusterCheck func(ctx context.Context, m *kube.Manager, recorded []kube.ID) (mesh.Problems, error)
+
+// privateSetter is the plan's private state.
+type privateSetter interface {
+	SetKey(ctx context.Context, key string, value []byte) diag.Diagnostics
+}
+
+func (l *lifecycle) configure(from any, diags *diag.Diagnostics) {
+	if from == nil {
+		return
+	}
+	data, ok := from.(*providerData)
+	if !ok {
+		diags.AddError("Unexpected provider data", fmt.Sprintf("got %T; this is a bug in the provider", from))
+		return
+	}
+	l.data = data
+}
+
+func (l *lifecycle) manager() (*kube.Manager, error) {
+	if l.data == nil {
+		return nil, errors.New("the provider is not configured")
+	}
+	return l.data.Manager()
+}
+
+// target returns the resource's target, else the provider's.
+func (l *lifecycle) target(cfg types.String, diags *diag.Diagnostics) (mesh.Target, bool) {
+	if !cfg.IsNull() && !cfg.IsUnknown() {
+		return mesh.Target(cfg.ValueString()), true
+	}
+	if l.data != nil && l.data.target != "" {
+		return l.data.target, true
+	}
+	diags.AddAttributeError(path.Root("target"), "No target data plane",
+		"Set target on this resource or on the provider to one of "+targetList()+".")
+	return "", false
+}
+
+// planned renders the manifests of objs and the revision they make: the
+// recorded one when nothing changes, the next one otherwise.
+func (l *lifecycle) planned(objs []*unstructured.Unstructured, recorded manifests, revision types.Int64, diags *diag.Diagnostics) (types.Map, types.Int64) {
+	m, err := manifestsOf(objs)
+	if err != nil {
+		diags.AddError("Rendering failed", err.Error())
+		return types.MapUnknown(types.StringType), types.Int64Unknown()
+	}
+	return m.value(diags), nextRevision(recorded, revision, m)
+}
+
+// nextRevision keeps the recorded revision when the manifests do not change,
+// and increments it when they do.
+func nextRevision(recorded manifests, revision types.Int64, planned manifests) types.Int64 {
+	switch {
+	case revision.IsNull() || revision.IsUnknown():
+		return types.Int64Value(1)
+	case equalManifests(recorded, planned):
+		return revision
+	}
+	return types.Int64Value(revision.ValueInt64() + 1)
+}
+
+func equalManifests(a, b manifests) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// planChecks runs the cluster checks at plan time and records in the plan's
+// private state whether they passed; the marker is always overwritten, since
+// the plan starts from the prior state's.
+func (l *lifecycle) planChecks(ctx context.Context, check clusterCheck, recorded manifests, private privateSetter, diags *diag.Diagnostics) {
+	var passed []byte
+	if l.checkCluster(ctx, check, recorded, diags, true) {
+		passed = []byte(`true`)
+	}
+	diags.Append(private.SetKey(ctx, privateChecked, passed)...)
+}
+
+// checkCluster runs the cluster checks. At plan time (atPlan) a cluster that
+// cannot be asked yields a warning and the checks run again before apply; at
+// apply it is an error. It reports whether the checks ran and passed.
+func (l *lifecycle) checkCluster(ctx context.Context, check clusterCheck, recorded manifests, diags *diag.Diagnostics, atPlan bool) bool {
+	ids, err := recorded.ids()
+	if err != nil {
+		diags.AddError("Unreadable state", err.Error())
+		return false
+	}
+	mgr, err := l.manager()
+	if err == nil {
+		var problems mesh.Problems
+		if problems, err = check(ctx, mgr, ids); err == nil {
+			addProblems(diags, problems)
+			return !problems.HasErrors()
+		}
+	}
+	var missing *preflight.MissingAPIError
+	switch {
+	case atPlan:
+		clusterChecksSkipped(diags, err)
+	case errors.As(err, &missing):
+		missingAPI(diags, missing)
+	default:
+		clusterUnavailable(diags, err)
+	}
+	return false
+}
+
+// applyObjects applies objs atomically over the previous revision (nil on
+// create) and returns their manifests. On failure the engine has rolled the
+// cluster back to previous, and diags say so.
+func (l *lifecycle) applyObjects(ctx context.Context, objs []*unstructured.Unstructured, owner, address string, previous manifests, diags *diag.Diagnostics) (manifests, bool) {
+	mgr, err := l.manager()
+	if err != nil {
+		clusterUnavailable(diags, err)
+		return nil, false
+	}
+	opts := kube.DefaultApplyOptions()
+	opts.Owner = owner
+	if opts.Previous, err = previous.objects(); err != nil {
+		diags.AddError("Unreadable state", err.Error())
+		return nil, false
+	}
+	if _, err := mgr.Apply(ctx, objs, opts); err != nil {
+		applyFailed(diags, address, err)
+		return nil, false
+	}
+	applied, err := manifestsOf(objs)
+	if err != nil {
+		diags.AddError("Rendering failed", err.Error())
+		return nil, false
+	}
+	return applied, true
+}
+
+// refresh replaces each recorded manifest with the fields this provider owns
+// on the live object, unless those still cover it (the API server may add
+// defaults inside lists we own). Objects that are gone drop out; nil means
+// all are gone.
+func (l *lifecycle) refresh(ctx context.Context, recorded manifests, diags *diag.Diagnostics) manifests {
+	mgr, err := l.manager()
+	if err != nil {
+		clusterUnavailable(diags, err)
+		return nil
+	}
+	ids, err := recorded.ids()
+	if err != nil {
+		diags.AddError("Unreadable state", err.Error())
+		return nil
+	}
+	live, err := mgr.Read(ctx, ids)
+	if err != nil {
+		kubeFailed(diags, "Refresh", err)
+		return nil
+	}
+	refreshed := manifests{}
+	for _, id := range ids {
+		obj, ok := live[id]
+		if !ok {
+			continue
+		}
+		y, err := refreshedManifest(recorded[id.Key()], obj)
+		if err != nil {
+			diags.AddError("Refresh failed", fmt.Sprintf("%s: %v", id, err))
+			return nil
+		}
+		refreshed[id.Key()] = y
+	}
+	if len(refreshed) == 0 {
+		return nil
+	}
+	return refreshed
+}
+
+// refreshedManifest keeps the recorded YAML when the live owned fields still
+// hold every recorded value, and otherwise shows them: that is the drift.
+func refreshedManifest(recorded string, live *unstructured.Unstructured) (string, error) {
+	want, err := decodeYAML(recorded)
+	if err != nil {
+		return "", err
+	}
+	if kube.Covers(live.Object, want.Object) {
+		return recorded, nil
+	}
+	return render.YAML(live)
+}
+
+// remove deletes the recorded objects and waits until they are gone.
+func (l *lifecycle) remove(ctx context.Context, recorded manifests, owner string, diags *diag.Diagnostics) {
+	mgr, err := l.manager()
+	if err != nil {
+		clusterUnavailable(diags, err)
+		return
+	}
+	objs, err := recorded.objects()
+	if err != nil {
+		diags.AddError("Unreadable state", err.Error())
+		return
+	}
+	opts := kube.DefaultDeleteOptions()
+	opts.Owner = owner
+	if _, err := mgr.Delete(ctx, objs, opts); err != nil {
+		kubeFailed(diags, "Delete", err)
+	}
+}
+
+// timeout bounds ctx by a timeouts value, or by def.
+func timeout(ctx context.Context, get func(context.Context, time.Duration) (time.Duration, diag.Diagnostics), def time.Duration, diags *diag.Diagnostics) (context.Context, context.CancelFunc) {
+	d, dd := get(ctx, def)
+	diags.Append(dd...)
+	return context.WithTimeout(ctx, d)
+}
+
+// importByNamespacedName starts an import by "namespace/name": the resource's
+// Read then rebuilds everything else from the live objects.
+func importByNamespacedName(ctx context.Context, typeName string, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	ns, name, ok := strings.Cut(req.ID, "/")
+	if !ok || ns == "" || name == "" || strings.Contains(name, "/") {
+		resp.Diagnostics.AddError("Invalid import ID",
+			fmt.Sprintf("%q is not namespace/name. Import with `terraform import %s.NAME <namespace>/<name>`.", req.ID, typeName))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("namespace"), ns)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), name)...)
+}
