@@ -70,6 +70,9 @@ type TrafficSplit struct {
 	WeightSemantics WeightSemantics
 	IstioAPI        IstioAPI
 	Waypoint        Waypoint
+	// Mirror, when set, also shadows the requests of the weighted default
+	// rule (those matching Mirror.Match, if set) to a second backend.
+	Mirror *Mirror
 }
 
 // WeightUnset marks a backend whose weight the user left out. Normalize gives
@@ -128,6 +131,9 @@ func (ts *TrafficSplit) Normalize() {
 		ts.Waypoint.Name = DefaultWaypointName
 	}
 	ts.Backends = ts.defaultBackends(ts.Backends)
+	if ts.Mirror != nil {
+		ts.Mirror.normalize(ts.Namespace)
+	}
 	for i := range ts.MatchRoutes {
 		ts.MatchRoutes[i].Backends = ts.defaultBackends(ts.MatchRoutes[i].Backends)
 		for j := range ts.MatchRoutes[i].Headers {
@@ -172,7 +178,7 @@ func (ts *TrafficSplit) UsesSubsets() bool {
 			return true
 		}
 	}
-	return false
+	return ts.Mirror != nil && len(ts.Mirror.Destination.SubsetLabels) > 0
 }
 
 // allBackends returns the backends of every rule, match routes first.

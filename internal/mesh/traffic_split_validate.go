@@ -71,6 +71,9 @@ func (ts TrafficSplit) Validate() Problems {
 		ts.validateMatch(&ps, path, r)
 		ts.validateRule(&ps, tsAttr(path, "backends"), r.Backends)
 	}
+	if ts.Mirror != nil {
+		ts.validateMirror(&ps, *ts.Mirror, splitMirrorPaths)
+	}
 	return ps
 }
 
@@ -186,6 +189,11 @@ func (ts TrafficSplit) validateMatch(ps *Problems, path []any, r MatchRoute) {
 			"%s has no header, method or path condition narrower than prefix \"/\", so it matches every request and the weighted default rule (backends) is never used. Add a headers, path or method condition, or move its backends into backends.",
 			tsAttrString(path))
 	}
+	ts.validateConditions(ps, path, r)
+}
+
+// validateConditions checks the headers, path and method of a match.
+func (ts TrafficSplit) validateConditions(ps *Problems, path []any, r MatchRoute) {
 	seen := map[string]bool{}
 	for j, h := range r.Headers {
 		ts.validateHeader(ps, tsAttr(path, "headers", j), h, seen)

@@ -66,16 +66,17 @@ func (l *lifecycle) manager() (*kube.Manager, error) {
 	return l.data.Manager()
 }
 
-// target returns the resource's target, else the provider's.
-func (l *lifecycle) target(cfg types.String, diags *diag.Diagnostics) (mesh.Target, bool) {
+// target returns the resource's data-plane override (the attribute attr,
+// usually "target"), else the provider's target.
+func (l *lifecycle) target(cfg types.String, attr string, diags *diag.Diagnostics) (mesh.Target, bool) {
 	if !cfg.IsNull() && !cfg.IsUnknown() {
 		return mesh.Target(cfg.ValueString()), true
 	}
 	if l.data != nil && l.data.target != "" {
 		return l.data.target, true
 	}
-	diags.AddAttributeError(path.Root("target"), "No target data plane",
-		"Set target on this resource or on the provider to one of "+targetList()+".")
+	diags.AddAttributeError(path.Root(attr), "No target data plane",
+		"Set "+attr+" on this resource or target on the provider to one of "+targetList()+".")
 	return "", false
 }
 

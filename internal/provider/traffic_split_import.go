@@ -28,7 +28,7 @@ func (r *trafficSplitResource) importLive(ctx context.Context, state *trafficSpl
 	}
 	ns, name := state.Namespace.ValueString(), state.Name.ValueString()
 	owner := ownerOf(*state)
-	objs, target, err := r.liveSplitObjects(ctx, mgr, ns, name, owner)
+	objs, target, err := r.liveRouteObjects(ctx, mgr, ns, name, owner)
 	if err != nil {
 		diags.AddError("Cannot import mesh_traffic_split", fmt.Sprintf("%s/%s: %v", ns, name, err))
 		return nil
@@ -59,9 +59,10 @@ func (r *trafficSplitResource) importLive(ctx context.Context, state *trafficSpl
 	return manifests{}
 }
 
-// liveSplitObjects finds the route object named name (a VirtualService or an
-// HTTPRoute) and the objects it depends on, and decides the target.
-func (r *trafficSplitResource) liveSplitObjects(ctx context.Context, mgr *kube.Manager, ns, name, owner string) ([]*unstructured.Unstructured, mesh.Target, error) {
+// liveRouteObjects finds the route object named name (a VirtualService or an
+// HTTPRoute) and the objects it depends on, and decides the target. Every
+// resource that renders a route object (split, mirror) imports through it.
+func (l *lifecycle) liveRouteObjects(ctx context.Context, mgr *kube.Manager, ns, name, owner string) ([]*unstructured.Unstructured, mesh.Target, error) {
 	vs, err := mgr.Get(ctx, idOf(mesh.GVKVirtualService, ns, name))
 	if err != nil {
 		return nil, "", err
@@ -79,7 +80,7 @@ func (r *trafficSplitResource) liveSplitObjects(ctx context.Context, mgr *kube.M
 	case route != nil:
 		gws, err := mgr.List(ctx, mesh.GVKGateway, ns)
 		objs := append([]*unstructured.Unstructured{route}, ownedBy(gws, owner)...)
-		target, terr := r.httpRouteTarget(len(objs) > 1)
+		target, terr := l.httpRouteTarget(len(objs) > 1)
 		return objs, target, errors.Join(err, terr)
 	}
 	return nil, "", fmt.Errorf("no VirtualService or HTTPRoute named %s/%s exists (the import ID is the namespace and name of the split's route object)", ns, name)
@@ -87,12 +88,12 @@ func (r *trafficSplitResource) liveSplitObjects(ctx context.Context, mgr *kube.M
 
 // httpRouteTarget picks the data plane of an imported HTTPRoute: ambient
 // when a waypoint of this split exists, else the provider's target.
-func (r *trafficSplitResource) httpRouteTarget(hasWaypoint bool) (mesh.Target, error) {
+func (l *lifecycle) httpRouteTarget(hasWaypoint bool) (mesh.Target, error) {
 	if hasWaypoint {
 		return mesh.TargetIstioAmbient, nil
 	}
-	if r.data != nil && r.data.target != "" {
-		return r.data.target, nil
+	if l.data != nil && l.data.target != "" {
+		return l.data.target, nil
 	}
 	return "", errors.New("an HTTPRoute can be rendered for istio-sidecar, istio-ambient or linkerd: set the provider's target so the import knows which")
 }

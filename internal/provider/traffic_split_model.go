@@ -24,6 +24,7 @@ type trafficSplitModel struct {
 	WeightSemantics types.String   `tfsdk:"weight_semantics"`
 	IstioAPI        types.String   `tfsdk:"istio_api"`
 	AmbientWaypoint types.Object   `tfsdk:"ambient_waypoint"`
+	Mirror          types.Object   `tfsdk:"mirror"`
 	Manifests       types.Map      `tfsdk:"manifests"`
 	Revision        types.Int64    `tfsdk:"revision"`
 	Timeouts        timeouts.Value `tfsdk:"timeouts"`
@@ -100,6 +101,7 @@ func (m trafficSplitModel) intent(ctx context.Context, target mesh.Target, owner
 	if c.object(m.AmbientWaypoint, &wp) {
 		ts.Waypoint = mesh.Waypoint{Mode: mesh.WaypointMode(c.str(wp.Mode)), Name: c.str(wp.Name)}
 	}
+	ts.Mirror = c.splitMirror(m.Mirror)
 	return ts, c.known, c.diags
 }
 
@@ -173,14 +175,21 @@ func (c *converter) backends(l types.List) []mesh.Backend {
 }
 
 func (c *converter) matchRoute(r matchRouteModel) mesh.MatchRoute {
-	mr := mesh.MatchRoute{Method: c.str(r.Method), Backends: c.backends(r.Backends)}
+	mr := c.conditions(r.Headers, r.Path, r.Method)
+	mr.Backends = c.backends(r.Backends)
+	return mr
+}
+
+// conditions reads the headers, path and method of a match.
+func (c *converter) conditions(headerList types.List, path types.Object, method types.String) mesh.MatchRoute {
+	mr := mesh.MatchRoute{Method: c.str(method)}
 	var headers []headerModel
-	c.elements(r.Headers, &headers)
+	c.elements(headerList, &headers)
 	for _, h := range headers {
 		mr.Headers = append(mr.Headers, mesh.HeaderMatch{Name: c.str(h.Name), Value: c.str(h.Value), Type: mesh.MatchType(c.str(h.Type))})
 	}
 	var p pathModel
-	if c.object(r.Path, &p) {
+	if c.object(path, &p) {
 		mr.Path = &mesh.PathMatch{Type: mesh.MatchType(c.str(p.Type)), Value: c.str(p.Value)}
 	}
 	return mr
@@ -199,6 +208,7 @@ func (m *trafficSplitModel) setIntent(ts mesh.TrafficSplit) diag.Diagnostics {
 		"mode": types.StringValue(string(ts.Waypoint.Mode)), "name": types.StringValue(ts.Waypoint.Name),
 	})
 	m.Backends = backendsValue(ts.Backends, &diags)
+	m.Mirror = splitMirrorValue(ts.Mirror, &diags)
 	if len(ts.MatchRoutes) == 0 {
 		m.MatchRoutes = types.ListNull(types.ObjectType{AttrTypes: matchRouteAttrTypes})
 		return diags
@@ -229,6 +239,13 @@ func backendsValue(backends []mesh.Backend, diags *diag.Diagnostics) types.List 
 }
 
 func matchRouteValue(r mesh.MatchRoute, diags *diag.Diagnostics) attr.Value {
+	values := conditionValues(r, diags)
+	values["backends"] = backendsValue(r.Backends, diags)
+	return objectOf(matchRouteAttrTypes, values, diags)
+}
+
+// conditionValues are the headers, path and method of a match.
+func conditionValues(r mesh.MatchRoute, diags *diag.Diagnostics) map[string]attr.Value {
 	headers := types.ListNull(types.ObjectType{AttrTypes: headerAttrTypes})
 	if len(r.Headers) > 0 {
 		hv := make([]attr.Value, len(r.Headers))
@@ -249,9 +266,7 @@ func matchRouteValue(r mesh.MatchRoute, diags *diag.Diagnostics) attr.Value {
 	if r.Method != "" {
 		method = types.StringValue(r.Method)
 	}
-	return objectOf(matchRouteAttrTypes, map[string]attr.Value{
-		"headers": headers, "path": p, "method": method, "backends": backendsValue(r.Backends, diags),
-	}, diags)
+	return map[string]attr.Value{"headers": headers, "path": p, "method": method}
 }
 
 func objectOf(types_ map[string]attr.Type, values map[string]attr.Value, diags *diag.Diagnostics) types.Object {

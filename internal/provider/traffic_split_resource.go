@@ -76,7 +76,7 @@ func (r *trafficSplitResource) ModifyPlan(ctx context.Context, req resource.Modi
 	if !req.State.Raw.IsNull() {
 		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	}
-	target, ok := r.target(cfg.Target, &resp.Diagnostics)
+	target, ok := r.target(cfg.Target, "target", &resp.Diagnostics)
 	if !ok || resp.Diagnostics.HasError() {
 		return
 	}
@@ -127,10 +127,15 @@ func (r *trafficSplitResource) planIntent(ctx context.Context, cfg trafficSplitM
 	return ts, known
 }
 
-// splitChecks binds the split's cluster checks.
+// splitChecks binds the split's cluster checks, its mirror block's included.
 func splitChecks(ts mesh.TrafficSplit) clusterCheck {
 	return func(ctx context.Context, m *kube.Manager, recorded []kube.ID) (mesh.Problems, error) {
-		return preflight.TrafficSplit(ctx, m, ts, recorded)
+		problems, err := preflight.TrafficSplit(ctx, m, ts, recorded)
+		if err != nil {
+			return nil, err
+		}
+		mirror, err := preflight.SplitMirror(ctx, m, ts, recorded)
+		return append(problems, mirror...), err
 	}
 }
 

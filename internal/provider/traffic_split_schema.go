@@ -73,53 +73,12 @@ func (r *trafficSplitResource) Schema(ctx context.Context, _ resource.SchemaRequ
 					"weights of each rule must sum to 100. `relative`: each backend gets weight/sum of the traffic (up to 1,000,000).",
 				Validators: []validator.String{stringvalidator.OneOf(enumStrings(mesh.WeightSemanticsValues)...)},
 			},
-			"istio_api": schema.StringAttribute{
-				Optional: true,
-				Computed: true,
-				Default:  stringdefault.StaticString(string(mesh.IstioAPIAuto)),
-				MarkdownDescription: "Istio routing API: " + enumList(mesh.IstioAPIValues) + ". `auto` (default): VirtualService plus " +
-					"DestinationRule on istio-sidecar, Gateway API HTTPRoute on istio-ambient. Ignored for linkerd.",
-				Validators: []validator.String{stringvalidator.OneOf(enumStrings(mesh.IstioAPIValues)...)},
-			},
-			"ambient_waypoint": schema.SingleNestedAttribute{
-				Optional: true,
-				Computed: true,
-				Default: objectdefault.StaticValue(types.ObjectValueMust(waypointAttrTypes, map[string]attr.Value{
-					"mode": types.StringValue(string(mesh.WaypointRequire)), "name": types.StringValue(mesh.DefaultWaypointName),
-				})),
-				MarkdownDescription: "istio-ambient only: the waypoint that enforces the route. Without a waypoint an ambient " +
-					"route is silently not applied, so the default `require` checks at plan time that the Service or its " +
-					"namespace carries `istio.io/use-waypoint`.",
-				Attributes: map[string]schema.Attribute{
-					"mode": schema.StringAttribute{
-						Optional: true,
-						Computed: true,
-						Default:  stringdefault.StaticString(string(mesh.WaypointRequire)),
-						MarkdownDescription: enumList(mesh.WaypointModeValues) + ". `require` (default): the waypoint must already be bound. " +
-							"`create`: render a waypoint Gateway (class `istio-waypoint`) and label the Service with `istio.io/use-waypoint`.",
-						Validators: []validator.String{stringvalidator.OneOf(enumStrings(mesh.WaypointModeValues)...)},
-					},
-					"name": schema.StringAttribute{
-						Optional:            true,
-						Computed:            true,
-						Default:             stringdefault.StaticString(mesh.DefaultWaypointName),
-						MarkdownDescription: "Name of the waypoint Gateway. Default `waypoint`.",
-						Validators:          []validator.String{dnsLabel()},
-					},
-				},
-			},
-			"manifests": schema.MapAttribute{
-				Computed:    true,
-				ElementType: types.StringType,
-				MarkdownDescription: "The rendered objects, keyed by `apiVersion/Kind/namespace/name`, as YAML. Known at plan " +
-					"time, so the plan shows each object and a line-level diff of every change. After a refresh it holds the " +
-					"fields this provider owns on the live objects, so an out-of-band edit shows up as a diff.",
-			},
-			"revision": schema.Int64Attribute{
-				Computed:            true,
-				MarkdownDescription: "Increments on every applied change of `manifests`. A failed apply is rolled back to the objects of this revision.",
-			},
-			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true}),
+			"istio_api":        istioAPIAttribute(),
+			"ambient_waypoint": ambientWaypointAttribute(),
+			"mirror":           splitMirrorAttribute(),
+			"manifests":        manifestsAttribute(),
+			"revision":         revisionAttribute(),
+			"timeouts":         timeouts.Attributes(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true}),
 		},
 	}
 }
@@ -150,6 +109,19 @@ func backendSchema() schema.NestedAttributeObject {
 }
 
 func matchRouteSchema() schema.NestedAttributeObject {
+	attrs := matchConditionAttributes()
+	attrs["backends"] = schema.ListNestedAttribute{
+		Required:            true,
+		MarkdownDescription: "Where matching requests go (1 to 16 backends), same fields as the top-level `backends`.",
+		NestedObject:        backendSchema(),
+		Validators:          []validator.List{listvalidator.SizeBetween(1, mesh.MaxBackends)},
+	}
+	return schema.NestedAttributeObject{Attributes: attrs}
+}
+
+// matchConditionAttributes are the conditions of a match route, and of a
+// mirror's match.
+func matchConditionAttributes() map[string]schema.Attribute {
 	matchType := func(what string) schema.StringAttribute {
 		return schema.StringAttribute{
 			Optional:            true,
@@ -159,7 +131,7 @@ func matchRouteSchema() schema.NestedAttributeObject {
 			Validators:          []validator.String{stringvalidator.OneOf(enumStrings(mesh.MatchTypeValues)...)},
 		}
 	}
-	return schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+	return map[string]schema.Attribute{
 		"headers": schema.ListNestedAttribute{
 			Optional:            true,
 			MarkdownDescription: "Request headers that must all match.",
@@ -181,11 +153,63 @@ func matchRouteSchema() schema.NestedAttributeObject {
 			Optional:            true,
 			MarkdownDescription: "HTTP method, e.g. `GET`.",
 		},
-		"backends": schema.ListNestedAttribute{
-			Required:            true,
-			MarkdownDescription: "Where matching requests go (1 to 16 backends), same fields as the top-level `backends`.",
-			NestedObject:        backendSchema(),
-			Validators:          []validator.List{listvalidator.SizeBetween(1, mesh.MaxBackends)},
+	}
+}
+
+func istioAPIAttribute() schema.StringAttribute {
+	return schema.StringAttribute{
+		Optional: true,
+		Computed: true,
+		Default:  stringdefault.StaticString(string(mesh.IstioAPIAuto)),
+		MarkdownDescription: "Istio routing API: " + enumList(mesh.IstioAPIValues) + ". `auto` (default): VirtualService plus " +
+			"DestinationRule on istio-sidecar, Gateway API HTTPRoute on istio-ambient. Ignored for linkerd.",
+		Validators: []validator.String{stringvalidator.OneOf(enumStrings(mesh.IstioAPIValues)...)},
+	}
+}
+
+func ambientWaypointAttribute() schema.SingleNestedAttribute {
+	return schema.SingleNestedAttribute{
+		Optional: true,
+		Computed: true,
+		Default: objectdefault.StaticValue(types.ObjectValueMust(waypointAttrTypes, map[string]attr.Value{
+			"mode": types.StringValue(string(mesh.WaypointRequire)), "name": types.StringValue(mesh.DefaultWaypointName),
+		})),
+		MarkdownDescription: "istio-ambient only: the waypoint that enforces the route. Without a waypoint an ambient " +
+			"route is silently not applied, so the default `require` checks at plan time that the Service or its " +
+			"namespace carries `istio.io/use-waypoint`.",
+		Attributes: map[string]schema.Attribute{
+			"mode": schema.StringAttribute{
+				Optional: true,
+				Computed: true,
+				Default:  stringdefault.StaticString(string(mesh.WaypointRequire)),
+				MarkdownDescription: enumList(mesh.WaypointModeValues) + ". `require` (default): the waypoint must already be bound. " +
+					"`create`: render a waypoint Gateway (class `istio-waypoint`) and label the Service with `istio.io/use-waypoint`.",
+				Validators: []validator.String{stringvalidator.OneOf(enumStrings(mesh.WaypointModeValues)...)},
+			},
+			"name": schema.StringAttribute{
+				Optional:            true,
+				Computed:            true,
+				Default:             stringdefault.StaticString(mesh.DefaultWaypointName),
+				MarkdownDescription: "Name of the waypoint Gateway. Default `waypoint`.",
+				Validators:          []validator.String{dnsLabel()},
+			},
 		},
-	}}
+	}
+}
+
+func manifestsAttribute() schema.MapAttribute {
+	return schema.MapAttribute{
+		Computed:    true,
+		ElementType: types.StringType,
+		MarkdownDescription: "The rendered objects, keyed by `apiVersion/Kind/namespace/name`, as YAML. Known at plan " +
+			"time, so the plan shows each object and a line-level diff of every change. After a refresh it holds the " +
+			"fields this provider owns on the live objects, so an out-of-band edit shows up as a diff.",
+	}
+}
+
+func revisionAttribute() schema.Int64Attribute {
+	return schema.Int64Attribute{
+		Computed:            true,
+		MarkdownDescription: "Increments on every applied change of `manifests`. A failed apply is rolled back to the objects of this revision.",
+	}
 }

@@ -198,7 +198,7 @@ func TestAccProvider_ConfigErrors(t *testing.T) {
   backends = [{ weight = 100 }]`
 	t.Run("no target", func(t *testing.T) {
 		config := fmt.Sprintf("provider \"mesh\" {\n  kubeconfig_path = %q\n}\n", cluster.Kubeconfig) + splitHCL("default", body)
-		expectPlanError(t, config, `No target data plane[\s\S]*Set target on this resource or on the provider`)
+		expectPlanError(t, config, `No target data plane[\s\S]*Set target on this resource or target on the provider`)
 	})
 	t.Run("kubeconfig missing", func(t *testing.T) {
 		config := `provider "mesh" {

@@ -4,6 +4,7 @@ package gatewayapi
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -30,7 +31,19 @@ func HTTPRoute(ts mesh.TrafficSplit) (*unstructured.Unstructured, error) {
 	if err != nil {
 		return nil, fmt.Errorf("backends: %w", err)
 	}
-	rules = append(rules, gwv1.HTTPRouteRule{BackendRefs: backendRefs})
+	defaultRule := gwv1.HTTPRouteRule{BackendRefs: backendRefs}
+	if m := ts.Mirror; m != nil {
+		rule, err := mirrorRule(ts, *m, backendRefs)
+		switch {
+		case err != nil:
+			return nil, err
+		case m.Match != nil:
+			rules = append(rules, rule)
+		default:
+			defaultRule = rule
+		}
+	}
+	rules = append(rules, defaultRule)
 
 	route := &gwv1.HTTPRoute{
 		TypeMeta:   metav1.TypeMeta{APIVersion: gwv1.GroupVersion.String(), Kind: "HTTPRoute"},
@@ -53,6 +66,52 @@ func serviceParent(ts mesh.TrafficSplit) gwv1.ParentReference {
 		Name:  gwv1.ObjectName(ts.Service),
 		Port:  ptr(gwv1.PortNumber(ts.Port)),
 	}
+}
+
+// mirrorRule routes like the default rule (backendRefs) and mirrors: the
+// default rule itself, or with the mirror's match a rule of its own.
+func mirrorRule(ts mesh.TrafficSplit, m mesh.Mirror, backendRefs []gwv1.HTTPBackendRef) (gwv1.HTTPRouteRule, error) {
+	rule := gwv1.HTTPRouteRule{
+		Filters:     []gwv1.HTTPRouteFilter{requestMirror(ts, m)},
+		BackendRefs: backendRefs,
+	}
+	if m.Match != nil {
+		match, err := routeMatch(*m.Match)
+		if err != nil {
+			return rule, fmt.Errorf("mirror match: %w", err)
+		}
+		rule.Matches = []gwv1.HTTPRouteMatch{match}
+	}
+	return rule, nil
+}
+
+// MirrorFractionDenominator is the denominator of a non-integer mirror
+// percentage: 12.5 % is 1250/10000.
+const MirrorFractionDenominator = 10_000
+
+// requestMirror renders the RequestMirror filter. An integer percentage is
+// `percent`, any other a `fraction` over 10000; 100 leaves both out (the
+// API's default). The namespace is set only for a mirror elsewhere.
+func requestMirror(ts mesh.TrafficSplit, m mesh.Mirror) gwv1.HTTPRouteFilter {
+	d := m.Destination
+	f := &gwv1.HTTPRequestMirrorFilter{BackendRef: gwv1.BackendObjectReference{
+		Name: gwv1.ObjectName(d.Service),
+		Port: ptr(gwv1.PortNumber(d.Port)),
+	}}
+	if d.Namespace != ts.Namespace {
+		f.BackendRef.Namespace = ptr(gwv1.Namespace(d.Namespace))
+	}
+	switch {
+	case m.Percentage == mesh.MaxMirrorPercentage:
+	case m.IsWholePercent():
+		f.Percent = ptr(int32(m.Percentage))
+	default:
+		f.Fraction = &gwv1.Fraction{
+			Numerator:   int32(math.Round(m.Percentage * MirrorFractionDenominator / 100)),
+			Denominator: ptr(int32(MirrorFractionDenominator)),
+		}
+	}
+	return gwv1.HTTPRouteFilter{Type: gwv1.HTTPRouteFilterRequestMirror, RequestMirror: f}
 }
 
 func matchRule(r mesh.MatchRoute) (gwv1.HTTPRouteRule, error) {

@@ -30,6 +30,7 @@ const (
 	waypointListenerPort  = 15008
 	waypointProtocolHBONE = "HBONE"
 	defaultRouteName      = "default"
+	mirrorRouteName       = "mirror"
 	maxSubsetNameLength   = 63 // subset names are DNS-1123 labels
 )
 
@@ -113,10 +114,21 @@ func virtualService(ts mesh.TrafficSplit, subsets subsetPlan) (*unstructured.Uns
 			Route: vsDestinations(ts, r.route.Backends, subsets),
 		})
 	}
-	routes = append(routes, &networkingapi.HTTPRoute{
+	mirrorRoute, err := vsMirrorRoute(ts, subsets)
+	if err != nil {
+		return nil, err
+	}
+	if mirrorRoute != nil {
+		routes = append(routes, mirrorRoute)
+	}
+	defaultRoute := &networkingapi.HTTPRoute{
 		Name:  defaultRouteName,
 		Route: vsDestinations(ts, ts.Backends, subsets),
-	})
+	}
+	if ts.Mirror != nil && ts.Mirror.Match == nil {
+		defaultRoute.Mirrors = vsMirrors(*ts.Mirror, subsets)
+	}
+	routes = append(routes, defaultRoute)
 	return gatewayapi.ToUnstructured(&networkingv1.VirtualService{
 		TypeMeta:   metav1.TypeMeta{APIVersion: networkingv1.SchemeGroupVersion.String(), Kind: "VirtualService"},
 		ObjectMeta: gatewayapi.ObjectMeta(ts.Name, ts.Namespace, ts.Owner),
@@ -127,6 +139,41 @@ func virtualService(ts mesh.TrafficSplit, subsets subsetPlan) (*unstructured.Uns
 			Http:  routes,
 		},
 	})
+}
+
+// vsMirrorRoute is the route of a mirror with a match: it sits after the
+// match routes, so it only takes requests of the default rule, and routes
+// them like the default rule while mirroring them. nil without such a mirror.
+func vsMirrorRoute(ts mesh.TrafficSplit, subsets subsetPlan) (*networkingapi.HTTPRoute, error) {
+	if ts.Mirror == nil || ts.Mirror.Match == nil {
+		return nil, nil
+	}
+	matches, err := vsMatches(*ts.Mirror.Match)
+	if err != nil {
+		return nil, fmt.Errorf("mirror match: %w", err)
+	}
+	return &networkingapi.HTTPRoute{
+		Name:    mirrorRouteName,
+		Match:   matches,
+		Route:   vsDestinations(ts, ts.Backends, subsets),
+		Mirrors: vsMirrors(*ts.Mirror, subsets),
+	}, nil
+}
+
+// vsMirrors renders the mirror with its FQDN (it may be in another
+// namespace) and its port; the percentage is left out at 100, Istio's
+// default.
+func vsMirrors(m mesh.Mirror, subsets subsetPlan) []*networkingapi.HTTPMirrorPolicy {
+	d := m.Destination
+	mirror := &networkingapi.HTTPMirrorPolicy{Destination: &networkingapi.Destination{
+		Host:   mesh.ServiceFQDN(d.Service, d.Namespace),
+		Subset: subsets.name(d.Backend()),
+		Port:   &networkingapi.PortSelector{Number: uint32(d.Port)},
+	}}
+	if m.Percentage != mesh.MaxMirrorPercentage {
+		mirror.Percentage = &networkingapi.Percent{Value: m.Percentage}
+	}
+	return []*networkingapi.HTTPMirrorPolicy{mirror}
 }
 
 type indexedRoute struct {
@@ -376,6 +423,10 @@ func allBackends(ts mesh.TrafficSplit) []mesh.Backend {
 	all := slices.Clone(ts.Backends)
 	for _, r := range ts.MatchRoutes {
 		all = append(all, r.Backends...)
+	}
+	// Validation keeps a mirror with subsets in the route's namespace.
+	if ts.Mirror != nil {
+		all = append(all, ts.Mirror.Destination.Backend())
 	}
 	return all
 }

@@ -116,6 +116,26 @@ var cases = map[string]mesh.TrafficSplit{
 		ts.MatchRoutes = []mesh.MatchRoute{betaHeader(service("reviews-v2", 100))}
 		ts.Backends = []mesh.Backend{service("reviews-v1", 90), service("reviews-v2", 10)}
 	}),
+	// The mirror block: on the default route, or on its own route after the
+	// match routes when it has a match.
+	"split_mirror_on_default_route": reviews(mesh.TargetIstioSidecar, func(ts *mesh.TrafficSplit) {
+		ts.Backends = []mesh.Backend{version("v1", 90), version("v2", 10)}
+		ts.Mirror = &mesh.Mirror{Destination: mesh.MirrorDestination{Service: "reviews-shadow", Port: 9080}, Percentage: 12.5}
+	}),
+	"split_mirror_match_after_match_routes": reviews(mesh.TargetIstioSidecar, func(ts *mesh.TrafficSplit) {
+		ts.MatchRoutes = []mesh.MatchRoute{betaHeader(version("v2", 100))}
+		ts.Backends = []mesh.Backend{version("v1", 90), version("v2", 10)}
+		ts.Mirror = &mesh.Mirror{
+			Destination: mesh.MirrorDestination{Service: "reviews", Port: 9080, SubsetLabels: map[string]string{"version": "v3"}},
+			Percentage:  100,
+			Match:       &mesh.MatchRoute{Headers: []mesh.HeaderMatch{{Name: "x-mirror", Value: "yes"}}},
+		}
+	}),
+	"ambient_split_mirror_percent": reviews(mesh.TargetIstioAmbient, func(ts *mesh.TrafficSplit) {
+		ts.MatchRoutes = []mesh.MatchRoute{betaHeader(service("reviews-v2", 100))}
+		ts.Backends = []mesh.Backend{service("reviews-v1", 90), service("reviews-v2", 10)}
+		ts.Mirror = &mesh.Mirror{Destination: mesh.MirrorDestination{Service: "reviews-shadow", Port: 9080}, Percentage: 25}
+	}),
 	"ambient_waypoint_create": reviews(mesh.TargetIstioAmbient, func(ts *mesh.TrafficSplit) {
 		ts.Waypoint = mesh.Waypoint{Mode: mesh.WaypointCreate, Name: "reviews-waypoint"}
 		ts.Backends = []mesh.Backend{service("reviews-v1", 90), service("reviews-v2", 10)}

@@ -58,12 +58,15 @@ func ParseTrafficSplit(objs []*unstructured.Unstructured, target mesh.Target) (m
 
 type parser struct {
 	target mesh.Target
-	route  *unstructured.Unstructured
-	rules  []*unstructured.Unstructured // DestinationRules
-	gws    []*unstructured.Unstructured // waypoint Gateways
-	svcs   []*unstructured.Unstructured // the parent Service
-	ns     string
-	ts     mesh.TrafficSplit
+	// mirrorMatch is the route or rule that mirrors matching requests (the
+	// mirror's own match), until checkMirrorRoute has checked it.
+	mirrorMatch *mirrorMatch
+	route       *unstructured.Unstructured
+	rules       []*unstructured.Unstructured // DestinationRules
+	gws         []*unstructured.Unstructured // waypoint Gateways
+	svcs        []*unstructured.Unstructured // the parent Service
+	ns          string
+	ts          mesh.TrafficSplit
 	// subsets: service → subset name → labels, from the DestinationRules.
 	subsets map[string]map[string]map[string]string
 	// sources: the field each match route was parsed from.
@@ -271,7 +274,7 @@ func (p *parser) virtualService() error {
 		if err != nil {
 			return err
 		}
-		if err := checkKeys(vs, field, route, "name", "match", "route"); err != nil {
+		if err := checkKeys(vs, field, route, "name", "match", "route", "mirrors"); err != nil {
 			return err
 		}
 		backends, err := p.vsDestinations(field+".route", route["route"])
@@ -282,20 +285,32 @@ func (p *parser) virtualService() error {
 		if err != nil {
 			return err
 		}
+		mirror, err := p.vsMirror(field+".mirrors", route["mirrors"])
+		if err != nil {
+			return err
+		}
 		if matchesEverything(matches) {
 			if i != len(routes)-1 {
 				return notLossless(vs, field, "matches every request, so the %d route(s) after it are never used; remove them before importing", len(routes)-1-i)
 			}
 			p.ts.Backends = backends
+			if err := p.defaultMirror(field, mirror); err != nil {
+				return err
+			}
 			continue
 		}
-		p.addMatchRoutes(field, matches, backends)
+		if err := p.addRoute(field, matches, backends, mirror); err != nil {
+			return err
+		}
 	}
 	if p.ts.Backends == nil {
 		return notLossless(vs, "spec.http", "has no route that matches every request, so unmatched requests fall through to Service %q itself; mesh_traffic_split always renders a weighted default rule (backends): add a last route without match",
 			p.ts.Service)
 	}
-	return p.resolvePorts()
+	if err := p.resolvePorts(); err != nil {
+		return err
+	}
+	return p.checkMirrorRoute()
 }
 
 // addMatchRoutes adds one match route per ORed match, each with its own copy
@@ -583,9 +598,19 @@ func (p *parser) subsetLabels(field, service, name string) (map[string]string, e
 // hostService reads a Service host of the route's namespace: "reviews",
 // "reviews.bookinfo", "reviews.bookinfo.svc" or the FQDN.
 func (p *parser) hostService(obj *unstructured.Unstructured, field string, v any) (string, error) {
+	svc, ns, err := p.hostServiceIn(obj, field, v)
+	if err == nil && ns != p.ns {
+		return "", notLossless(obj, field, "%q is in namespace %q (or is not a cluster Service at all); mesh_traffic_split only routes to Services in the route's namespace %q",
+			v, ns, p.ns)
+	}
+	return svc, err
+}
+
+// hostServiceIn reads a Service host of any namespace, as a mirror may be.
+func (p *parser) hostServiceIn(obj *unstructured.Unstructured, field string, v any) (service, namespace string, err error) {
 	host, err := str(obj, field, v)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	fqdn := strings.HasSuffix(host, clusterDomainSuffix)
 	parts := strings.Split(strings.TrimSuffix(host, clusterDomainSuffix), ".")
@@ -595,17 +620,13 @@ func (p *parser) hostService(obj *unstructured.Unstructured, field string, v any
 	case len(parts) == 2, len(parts) == 3 && parts[2] == "svc" && !fqdn:
 		ns = parts[1]
 	default:
-		return "", notLossless(obj, field, "%q is not a Service of the cluster; mesh_traffic_split routes to Services of the route's namespace (%q, %q or the FQDN %q)",
+		return "", "", notLossless(obj, field, "%q is not a Service of the cluster; mesh_traffic_split routes to Services of the route's namespace (%q, %q or the FQDN %q)",
 			host, "<service>", "<service>."+p.ns, mesh.ServiceFQDN("<service>", p.ns))
 	}
 	if parts[0] == "" || strings.Contains(host, "*") {
-		return "", notLossless(obj, field, "%q is not a Service of the cluster; mesh_traffic_split routes to Services of the route's namespace", host)
+		return "", "", notLossless(obj, field, "%q is not a Service of the cluster; mesh_traffic_split routes to Services of the route's namespace", host)
 	}
-	if ns != p.ns {
-		return "", notLossless(obj, field, "%q is in namespace %q (or is not a cluster Service at all); mesh_traffic_split only routes to Services in the route's namespace %q",
-			host, ns, p.ns)
-	}
-	return parts[0], nil
+	return parts[0], ns, nil
 }
 
 // resolvePorts gives the parent the port of its first destination (else the
@@ -696,7 +717,7 @@ func (p *parser) httpRoute() error {
 		if err != nil {
 			return err
 		}
-		if err := checkKeys(hr, field, rule, "name", "matches", "backendRefs"); err != nil {
+		if err := checkKeys(hr, field, rule, "name", "matches", "backendRefs", "filters"); err != nil {
 			return err
 		}
 		backends, err := p.backendRefs(field+".backendRefs", rule["backendRefs"])
@@ -707,8 +728,14 @@ func (p *parser) httpRoute() error {
 		if err != nil {
 			return err
 		}
+		mirror, err := p.httpMirror(field+".filters", rule["filters"])
+		if err != nil {
+			return err
+		}
 		if !matchesEverything(matches) {
-			p.addMatchRoutes(field, matches, backends)
+			if err := p.addRoute(field, matches, backends, mirror); err != nil {
+				return err
+			}
 			continue
 		}
 		if defaultRule != "" {
@@ -716,11 +743,14 @@ func (p *parser) httpRoute() error {
 		}
 		defaultRule = field
 		p.ts.Backends = backends
+		if err := p.defaultMirror(field, mirror); err != nil {
+			return err
+		}
 	}
 	if defaultRule == "" {
 		return notLossless(hr, "spec.rules", "has no rule that matches every request, so unmatched requests get no route; mesh_traffic_split always renders a weighted default rule (backends): add a rule without matches")
 	}
-	return nil
+	return p.checkMirrorRoute()
 }
 
 // parentRef reads the one Service parent (GAMMA) and its port.
@@ -1047,4 +1077,16 @@ func toInt(v any) (int64, bool) {
 		}
 	}
 	return 0, false
+}
+
+// number accepts an integer or a float, as a percentage may be either.
+func number(obj *unstructured.Unstructured, field string, v any) (float64, error) {
+	if f, ok := v.(float64); ok {
+		return f, nil
+	}
+	n, ok := toInt(v)
+	if !ok {
+		return 0, malformed(obj, field, v, "a number")
+	}
+	return float64(n), nil
 }

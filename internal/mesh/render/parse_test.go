@@ -60,6 +60,32 @@ func roundTripCases() map[string]mesh.TrafficSplit {
 			ts.Backends = []mesh.Backend{version("v1", 90), version("v2", 10)}
 		}),
 		"canary_distinct_services": split(sidecar, canary9010),
+		"split_mirror_on_default_route": split(sidecar, func(ts *mesh.TrafficSplit) {
+			ts.Backends = []mesh.Backend{version("v1", 90), version("v2", 10)}
+			ts.Mirror = &mesh.Mirror{Destination: mesh.MirrorDestination{Service: "reviews-shadow", Namespace: "shadow", Port: 9080}, Percentage: 12.5}
+		}),
+		"split_mirror_match_after_match_routes": split(sidecar, func(ts *mesh.TrafficSplit) {
+			ts.MatchRoutes = []mesh.MatchRoute{betaHeader(version("v2", 100))}
+			ts.Backends = []mesh.Backend{version("v1", 90), version("v2", 10)}
+			ts.Mirror = &mesh.Mirror{
+				Destination: mesh.MirrorDestination{Service: "reviews", Port: 9080, SubsetLabels: map[string]string{"version": "v3"}},
+				Percentage:  0,
+				Match:       &mesh.MatchRoute{Headers: []mesh.HeaderMatch{{Name: "x-mirror", Value: "yes"}}},
+			}
+		}),
+		"ambient_split_mirror_fraction": split(ambient, func(ts *mesh.TrafficSplit) {
+			ts.MatchRoutes = []mesh.MatchRoute{betaHeader(service("reviews-v2", 100))}
+			canary9010(ts)
+			ts.Mirror = &mesh.Mirror{Destination: mesh.MirrorDestination{Service: "reviews-shadow", Namespace: "shadow", Port: 8000}, Percentage: 0.25}
+		}),
+		"gateway_api_split_mirror_match": split(sidecar, func(ts *mesh.TrafficSplit) {
+			ts.IstioAPI = mesh.IstioAPIGatewayAPI
+			canary9010(ts)
+			ts.Mirror = &mesh.Mirror{
+				Destination: mesh.MirrorDestination{Service: "reviews-shadow", Port: 9080}, Percentage: 30,
+				Match: &mesh.MatchRoute{Path: &mesh.PathMatch{Type: mesh.MatchPrefix, Value: "/api"}},
+			}
+		}),
 		"header_beta_route_with_canary": split(sidecar, func(ts *mesh.TrafficSplit) {
 			ts.MatchRoutes = []mesh.MatchRoute{betaHeader(version("v2", 100))}
 			ts.Backends = []mesh.Backend{version("v1", 90), version("v2", 10)}
@@ -468,7 +494,7 @@ func TestParseTrafficSplitErrors(t *testing.T) {
 		{"several parentRefs", hrHead + hrParent + "\n  - group: \"\"\n    kind: Service\n    name: ratings\n    port: 9080\n  rules:" + hrDefault, ambient, `HTTPRoute bookinfo/reviews cannot be imported losslessly: spec.parentRefs has 2 parents; mesh_traffic_split attaches its route to exactly one Service`},
 		{"parentRef to a gateway", hrHead + "\n  parentRefs:\n  - name: ingress\n  rules:" + hrDefault, ambient, `HTTPRoute bookinfo/reviews cannot be imported losslessly: spec.parentRefs[0] refers to a Gateway (group "gateway.networking.k8s.io"), not to a Service; mesh_traffic_split only renders Service-parented (GAMMA) routes`},
 		{"parentRef without port", strings.Replace(hrWith(""), "    port: 9080\n  rules", "  rules", 1), linkerd, `HTTPRoute bookinfo/reviews cannot be imported losslessly: spec.parentRefs[0].port is not set, so the route applies to every port of Service "reviews", while mesh_traffic_split attaches to one port; set the port before importing`},
-		{"rule filters", hrWith("\n  - matches:\n    - method: GET\n    filters:\n    - type: RequestHeaderModifier" + hrToV2), ambient, `HTTPRoute bookinfo/reviews cannot be imported losslessly: spec.rules[0].filters is set, and mesh_traffic_split has no attribute for it; remove it from the object before importing, or keep managing the object outside Terraform`},
+		{"rule filters", hrWith("\n  - matches:\n    - method: GET\n    filters:\n    - type: RequestHeaderModifier" + hrToV2), ambient, `HTTPRoute bookinfo/reviews cannot be imported losslessly: spec.rules[0].filters[0].type is RequestHeaderModifier; mesh_traffic_split renders only RequestMirror filters`},
 		{"rule timeouts", hrWith("\n  - matches:\n    - method: GET\n    timeouts:\n      request: 5s" + hrToV2), ambient, `HTTPRoute bookinfo/reviews cannot be imported losslessly: spec.rules[0].timeouts is set, and mesh_traffic_split has no attribute for it; remove it from the object before importing, or keep managing the object outside Terraform`},
 		{"backendRef filters", hrWith("\n  - matches:\n    - method: GET" + hrToV2 + "\n      filters:\n      - type: RequestMirror"), ambient, `HTTPRoute bookinfo/reviews cannot be imported losslessly: spec.rules[0].backendRefs[0].filters is set, and mesh_traffic_split has no attribute for it; remove it from the object before importing, or keep managing the object outside Terraform`},
 		{"backendRef to another namespace", hrWith("\n  - matches:\n    - method: GET" + hrToV2 + "\n      namespace: shop"), ambient, `HTTPRoute bookinfo/reviews cannot be imported losslessly: spec.rules[0].backendRefs[0].namespace is shop; mesh_traffic_split only routes to Services in the route's namespace "bookinfo"`},
