@@ -147,6 +147,7 @@ func (p *meshProvider) Resources(context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
 		NewTrafficSplitResource,
 		NewMirrorRouteResource,
+		NewMTLSPolicyResource,
 	}
 }
 
