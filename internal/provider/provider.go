@@ -146,6 +146,7 @@ func (p *meshProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 func (p *meshProvider) Resources(context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
 		NewTrafficSplitResource,
+		NewAuthorizationResource,
 		NewMirrorRouteResource,
 		NewMTLSPolicyResource,
 	}

@@ -1,0 +1,133 @@
+package istio
+
+import (
+	"fmt"
+	"strconv"
+
+	securityapi "istio.io/api/security/v1beta1"
+	typeapi "istio.io/api/type/v1beta1"
+	securityv1 "istio.io/client-go/pkg/apis/security/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/meshform/terraform-provider-mesh/internal/mesh"
+	"github.com/meshform/terraform-provider-mesh/internal/mesh/gatewayapi"
+)
+
+// AnnotationDryRun makes Istio evaluate a policy without enforcing it.
+const AnnotationDryRun = "istio.io/dry-run"
+
+// authenticatedPrincipal matches any mesh identity.
+const authenticatedPrincipal = "*"
+
+var authzActions = map[mesh.AuthzAction]securityapi.AuthorizationPolicy_Action{
+	mesh.AuthzAllow:  securityapi.AuthorizationPolicy_ALLOW,
+	mesh.AuthzDeny:   securityapi.AuthorizationPolicy_DENY,
+	mesh.AuthzAudit:  securityapi.AuthorizationPolicy_AUDIT,
+	mesh.AuthzCustom: securityapi.AuthorizationPolicy_CUSTOM,
+}
+
+// RenderAuthorization renders a Normalize()d authorization as one
+// security.istio.io/v1 AuthorizationPolicy. It is bound by selector (the
+// sidecar or ztunnel of the selected pods; a.Cluster.Selector holds the
+// Service's selector when target.service is set), or on istio-ambient with
+// HTTP attributes, AUDIT or CUSTOM by targetRefs to the Service (its
+// waypoint).
+func RenderAuthorization(a mesh.Authorization) ([]*unstructured.Unstructured, error) {
+	spec := &securityapi.AuthorizationPolicy{Action: authzActions[a.Action]}
+	if a.Action == mesh.AuthzCustom {
+		spec.ActionDetail = &securityapi.AuthorizationPolicy_Provider{
+			Provider: &securityapi.AuthorizationPolicy_ExtensionProvider{Name: a.CustomProvider},
+		}
+	}
+	if a.UsesWaypoint() {
+		spec.TargetRefs = []*typeapi.PolicyTargetReference{{Kind: "Service", Name: a.Workload.Service}}
+	} else {
+		if len(a.Cluster.Selector) == 0 {
+			return nil, fmt.Errorf("the pods of %s/%s are not known: the Service's selector was not looked up", a.Namespace, a.Workload.Service)
+		}
+		spec.Selector = &typeapi.WorkloadSelector{MatchLabels: a.Cluster.Selector}
+	}
+	switch {
+	case a.AllowAll:
+		spec.Rules = []*securityapi.Rule{{}}
+	case a.DenyAll:
+		// No rules: an ALLOW policy that matches nothing.
+	default:
+		spec.Rules = authzRules(a.Rules)
+	}
+	meta := gatewayapi.ObjectMeta(a.Name, a.Namespace, a.Owner)
+	if a.DryRun {
+		meta.Annotations = map[string]string{AnnotationDryRun: "true"}
+	}
+	ap := &securityv1.AuthorizationPolicy{
+		TypeMeta:   metav1.TypeMeta{APIVersion: securityv1.SchemeGroupVersion.String(), Kind: "AuthorizationPolicy"},
+		ObjectMeta: meta,
+	}
+	ap.Spec.Selector, ap.Spec.TargetRefs, ap.Spec.Rules = spec.Selector, spec.TargetRefs, spec.Rules
+	ap.Spec.Action, ap.Spec.ActionDetail = spec.Action, spec.ActionDetail
+	obj, err := gatewayapi.ToUnstructured(ap)
+	if err != nil {
+		return nil, err
+	}
+	// ALLOW is the protobuf zero value, which JSON drops. Spell it out, so
+	// that the provider owns the field and an out-of-band switch to DENY
+	// shows up as drift.
+	if _, ok := obj.Object["spec"].(map[string]any)["action"]; !ok {
+		_ = unstructured.SetNestedField(obj.Object, "ALLOW", "spec", "action")
+	}
+	if a.UsesWaypoint() {
+		// The core group is spelled out, as Istio's docs do; protobuf JSON
+		// drops empty strings.
+		refs, _, _ := unstructured.NestedSlice(obj.Object, "spec", "targetRefs")
+		refs[0].(map[string]any)["group"] = ""
+		_ = unstructured.SetNestedSlice(obj.Object, refs, "spec", "targetRefs")
+	}
+	return []*unstructured.Unstructured{obj}, nil
+}
+
+func authzRules(rules []mesh.AuthzRule) []*securityapi.Rule {
+	out := make([]*securityapi.Rule, len(rules))
+	for i, r := range rules {
+		rule := &securityapi.Rule{}
+		for _, s := range r.From {
+			rule.From = append(rule.From, &securityapi.Rule_From{Source: authzSource(s)})
+		}
+		for _, op := range r.To {
+			rule.To = append(rule.To, &securityapi.Rule_To{Operation: &securityapi.Operation{
+				Ports: portStrings(op.Ports), Methods: op.Methods, Paths: op.Paths,
+			}})
+		}
+		for _, c := range r.When {
+			rule.When = append(rule.When, &securityapi.Condition{Key: c.Key, Values: c.Values})
+		}
+		out[i] = rule
+	}
+	return out
+}
+
+// authzSource renders service accounts as serviceAccounts (Istio ≥ 1.25).
+// authenticated is principals ["*"], left out when the source lists
+// principals, which already require a mesh identity (ANDing both is the
+// principals alone; ORing them in one list would allow any identity).
+func authzSource(s mesh.AuthzSource) *securityapi.Source {
+	src := &securityapi.Source{
+		ServiceAccounts: s.ServiceAccounts,
+		Namespaces:      s.Namespaces,
+		IpBlocks:        s.IPBlocks,
+		Principals:      s.Principals,
+	}
+	if s.Authenticated && len(s.Principals) == 0 {
+		src.Principals = []string{authenticatedPrincipal}
+	}
+	return src
+}
+
+// portStrings: Istio operation ports are strings.
+func portStrings(ports []int64) []string {
+	var out []string
+	for _, p := range ports {
+		out = append(out, strconv.FormatInt(p, 10))
+	}
+	return out
+}

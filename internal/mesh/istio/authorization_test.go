@@ -1,0 +1,115 @@
+package istio_test
+
+import (
+	"encoding/json"
+	"testing"
+
+	securityapi "istio.io/api/security/v1beta1"
+
+	"github.com/meshform/terraform-provider-mesh/internal/mesh"
+	"github.com/meshform/terraform-provider-mesh/internal/mesh/istio"
+)
+
+// ordersAuthz is the policy of MESH-MAPPING §5.2, before edit and Normalize.
+func ordersAuthz(target mesh.Target, edit func(*mesh.Authorization)) mesh.Authorization {
+	a := mesh.Authorization{
+		Name:      "orders-allow",
+		Namespace: "shop",
+		Owner:     mesh.Owner("mesh_authorization", "shop", "orders-allow"),
+		Target:    target,
+		Workload:  mesh.AuthzWorkload{Selector: map[string]string{"app": "orders"}},
+		Rules: []mesh.AuthzRule{{
+			From: []mesh.AuthzSource{{ServiceAccounts: []string{"frontend/web"}}},
+			To:   []mesh.AuthzOperation{{Ports: []int64{8080}, Methods: []string{"GET"}, Paths: []string{"/api", "/api/*"}}},
+			When: []mesh.AuthzCondition{{Key: "request.headers[x-tenant]", Values: []string{"acme"}}},
+		}},
+	}
+	edit(&a)
+	a.Normalize()
+	return a
+}
+
+// onService targets the orders Service, whose selector the provider looked up.
+func onService(a *mesh.Authorization) {
+	a.Workload = mesh.AuthzWorkload{Service: "orders"}
+	a.Cluster.Selector = map[string]string{"app": "orders", "tier": "backend"}
+}
+
+var authzCases = map[string]mesh.Authorization{
+	"authz_sidecar_service_accounts": ordersAuthz(mesh.TargetIstioSidecar, func(*mesh.Authorization) {}),
+	"authz_sidecar_service_selector_sources": ordersAuthz(mesh.TargetIstioSidecar, func(a *mesh.Authorization) {
+		onService(a)
+		a.Action = mesh.AuthzDeny
+		a.Rules = []mesh.AuthzRule{{
+			From: []mesh.AuthzSource{
+				{Namespaces: []string{"legacy"}, Authenticated: true},
+				{IPBlocks: []string{"203.0.113.0/24"}},
+				{Principals: []string{"cluster.local/ns/batch/sa/cron"}, Authenticated: true},
+			},
+			To: []mesh.AuthzOperation{{Ports: []int64{8080, 9090}}},
+		}}
+	}),
+	"authz_sidecar_deny_all": ordersAuthz(mesh.TargetIstioSidecar, func(a *mesh.Authorization) {
+		a.Rules, a.DenyAll = nil, true
+	}),
+	"authz_sidecar_allow_all_dry_run": ordersAuthz(mesh.TargetIstioSidecar, func(a *mesh.Authorization) {
+		a.Rules, a.AllowAll, a.DryRun = nil, true, true
+	}),
+	"authz_sidecar_custom_provider": ordersAuthz(mesh.TargetIstioSidecar, func(a *mesh.Authorization) {
+		a.Action, a.CustomProvider = mesh.AuthzCustom, "ext-authz"
+		a.Rules = []mesh.AuthzRule{{To: []mesh.AuthzOperation{{Paths: []string{"/admin/*"}}}}}
+	}),
+	"authz_ambient_ztunnel_l4": ordersAuthz(mesh.TargetIstioAmbient, func(a *mesh.Authorization) {
+		a.Rules = []mesh.AuthzRule{{
+			From: []mesh.AuthzSource{{ServiceAccounts: []string{"frontend/web"}}},
+			To:   []mesh.AuthzOperation{{Ports: []int64{8080}}},
+			When: []mesh.AuthzCondition{{Key: "source.ip", Values: []string{"10.0.0.0/8"}}},
+		}}
+	}),
+	"authz_ambient_waypoint_l7": ordersAuthz(mesh.TargetIstioAmbient, func(a *mesh.Authorization) {
+		a.Workload = mesh.AuthzWorkload{Service: "orders"}
+	}),
+}
+
+func TestRenderAuthorizationGolden(t *testing.T) {
+	for name, a := range authzCases {
+		t.Run(name, func(t *testing.T) {
+			if ps := a.Validate(); ps.HasErrors() {
+				t.Fatalf("case is not a valid authorization: %+v", ps)
+			}
+			objs, err := istio.RenderAuthorization(a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertGolden(t, name, objs)
+		})
+	}
+}
+
+// TestRenderAuthorizationDecodesStrictly guards against fields the API
+// server would reject under fieldValidation=Strict.
+func TestRenderAuthorizationDecodesStrictly(t *testing.T) {
+	for name, a := range authzCases {
+		objs, err := istio.RenderAuthorization(a)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for _, obj := range objs {
+			data, _ := json.Marshal(obj.Object)
+			var env envelope
+			if err := strictJSON(data, &env); err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
+			if err := strictProto(env.Spec, &securityapi.AuthorizationPolicy{}); err != nil {
+				t.Errorf("%s: %s %s: %v", name, obj.GetKind(), obj.GetName(), err)
+			}
+		}
+	}
+}
+
+func TestRenderAuthorizationNeedsSelector(t *testing.T) {
+	a := ordersAuthz(mesh.TargetIstioSidecar, func(a *mesh.Authorization) { a.Workload = mesh.AuthzWorkload{Service: "orders"} })
+	if _, err := istio.RenderAuthorization(a); err == nil {
+		t.Error("rendered a target.service policy without the Service's selector; want an error")
+	}
+}

@@ -1,0 +1,328 @@
+package preflight
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/meshform/terraform-provider-mesh/internal/kube"
+	"github.com/meshform/terraform-provider-mesh/internal/mesh"
+)
+
+// The kinds mesh_authorization renders.
+var (
+	gvkIstioAuthorizationPolicy = schema.GroupVersionKind{Group: "security.istio.io", Version: "v1", Kind: "AuthorizationPolicy"}
+	gvkLinkerdServer            = schema.GroupVersionKind{Group: "policy.linkerd.io", Version: "v1beta3", Kind: "Server"}
+	gvkLinkerdAuthzPolicy       = schema.GroupVersionKind{Group: "policy.linkerd.io", Version: "v1alpha1", Kind: "AuthorizationPolicy"}
+	gvkLinkerdMeshTLS           = schema.GroupVersionKind{Group: "policy.linkerd.io", Version: "v1alpha1", Kind: "MeshTLSAuthentication"}
+	gvkLinkerdNetworkAuthn      = schema.GroupVersionKind{Group: "policy.linkerd.io", Version: "v1alpha1", Kind: "NetworkAuthentication"}
+)
+
+var authzComponents = map[string]string{
+	"security.istio.io": "the Istio CRDs (Istio base chart, minimum 1.25 for serviceAccounts)",
+	"policy.linkerd.io": "the Linkerd CRDs (linkerd-crds chart, minimum 2.16 for Server v1beta3)",
+}
+
+// ResolveAuthorization looks up what the renderer needs from the cluster:
+// the Service's selector and targetPorts when target.service is set, and on
+// Linkerd the httpGet probe paths of the selected pods. A missing Service is
+// a finding, not an error; the returned cluster facts are then incomplete.
+func ResolveAuthorization(ctx context.Context, m *kube.Manager, a mesh.Authorization) (mesh.AuthzCluster, mesh.Problems, error) {
+	out := a.Cluster
+	var ps mesh.Problems
+	if a.NeedsServiceLookup() {
+		svc, err := m.Clientset().CoreV1().Services(a.Namespace).Get(ctx, a.Workload.Service, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			ps.Errorf(mesh.CodeAuthzService, []any{"target", "service"}, "Service not found",
+				"Service %s/%s does not exist; its selector picks the pods this policy protects. Create it first, or set target.workload_selector.", a.Namespace, a.Workload.Service)
+			return out, ps, nil
+		}
+		if err != nil {
+			return out, nil, fmt.Errorf("get Service %s/%s: %w", a.Namespace, a.Workload.Service, err)
+		}
+		if len(svc.Spec.Selector) == 0 {
+			ps.Errorf(mesh.CodeAuthzService, []any{"target", "service"}, "Service has no selector",
+				"Service %s/%s has no spec.selector, so it names no pods to protect. Set target.workload_selector instead.", a.Namespace, a.Workload.Service)
+			return out, ps, nil
+		}
+		out.Selector = svc.Spec.Selector
+		out.ServicePorts = targetPorts(svc)
+	}
+	a.Cluster = out
+	if a.HasHTTPRoutes() {
+		paths, err := probePaths(ctx, m, a)
+		if err != nil {
+			return out, nil, err
+		}
+		out.ProbePaths = paths
+	}
+	return out, ps, nil
+}
+
+func targetPorts(svc *corev1.Service) []intstr.IntOrString {
+	var out []intstr.IntOrString
+	for _, p := range svc.Spec.Ports {
+		tp := p.TargetPort
+		if tp.Type == intstr.Int && tp.IntVal == 0 {
+			tp = intstr.FromInt32(p.Port) // targetPort defaults to port
+		}
+		if !slices.Contains(out, tp) {
+			out = append(out, tp)
+		}
+	}
+	return out
+}
+
+// probePaths returns the httpGet probe paths of the selected pods, by the
+// Server port they probe.
+func probePaths(ctx context.Context, m *kube.Manager, a mesh.Authorization) (map[string][]string, error) {
+	pods, err := m.Clientset().CoreV1().Pods(a.Namespace).List(ctx, metav1.ListOptions{
+		LabelSelector: labels.SelectorFromSet(a.Cluster.Selector).String(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list pods in %s: %w", a.Namespace, err)
+	}
+	out := map[string][]string{}
+	for _, pod := range pods.Items {
+		for _, c := range pod.Spec.Containers {
+			for _, probe := range []*corev1.Probe{c.LivenessProbe, c.ReadinessProbe, c.StartupProbe} {
+				if probe == nil || probe.HTTPGet == nil {
+					continue
+				}
+				for _, p := range a.ServerPorts() {
+					if probesPort(c, probe.HTTPGet.Port, p) && !slices.Contains(out[p.String()], probePath(probe.HTTPGet)) {
+						out[p.String()] = append(out[p.String()], probePath(probe.HTTPGet))
+					}
+				}
+			}
+		}
+	}
+	for _, paths := range out {
+		sort.Strings(paths)
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return out, nil
+}
+
+func probePath(h *corev1.HTTPGetAction) string {
+	if h.Path == "" {
+		return "/"
+	}
+	return h.Path
+}
+
+// probesPort reports whether a probe's port is the Server port, comparing
+// container port numbers through the container's named ports.
+func probesPort(c corev1.Container, probe, server intstr.IntOrString) bool {
+	number := func(p intstr.IntOrString) int32 {
+		if p.Type == intstr.Int {
+			return p.IntVal
+		}
+		for _, cp := range c.Ports {
+			if cp.Name == p.StrVal {
+				return cp.ContainerPort
+			}
+		}
+		return -1
+	}
+	n := number(probe)
+	return n > 0 && n == number(server)
+}
+
+// Authorization runs the cluster checks of a mesh_authorization (MESH-MAPPING
+// §5.5 and §6). a must be normalized and resolved (ResolveAuthorization),
+// with Owner set; recorded lists the objects Terraform state holds for it.
+func Authorization(ctx context.Context, m *kube.Manager, a mesh.Authorization, recorded []kube.ID) (mesh.Problems, error) {
+	c := &authzCheck{lookup: lookup{m}, a: a, recorded: map[kube.ID]bool{}}
+	for _, id := range recorded {
+		c.recorded[id] = true
+	}
+	for _, step := range []func(context.Context) error{c.apisServed, c.namespaceEnrolled, c.waypointBound, c.selectsPods, c.serverConflicts} {
+		if err := step(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return c.problems, nil
+}
+
+type authzCheck struct {
+	lookup
+	a        mesh.Authorization
+	problems mesh.Problems
+	recorded map[kube.ID]bool
+}
+
+func (c *authzCheck) apisServed(ctx context.Context) error {
+	kinds := []schema.GroupVersionKind{gvkIstioAuthorizationPolicy}
+	if c.a.Target == mesh.TargetLinkerd {
+		kinds = []schema.GroupVersionKind{gvkLinkerdServer, gvkLinkerdAuthzPolicy, gvkLinkerdMeshTLS, gvkLinkerdNetworkAuthn}
+		if c.a.HasHTTPRoutes() {
+			kinds = append(kinds, mesh.GVKHTTPRoute)
+		}
+	}
+	for _, gvk := range kinds {
+		ok, err := c.m.Serves(ctx, gvk)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			component := authzComponents[gvk.Group]
+			if component == "" {
+				component = components[gvk.Group]
+			}
+			return &MissingAPIError{GVK: gvk, Component: component}
+		}
+	}
+	return nil
+}
+
+func (c *authzCheck) namespaceEnrolled(ctx context.Context) error {
+	ns, err := c.m.Clientset().CoreV1().Namespaces().Get(ctx, c.a.Namespace, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		c.problems.Errorf("MESH-GEN-003", []any{"namespace"}, "namespace not found",
+			"namespace %s does not exist. Create it before this policy.", c.a.Namespace)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("get namespace %s: %w", c.a.Namespace, err)
+	}
+	if !enrolled(ns, c.a.Target) {
+		c.problems.Warnf("MESH-GEN-003", []any{"namespace"}, "namespace not enrolled in the mesh",
+			"namespace %s is not part of the %s mesh; policies/routes will not be enforced for its workloads. %s",
+			c.a.Namespace, c.a.Target, enrollHint(c.a.Target))
+	}
+	return nil
+}
+
+// waypointBound checks MESH-AUTHZ-008: a targetRefs policy is enforced only
+// by a waypoint that the Service's traffic actually goes through.
+func (c *authzCheck) waypointBound(ctx context.Context) error {
+	if !c.a.UsesWaypoint() {
+		return nil
+	}
+	svc, err := c.m.Clientset().CoreV1().Services(c.a.Namespace).Get(ctx, c.a.Workload.Service, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		c.problems.Errorf(mesh.CodeAuthzService, []any{"target", "service"}, "Service not found",
+			"Service %s/%s does not exist; a waypoint policy attaches to it. Create it first.", c.a.Namespace, c.a.Workload.Service)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("get Service %s/%s: %w", c.a.Namespace, c.a.Workload.Service, err)
+	}
+	name := svc.Labels[labelUseWaypoint]
+	if name == "" {
+		ns, err := c.m.Clientset().CoreV1().Namespaces().Get(ctx, c.a.Namespace, metav1.GetOptions{})
+		if err != nil {
+			return fmt.Errorf("get namespace %s: %w", c.a.Namespace, err)
+		}
+		name = ns.Labels[labelUseWaypoint]
+	}
+	state := "has no istio.io/use-waypoint label (nor has its namespace)"
+	if name != "" {
+		gw, err := c.get(ctx, mesh.GVKGateway, c.a.Namespace, name)
+		switch {
+		case err != nil:
+			return err
+		case gw == nil:
+			state = fmt.Sprintf("uses waypoint %s/%s, which does not exist", c.a.Namespace, name)
+		case !conditionTrue(gw, conditionProgrammed):
+			state = fmt.Sprintf("uses waypoint %s/%s, which is not Programmed", c.a.Namespace, name)
+		default:
+			return nil
+		}
+	}
+	c.problems.Errorf(mesh.CodeAuthzNoWaypoint, []any{"target", "service"}, "Service not bound to a ready waypoint",
+		"Service %s/%s is not bound to a waypoint; a policy attached with targetRefs would not be enforced. It %s. Deploy a waypoint (istioctl waypoint apply -n %s) and label the Service or namespace istio.io/use-waypoint=<waypoint>.",
+		c.a.Namespace, c.a.Workload.Service, state, c.a.Namespace)
+	return nil
+}
+
+// selectsPods warns (MESH-AUTHZ-018) when the selector matches no pods.
+func (c *authzCheck) selectsPods(ctx context.Context) error {
+	if len(c.a.Cluster.Selector) == 0 || c.a.UsesWaypoint() {
+		return nil
+	}
+	pods, err := c.pods(ctx, c.a.Cluster.Selector, 1)
+	if err != nil || len(pods) > 0 {
+		return err
+	}
+	c.problems.Warnf(mesh.CodeAuthzNoPods, []any{"target"}, "selector matches no pods",
+		"No matching workloads for this resource with the following labels: %s. Check target.workload_selector (or the Service's selector); the policy protects nothing until such pods exist.",
+		labels.FormatLabels(c.a.Cluster.Selector))
+	return nil
+}
+
+func (c *authzCheck) pods(ctx context.Context, sel map[string]string, limit int64) ([]corev1.Pod, error) {
+	list, err := c.m.Clientset().CoreV1().Pods(c.a.Namespace).List(ctx, metav1.ListOptions{
+		LabelSelector: labels.SelectorFromSet(sel).String(), Limit: limit,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list pods in %s: %w", c.a.Namespace, err)
+	}
+	return list.Items, nil
+}
+
+// serverConflicts checks MESH-AUTHZ-013: Linkerd keeps the oldest of two
+// Servers on one pod port and ignores the other.
+func (c *authzCheck) serverConflicts(ctx context.Context) error {
+	if c.a.Target != mesh.TargetLinkerd || len(c.a.Cluster.Selector) == 0 {
+		return nil
+	}
+	servers, err := c.list(ctx, gvkLinkerdServer, c.a.Namespace)
+	if err != nil {
+		return err
+	}
+	ours, err := c.pods(ctx, c.a.Cluster.Selector, 0)
+	if err != nil {
+		return err
+	}
+	for _, s := range servers {
+		if s.GetLabels()[mesh.LabelOwner] == c.a.Owner || c.recorded[kube.IDOf(s)] {
+			continue
+		}
+		if port, ok := c.sharedPort(s); ok && c.overlaps(s, ours) {
+			c.problems.Errorf(mesh.CodeAuthzServerConflict, []any{"target", "ports"}, "another Server selects the port",
+				"Server %s/%s already selects port %s on these pods; Linkerd keeps the oldest Server and ignores later ones (\"Port already matched by another server\"). Delete it, or import it into Terraform (%s).",
+				c.a.Namespace, s.GetName(), port, ownerOf(s))
+		}
+	}
+	return nil
+}
+
+func (c *authzCheck) sharedPort(s *unstructured.Unstructured) (string, bool) {
+	v, _, _ := unstructured.NestedFieldNoCopy(s.Object, "spec", "port")
+	theirs := fmt.Sprint(v)
+	for _, p := range c.a.ServerPorts() {
+		if p.String() == theirs {
+			return theirs, true
+		}
+	}
+	return "", false
+}
+
+// overlaps reports whether Server s selects one of our pods; with no pods
+// yet, whether its labels are a subset of ours (it would select them).
+func (c *authzCheck) overlaps(s *unstructured.Unstructured, ours []corev1.Pod) bool {
+	sel, _, _ := unstructured.NestedStringMap(s.Object, "spec", "podSelector", "matchLabels")
+	theirs := labels.SelectorFromSet(sel)
+	if len(ours) == 0 {
+		return theirs.Matches(labels.Set(c.a.Cluster.Selector))
+	}
+	for _, p := range ours {
+		if theirs.Matches(labels.Set(p.Labels)) {
+			return true
+		}
+	}
+	return false
+}

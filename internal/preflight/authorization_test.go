@@ -1,0 +1,174 @@
+package preflight
+
+import (
+	"context"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/meshform/terraform-provider-mesh/internal/kube"
+	"github.com/meshform/terraform-provider-mesh/internal/kubetest"
+	"github.com/meshform/terraform-provider-mesh/internal/mesh"
+)
+
+func authzOrdersPolicy(ns string, target mesh.Target, w mesh.AuthzWorkload) mesh.Authorization {
+	a := mesh.Authorization{
+		Name: "orders-allow", Namespace: ns, Target: target, Workload: w,
+		Owner: mesh.Owner("mesh_authorization", ns, "orders-allow"),
+		Rules: []mesh.AuthzRule{{From: []mesh.AuthzSource{{ServiceAccounts: []string{"frontend/web"}}}}},
+	}
+	a.Normalize()
+	return a
+}
+
+func checkAuthz(t *testing.T, a mesh.Authorization) mesh.Problems {
+	t.Helper()
+	m, err := kube.New(cluster.Config, kube.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, problems, err := ResolveAuthorization(context.Background(), m, a)
+	if err != nil {
+		t.Fatalf("lookups did not run: %v", err)
+	}
+	if problems.HasErrors() {
+		return problems
+	}
+	a.Cluster = c
+	more, err := Authorization(context.Background(), m, a, nil)
+	if err != nil {
+		t.Fatalf("checks did not run: %v", err)
+	}
+	return append(problems, more...)
+}
+
+func TestAuthorizationSelectorMatchesNoPods(t *testing.T) {
+	ns := kubetest.Namespace(t, cluster.Config, map[string]string{"istio-injection": "enabled"})
+	kubetest.Deployment(t, cluster.Config, ns, "orders", map[string]string{"app": "orders"}, 1)
+	sel := func(app string) mesh.AuthzWorkload {
+		return mesh.AuthzWorkload{Selector: map[string]string{"app": app}}
+	}
+
+	if got := checkAuthz(t, authzOrdersPolicy(ns, mesh.TargetIstioSidecar, sel("orders"))); len(got) != 0 {
+		t.Errorf("findings for a selector with pods: %+v", got)
+	}
+	expectOnly(t, checkAuthz(t, authzOrdersPolicy(ns, mesh.TargetIstioSidecar, sel("payments"))), "MESH-AUTHZ-018", mesh.SeverityWarning, "[target]",
+		"No matching workloads for this resource with the following labels: app=payments")
+}
+
+func TestAuthorizationServiceLookup(t *testing.T) {
+	ns := kubetest.Namespace(t, cluster.Config, map[string]string{"istio-injection": "enabled"})
+	kubetest.Service(t, cluster.Config, ns, "orders", map[string]string{"app": "orders"}, 8080)
+	kubetest.Service(t, cluster.Config, ns, "external", nil, 443)
+	m, _ := kube.New(cluster.Config, kube.DefaultOptions())
+
+	a := authzOrdersPolicy(ns, mesh.TargetIstioSidecar, mesh.AuthzWorkload{Service: "orders"})
+	c, problems, err := ResolveAuthorization(context.Background(), m, a)
+	if err != nil || len(problems) != 0 {
+		t.Fatalf("resolve: %v %+v", err, problems)
+	}
+	want := mesh.AuthzCluster{Selector: map[string]string{"app": "orders"}, ServicePorts: []intstr.IntOrString{intstr.FromInt32(8080)}}
+	if diff := cmp.Diff(want, c); diff != "" {
+		t.Errorf("resolved (-want +got):\n%s", diff)
+	}
+	_, problems, _ = ResolveAuthorization(context.Background(), m, authzOrdersPolicy(ns, mesh.TargetIstioSidecar, mesh.AuthzWorkload{Service: "nope"}))
+	expectOnly(t, problems, "MESH-AUTHZ-029", mesh.SeverityError, "[target service]", "Service "+ns+"/nope does not exist")
+	_, problems, _ = ResolveAuthorization(context.Background(), m, authzOrdersPolicy(ns, mesh.TargetIstioSidecar, mesh.AuthzWorkload{Service: "external"}))
+	expectOnly(t, problems, "MESH-AUTHZ-029", mesh.SeverityError, "[target service]", "has no spec.selector")
+}
+
+// TestAuthorizationProbePaths reads the httpGet probes of the selected pods,
+// through named container ports, for the Linkerd probe routes.
+func TestAuthorizationProbePaths(t *testing.T) {
+	ns := kubetest.Namespace(t, cluster.Config, nil)
+	m, _ := kube.New(cluster.Config, kube.DefaultOptions())
+	probe := func(path string, port intstr.IntOrString) *corev1.Probe {
+		return &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: path, Port: port}}}
+	}
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "orders", Labels: map[string]string{"app": "orders"}},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{
+			Name: "app", Image: "registry.local/app:1",
+			Ports:          []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}, {Name: "admin", ContainerPort: 9090}},
+			ReadinessProbe: probe("/ready", intstr.FromString("http")),
+			LivenessProbe:  probe("/healthz", intstr.FromInt32(8080)),
+			StartupProbe:   probe("/started", intstr.FromString("admin")),
+		}}},
+	}
+	if _, err := m.Clientset().CoreV1().Pods(ns).Create(context.Background(), pod, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	a := authzOrdersPolicy(ns, mesh.TargetLinkerd, mesh.AuthzWorkload{Selector: map[string]string{"app": "orders"}, Ports: []int64{8080}})
+	a.Rules[0].To = []mesh.AuthzOperation{{Paths: []string{"/api/*"}}}
+	c, _, err := ResolveAuthorization(context.Background(), m, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string][]string{"8080": {"/healthz", "/ready"}}, c.ProbePaths); diff != "" {
+		t.Errorf("probe paths (-want +got):\n%s", diff)
+	}
+}
+
+func TestAuthorizationAmbientWaypoint(t *testing.T) {
+	ns := kubetest.Namespace(t, cluster.Config, map[string]string{"istio.io/dataplane-mode": "ambient"})
+	kubetest.Service(t, cluster.Config, ns, "orders", map[string]string{"app": "orders"}, 8080)
+	a := authzOrdersPolicy(ns, mesh.TargetIstioAmbient, mesh.AuthzWorkload{Service: "orders"})
+	a.Rules[0].To = []mesh.AuthzOperation{{Methods: []string{"GET"}}}
+
+	expectOnly(t, checkAuthz(t, a), "MESH-AUTHZ-008", mesh.SeverityError, "[target service]",
+		"Service "+ns+"/orders is not bound to a waypoint; a policy attached with targetRefs would not be enforced", "has no istio.io/use-waypoint label")
+	label(t, ns, "orders", "istio.io/use-waypoint", "waypoint")
+	expectOnly(t, checkAuthz(t, a), "MESH-AUTHZ-008", mesh.SeverityError, "[target service]", "which does not exist")
+	gw := create(t, ns, `
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: waypoint}
+spec:
+  gatewayClassName: istio-waypoint
+  listeners: [{name: mesh, port: 15008, protocol: HBONE}]
+`)
+	expectOnly(t, checkAuthz(t, a), "MESH-AUTHZ-008", mesh.SeverityError, "[target service]", "which is not Programmed")
+	setProgrammed(t, gw)
+	if got := checkAuthz(t, a); len(got) != 0 {
+		t.Errorf("findings with a Programmed waypoint: %+v", got)
+	}
+}
+
+func TestAuthorizationLinkerdServerConflict(t *testing.T) {
+	ns := kubetest.Namespace(t, cluster.Config, nil)
+	authzAnnotateLinkerd(t, ns)
+	create(t, ns, `
+apiVersion: policy.linkerd.io/v1beta3
+kind: Server
+metadata: {name: legacy}
+spec: {podSelector: {matchLabels: {app: orders}}, port: 8080}
+`)
+	a := authzOrdersPolicy(ns, mesh.TargetLinkerd, mesh.AuthzWorkload{Selector: map[string]string{"app": "orders", "tier": "api"}, Ports: []int64{8080}})
+	got := checkAuthz(t, a)
+	var conflict mesh.Problems
+	for _, p := range got {
+		if p.Code == "MESH-AUTHZ-013" {
+			conflict = append(conflict, p)
+		}
+	}
+	expectOnly(t, conflict, "MESH-AUTHZ-013", mesh.SeverityError, "[target ports]",
+		"Server "+ns+"/legacy already selects port 8080 on these pods", "(unmanaged)")
+	a.Workload.Ports = []int64{9090}
+	for _, p := range checkAuthz(t, a) {
+		if p.Code == "MESH-AUTHZ-013" {
+			t.Errorf("conflict on another port: %+v", p)
+		}
+	}
+}
+
+func authzAnnotateLinkerd(t *testing.T, ns string) {
+	t.Helper()
+	m, _ := kube.New(cluster.Config, kube.DefaultOptions())
+	patch := `{"metadata":{"annotations":{"linkerd.io/inject":"enabled"}}}`
+	if _, err := m.Clientset().CoreV1().Namespaces().Patch(context.Background(), ns, "application/merge-patch+json", []byte(patch), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}

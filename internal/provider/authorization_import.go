@@ -1,0 +1,103 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/meshform/terraform-provider-mesh/internal/kube"
+	"github.com/meshform/terraform-provider-mesh/internal/mesh"
+	"github.com/meshform/terraform-provider-mesh/internal/mesh/render"
+)
+
+var (
+	gvkIstioAuthorizationPolicy = schema.GroupVersionKind{Group: "security.istio.io", Version: "v1", Kind: "AuthorizationPolicy"}
+	// authzLinkerdKinds are the kinds a Linkerd authorization renders,
+	// Servers first (the parser reads them).
+	authzLinkerdKinds = []schema.GroupVersionKind{
+		{Group: "policy.linkerd.io", Version: "v1beta3", Kind: "Server"},
+		{Group: "policy.linkerd.io", Version: "v1alpha1", Kind: "MeshTLSAuthentication"},
+		{Group: "policy.linkerd.io", Version: "v1alpha1", Kind: "NetworkAuthentication"},
+		mesh.GVKHTTPRoute,
+		{Group: "policy.linkerd.io", Version: "v1alpha1", Kind: "AuthorizationPolicy"},
+	}
+)
+
+// importLive rebuilds an imported policy (state holding only id, namespace
+// and name) from the live objects: the Istio AuthorizationPolicy of that
+// name, or else the Linkerd objects carrying the resource's owner label.
+func (r *authorizationResource) importLive(ctx context.Context, state *authorizationModel, diags *diag.Diagnostics) manifests {
+	fail := func(err error) manifests {
+		diags.AddError("Cannot import "+authorizationType, fmt.Sprintf("%s/%s: %v", state.Namespace.ValueString(), state.Name.ValueString(), err))
+		return nil
+	}
+	mgr, err := r.manager()
+	if err != nil {
+		clusterUnavailable(diags, err)
+		return nil
+	}
+	ns, name, owner := state.Namespace.ValueString(), state.Name.ValueString(), authzOwnerOf(*state)
+	objs, target, err := r.liveAuthzObjects(ctx, mgr, ns, name, owner)
+	if err != nil {
+		return fail(err)
+	}
+	a, err := render.ParseAuthorization(objs, target)
+	if err != nil {
+		return fail(err)
+	}
+	a.Name, a.Namespace, a.Owner = name, ns, owner
+	if ok, err := r.resolve(ctx, &a, diags); err != nil || !ok {
+		return fail(errors.Join(err, errors.New("the target could not be resolved")))
+	}
+	rendered, err := render.Authorization(a)
+	if err != nil {
+		return fail(err)
+	}
+	recorded, err := manifestsOf(rendered)
+	if err != nil {
+		return fail(err)
+	}
+	diags.Append(state.setIntent(a)...)
+	state.ID = types.StringValue(ns + "/" + name)
+	state.Revision = types.Int64Value(1)
+	if owned := r.refresh(ctx, recorded, diags); owned != nil {
+		return owned
+	}
+	return manifests{}
+}
+
+// liveAuthzObjects finds the objects of the policy and decides the target:
+// an AuthorizationPolicy named name is Istio (ambient when it uses
+// targetRefs, else the provider's Istio target); owned Linkerd objects are
+// linkerd.
+func (r *authorizationResource) liveAuthzObjects(ctx context.Context, mgr *kube.Manager, ns, name, owner string) ([]*unstructured.Unstructured, mesh.Target, error) {
+	ap, err := mgr.Get(ctx, idOf(gvkIstioAuthorizationPolicy, ns, name))
+	if err != nil {
+		return nil, "", err
+	}
+	if ap != nil {
+		target := mesh.TargetIstioSidecar
+		if r.data != nil && r.data.target == mesh.TargetIstioAmbient {
+			target = mesh.TargetIstioAmbient
+		}
+		return []*unstructured.Unstructured{ap}, target, nil
+	}
+	var owned []*unstructured.Unstructured
+	for _, gvk := range authzLinkerdKinds {
+		objs, err := mgr.List(ctx, gvk, ns)
+		if err != nil {
+			return nil, "", err
+		}
+		owned = append(owned, ownedBy(objs, owner)...)
+	}
+	if len(owned) == 0 {
+		return nil, "", fmt.Errorf("no AuthorizationPolicy (security.istio.io) named %s/%s, and no Linkerd objects labeled %s=%s (the import ID is the namespace and name of the resource)",
+			ns, name, mesh.LabelOwner, owner)
+	}
+	return owned, mesh.TargetLinkerd, nil
+}
