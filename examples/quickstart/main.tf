@@ -41,8 +41,33 @@ resource "mesh_traffic_split" "reviews" {
   }]
 }
 
+# Mutual TLS required for every workload in bookinfo. The plan warns about
+# any pod that would call into it without a proxy (strict_preflight).
+resource "mesh_mtls_policy" "bookinfo" {
+  name      = "default"
+  scope     = "namespace"
+  namespace = "bookinfo"
+  mode      = "STRICT"
+}
+
+# Only the frontend (productpage) may call reviews, and only to read.
+resource "mesh_authorization" "reviews_from_frontend" {
+  name      = "reviews-allow-frontend"
+  namespace = "bookinfo"
+  target    = { workload_selector = { app = "reviews" } }
+
+  rules = [{
+    from = [{ service_accounts = ["bookinfo/productpage"] }]
+    to   = [{ methods = ["GET"] }]
+  }]
+}
+
 output "rendered_objects" {
-  value = keys(mesh_traffic_split.reviews.manifests)
+  value = concat(
+    keys(mesh_traffic_split.reviews.manifests),
+    keys(mesh_mtls_policy.bookinfo.manifests),
+    keys(mesh_authorization.reviews_from_frontend.manifests),
+  )
 }
 
 output "revision" {
