@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -84,9 +83,6 @@ func (r *authorizationResource) ModifyPlan(ctx context.Context, req resource.Mod
 		return
 	}
 	plan.MeshTarget = types.StringValue(string(target))
-	if !state.MeshTarget.IsNull() && state.MeshTarget.ValueString() != string(target) {
-		resp.RequiresReplace = append(resp.RequiresReplace, path.Root(authzTargetAttr))
-	}
 	if !plan.Namespace.IsUnknown() && !plan.Name.IsUnknown() {
 		plan.ID = types.StringValue(plan.Namespace.ValueString() + "/" + plan.Name.ValueString())
 	}
@@ -106,6 +102,7 @@ func (r *authorizationResource) ModifyPlan(ctx context.Context, req resource.Mod
 	}
 	if !known {
 		plan.Manifests, plan.Revision = types.MapUnknown(types.StringType), types.Int64Unknown()
+		replaceOnTarget(authzTargetAttr, state.MeshTarget, target, state.Manifests, plan.Manifests, resp)
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
 		return
 	}
@@ -116,6 +113,7 @@ func (r *authorizationResource) ModifyPlan(ctx context.Context, req resource.Mod
 	}
 	recorded := manifestsFrom(ctx, state.Manifests, &resp.Diagnostics)
 	plan.Manifests, plan.Revision = r.planned(objs, recorded, state.Revision, &resp.Diagnostics)
+	replaceOnTarget(authzTargetAttr, state.MeshTarget, target, state.Manifests, plan.Manifests, resp)
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
 	if resp.Diagnostics.HasError() {
 		return

@@ -75,7 +75,7 @@ func (r *authorizationResource) Schema(ctx context.Context, _ resource.SchemaReq
 				Optional: true,
 				Computed: true,
 				MarkdownDescription: "Data plane to render for: " + targetList() + ". Default: the provider's `target`. " +
-					"Changing it forces replacement. (Other resources call this attribute `target`; here `target` is the " +
+					"Changing it forces replacement when it changes the rendered objects. (Other resources call this attribute `target`; here `target` is the " +
 					"protected workload.)",
 				Validators: []validator.String{stringvalidator.OneOf(targetStrings()...)},
 			},

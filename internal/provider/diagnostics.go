@@ -3,6 +3,7 @@ package provider
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -17,15 +18,38 @@ import (
 // one, and a detail that says what to do next.
 
 // addProblems turns validation findings into attribute diagnostics.
+// Terraform cannot point at a value nested inside a list attribute (it
+// shows some enclosing line instead), so a nested path is also named at the
+// start of the detail, unless the detail names it already.
 func addProblems(diags *diag.Diagnostics, problems mesh.Problems) {
 	for _, p := range problems {
-		at := attrPath(p.Path)
+		at, detail := attrPath(p.Path), p.Detail
+		if name := hclPath(p.Path); len(p.Path) > 1 && !strings.Contains(detail, name) {
+			detail = name + ": " + detail
+		}
 		if p.Severity == mesh.SeverityWarning {
-			diags.AddAttributeWarning(at, p.Summary, p.Detail)
+			diags.AddAttributeWarning(at, p.Summary, detail)
 		} else {
-			diags.AddAttributeError(at, p.Summary, p.Detail)
+			diags.AddAttributeError(at, p.Summary, detail)
 		}
 	}
+}
+
+// hclPath writes a path the way users write it: match_routes[0].backends[1].weight.
+func hclPath(steps []any) string {
+	var b strings.Builder
+	for _, s := range steps {
+		switch s := s.(type) {
+		case int:
+			fmt.Fprintf(&b, "[%d]", s)
+		case string:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(s)
+		}
+	}
+	return b.String()
 }
 
 // attrPath converts a mesh.Problem path ("backends", 1, "weight") to a
@@ -63,7 +87,7 @@ func missingAPI(diags *diag.Diagnostics, err *preflight.MissingAPIError) {
 // reach or configure a client for it.
 func clusterUnavailable(diags *diag.Diagnostics, err error) {
 	diags.AddError("Kubernetes cluster unavailable",
-		fmt.Sprintf("%v. Check the provider's kubeconfig_path, kubeconfig_context or host settings (or KUBECONFIG).", err))
+		fmt.Sprintf("%v. Set or check the provider's kubeconfig_path, kubeconfig_context or host (or the KUBECONFIG environment variable).", err))
 }
 
 // applyFailed reports a failed apply, saying whether it was rolled back.

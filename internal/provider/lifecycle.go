@@ -80,6 +80,20 @@ func (l *lifecycle) target(cfg types.String, attr string, diags *diag.Diagnostic
 	return "", false
 }
 
+// replaceOnTarget decides whether a change of data plane forces
+// replacement. A new target usually renders other kinds, which replacement
+// swaps cleanly; when the rendered objects stay the same (an HTTPRoute reads
+// the same for linkerd as for Istio's gateway_api, e.g. after an import that
+// took the provider's target) the change is only recorded.
+func replaceOnTarget(attr string, recordedTarget types.String, target mesh.Target, recorded, planned types.Map, resp *resource.ModifyPlanResponse) {
+	if recordedTarget.IsNull() || recordedTarget.ValueString() == string(target) {
+		return
+	}
+	if planned.IsUnknown() || !planned.Equal(recorded) {
+		resp.RequiresReplace = append(resp.RequiresReplace, path.Root(attr))
+	}
+}
+
 // planned renders the manifests of objs and the revision they make: the
 // recorded one when nothing changes, the next one otherwise.
 func (l *lifecycle) planned(objs []*unstructured.Unstructured, recorded manifests, revision types.Int64, diags *diag.Diagnostics) (types.Map, types.Int64) {

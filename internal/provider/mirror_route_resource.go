@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -79,9 +78,6 @@ func (r *mirrorRouteResource) ModifyPlan(ctx context.Context, req resource.Modif
 		return
 	}
 	plan.Target = types.StringValue(string(target))
-	if !state.Target.IsNull() && state.Target.ValueString() != string(target) {
-		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("target"))
-	}
 	if !plan.Namespace.IsUnknown() && !plan.Name.IsUnknown() {
 		plan.ID = types.StringValue(plan.Namespace.ValueString() + "/" + plan.Name.ValueString())
 	}
@@ -92,6 +88,7 @@ func (r *mirrorRouteResource) ModifyPlan(ctx context.Context, req resource.Modif
 	}
 	if !known {
 		plan.Manifests, plan.Revision = types.MapUnknown(types.StringType), types.Int64Unknown()
+		replaceOnTarget("target", state.Target, target, state.Manifests, plan.Manifests, resp)
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
 		return
 	}
@@ -103,6 +100,7 @@ func (r *mirrorRouteResource) ModifyPlan(ctx context.Context, req resource.Modif
 	}
 	recorded := manifestsFrom(ctx, state.Manifests, &resp.Diagnostics)
 	plan.Manifests, plan.Revision = r.planned(objs, recorded, state.Revision, &resp.Diagnostics)
+	replaceOnTarget("target", state.Target, target, state.Manifests, plan.Manifests, resp)
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
 	if resp.Diagnostics.HasError() {
 		return

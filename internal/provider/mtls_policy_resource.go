@@ -79,9 +79,6 @@ func (r *mtlsPolicyResource) ModifyPlan(ctx context.Context, req resource.Modify
 		return
 	}
 	plan.Target = types.StringValue(string(target))
-	if !state.Target.IsNull() && state.Target.ValueString() != string(target) {
-		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("target"))
-	}
 	p, known := r.planIntent(ctx, cfg, target, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
@@ -89,6 +86,7 @@ func (r *mtlsPolicyResource) ModifyPlan(ctx context.Context, req resource.Modify
 	if !known {
 		plan.Manifests, plan.Revision = types.MapUnknown(types.StringType), types.Int64Unknown()
 		plan.RequiresRestart, plan.ID = types.BoolUnknown(), types.StringUnknown()
+		replaceOnTarget("target", state.Target, target, state.Manifests, plan.Manifests, resp)
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
 		return
 	}
@@ -102,6 +100,7 @@ func (r *mtlsPolicyResource) ModifyPlan(ctx context.Context, req resource.Modify
 	}
 	recorded := manifestsFrom(ctx, state.Manifests, &resp.Diagnostics)
 	plan.Manifests, plan.Revision = r.planned(objs, recorded, state.Revision, &resp.Diagnostics)
+	replaceOnTarget("target", state.Target, target, state.Manifests, plan.Manifests, resp)
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
 	if resp.Diagnostics.HasError() {
 		return

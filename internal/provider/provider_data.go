@@ -168,7 +168,7 @@ func kubeconfigConfig(cfg providerModel, getenv func(string) string, diags *diag
 			fmt.Sprintf("kubeconfig_path %q: %v.", explicit, err))
 		return nil, nil
 	}
-	return nil, fmt.Errorf("no cluster connection is configured (%v): set the provider's kubeconfig_path or host, or the KUBECONFIG environment variable", err)
+	return nil, fmt.Errorf("no cluster connection is configured (%v)", err)
 }
 
 func expandHome(p string) string {

@@ -31,14 +31,14 @@ func portAttribute(description string, required bool) schema.Int64Attribute {
 }
 
 // targetAttribute is the per-resource override of the provider's target. A
-// change of data plane renders different kinds, so it forces replacement
+// change of data plane that changes the rendered objects forces replacement
 // (decided in ModifyPlan, where the provider default is known).
 func targetAttribute() schema.StringAttribute {
 	return schema.StringAttribute{
 		Optional: true,
 		Computed: true,
 		MarkdownDescription: "Data plane to render for: " + targetList() + ". Default: the provider's `target`. " +
-			"Changing it forces replacement.",
+			"Changing it forces replacement when it changes the rendered objects.",
 		Validators: []validator.String{stringvalidator.OneOf(targetStrings()...)},
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -81,9 +80,6 @@ func (r *trafficSplitResource) ModifyPlan(ctx context.Context, req resource.Modi
 		return
 	}
 	plan.Target = types.StringValue(string(target))
-	if !state.Target.IsNull() && state.Target.ValueString() != string(target) {
-		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("target"))
-	}
 	if !plan.Namespace.IsUnknown() && !plan.Name.IsUnknown() {
 		plan.ID = types.StringValue(plan.Namespace.ValueString() + "/" + plan.Name.ValueString())
 	}
@@ -94,6 +90,7 @@ func (r *trafficSplitResource) ModifyPlan(ctx context.Context, req resource.Modi
 	}
 	if !known {
 		plan.Manifests, plan.Revision = types.MapUnknown(types.StringType), types.Int64Unknown()
+		replaceOnTarget("target", state.Target, target, state.Manifests, plan.Manifests, resp)
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
 		return
 	}
@@ -105,6 +102,7 @@ func (r *trafficSplitResource) ModifyPlan(ctx context.Context, req resource.Modi
 	}
 	recorded := manifestsFrom(ctx, state.Manifests, &resp.Diagnostics)
 	plan.Manifests, plan.Revision = r.planned(objs, recorded, state.Revision, &resp.Diagnostics)
+	replaceOnTarget("target", state.Target, target, state.Manifests, plan.Manifests, resp)
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
 	if resp.Diagnostics.HasError() {
 		return
