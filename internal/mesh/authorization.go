@@ -108,6 +108,10 @@ type AuthzCluster struct {
 	// ProbePaths are the httpGet probe paths of the selected pods, by the
 	// Server port they probe (intstr String form).
 	ProbePaths map[string][]string
+	// LegacyPrincipals: the cluster's AuthorizationPolicy CRD has no
+	// source.serviceAccounts (Istio < 1.25), so Istio renders each service
+	// account as the principal "cluster.local/ns/<ns>/sa/<sa>".
+	LegacyPrincipals bool
 }
 
 // Normalize fills the defaults the schema documents.

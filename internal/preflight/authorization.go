@@ -33,8 +33,10 @@ var authzComponents = map[string]string{
 }
 
 // ResolveAuthorization looks up what the renderer needs from the cluster:
-// the Service's selector and targetPorts when target.service is set, and on
-// Linkerd the httpGet probe paths of the selected pods. A missing Service is
+// the Service's selector and targetPorts when target.service is set, on
+// Istio whether the AuthorizationPolicy CRD knows source.serviceAccounts
+// when the rules name service accounts, and on Linkerd the httpGet probe
+// paths of the selected pods. A missing Service is
 // a finding, not an error; the returned cluster facts are then incomplete.
 func ResolveAuthorization(ctx context.Context, m *kube.Manager, a mesh.Authorization) (mesh.AuthzCluster, mesh.Problems, error) {
 	out := a.Cluster
@@ -56,6 +58,13 @@ func ResolveAuthorization(ctx context.Context, m *kube.Manager, a mesh.Authoriza
 		}
 		out.Selector = svc.Spec.Selector
 		out.ServicePorts = targetPorts(svc)
+	}
+	if a.NeedsIdentityLookup() {
+		legacy, err := AuthzLegacyPrincipals(ctx, m)
+		if err != nil {
+			return out, nil, err
+		}
+		out.LegacyPrincipals = legacy
 	}
 	a.Cluster = out
 	if a.HasHTTPRoutes() {

@@ -13,6 +13,7 @@ import (
 	"github.com/meshform/terraform-provider-mesh/internal/kube"
 	"github.com/meshform/terraform-provider-mesh/internal/mesh"
 	"github.com/meshform/terraform-provider-mesh/internal/mesh/render"
+	"github.com/meshform/terraform-provider-mesh/internal/preflight"
 )
 
 var (
@@ -46,7 +47,15 @@ func (r *authorizationResource) importLive(ctx context.Context, state *authoriza
 	if err != nil {
 		return fail(err)
 	}
-	a, err := render.ParseAuthorization(objs, target)
+	legacy := false
+	if target != mesh.TargetLinkerd {
+		// Principals read back as service_accounts only where the provider
+		// renders them so; resolve below reads the CRD once more.
+		if legacy, err = preflight.AuthzLegacyPrincipals(ctx, mgr); err != nil {
+			return fail(err)
+		}
+	}
+	a, err := render.ParseAuthorization(objs, target, legacy)
 	if err != nil {
 		return fail(err)
 	}

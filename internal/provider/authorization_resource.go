@@ -135,11 +135,12 @@ func (r *authorizationResource) planIntent(ctx context.Context, cfg authorizatio
 	return a, known
 }
 
-// resolveAtPlan looks up the Service's selector and the probe paths the
-// renderer needs. When the cluster cannot be asked, the manifests stay
-// unknown and the lookups and checks run again before apply.
+// resolveAtPlan looks up the Service's selector, the probe paths and the
+// identity form (serviceAccounts or principals) the renderer needs. When the
+// cluster cannot be asked, the manifests stay unknown and the lookups and
+// checks run again before apply.
 func (r *authorizationResource) resolveAtPlan(ctx context.Context, a *mesh.Authorization, private privateSetter, diags *diag.Diagnostics) bool {
-	if !a.NeedsServiceLookup() && !a.HasHTTPRoutes() {
+	if !a.NeedsServiceLookup() && !a.HasHTTPRoutes() && !a.NeedsIdentityLookup() {
 		return true
 	}
 	ok, err := r.resolve(ctx, a, diags)

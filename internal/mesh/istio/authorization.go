@@ -1,7 +1,9 @@
 package istio
 
 import (
+	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 
 	securityapi "istio.io/api/security/v1beta1"
@@ -32,7 +34,8 @@ var authzActions = map[mesh.AuthzAction]securityapi.AuthorizationPolicy_Action{
 // sidecar or ztunnel of the selected pods; a.Cluster.Selector holds the
 // Service's selector when target.service is set), or on istio-ambient with
 // HTTP attributes, AUDIT or CUSTOM by targetRefs to the Service (its
-// waypoint).
+// waypoint). Service accounts render as source.serviceAccounts, or as
+// principals when a.Cluster.LegacyPrincipals (Istio < 1.25).
 func RenderAuthorization(a mesh.Authorization) ([]*unstructured.Unstructured, error) {
 	spec := &securityapi.AuthorizationPolicy{Action: authzActions[a.Action]}
 	if a.Action == mesh.AuthzCustom {
@@ -54,7 +57,11 @@ func RenderAuthorization(a mesh.Authorization) ([]*unstructured.Unstructured, er
 	case a.DenyAll:
 		// No rules: an ALLOW policy that matches nothing.
 	default:
-		spec.Rules = authzRules(a.Rules)
+		rules, err := authzRules(a.Rules, a.Cluster.LegacyPrincipals)
+		if err != nil {
+			return nil, fmt.Errorf("%s/%s: %w", a.Namespace, a.Name, err)
+		}
+		spec.Rules = rules
 	}
 	meta := gatewayapi.ObjectMeta(a.Name, a.Namespace, a.Owner)
 	if a.DryRun {
@@ -86,12 +93,16 @@ func RenderAuthorization(a mesh.Authorization) ([]*unstructured.Unstructured, er
 	return []*unstructured.Unstructured{obj}, nil
 }
 
-func authzRules(rules []mesh.AuthzRule) []*securityapi.Rule {
+func authzRules(rules []mesh.AuthzRule, legacy bool) ([]*securityapi.Rule, error) {
 	out := make([]*securityapi.Rule, len(rules))
 	for i, r := range rules {
 		rule := &securityapi.Rule{}
-		for _, s := range r.From {
-			rule.From = append(rule.From, &securityapi.Rule_From{Source: authzSource(s)})
+		for j, s := range r.From {
+			src, err := authzSource(s, legacy)
+			if err != nil {
+				return nil, fmt.Errorf("rules[%d].from[%d]: %w", i, j, err)
+			}
+			rule.From = append(rule.From, &securityapi.Rule_From{Source: src})
 		}
 		for _, op := range r.To {
 			rule.To = append(rule.To, &securityapi.Rule_To{Operation: &securityapi.Operation{
@@ -103,24 +114,45 @@ func authzRules(rules []mesh.AuthzRule) []*securityapi.Rule {
 		}
 		out[i] = rule
 	}
-	return out
+	return out, nil
 }
 
-// authzSource renders service accounts as serviceAccounts (Istio ≥ 1.25).
-// authenticated is principals ["*"], left out when the source lists
-// principals, which already require a mesh identity (ANDing both is the
-// principals alone; ORing them in one list would allow any identity).
-func authzSource(s mesh.AuthzSource) *securityapi.Source {
-	src := &securityapi.Source{
-		ServiceAccounts: s.ServiceAccounts,
-		Namespaces:      s.Namespaces,
-		IpBlocks:        s.IPBlocks,
-		Principals:      s.Principals,
+// authzSource renders service accounts as serviceAccounts (Istio ≥ 1.25),
+// or with legacy as principals "cluster.local/ns/<ns>/sa/<sa>" ahead of the
+// source's own principals (Istio < 1.25 has no serviceAccounts). authenticated
+// is principals ["*"], left out when the source lists principals, which
+// already require a mesh identity (ANDing both is the principals alone;
+// ORing them in one list would allow any identity).
+func authzSource(s mesh.AuthzSource, legacy bool) (*securityapi.Source, error) {
+	src := &securityapi.Source{Namespaces: s.Namespaces, IpBlocks: s.IPBlocks, Principals: s.Principals}
+	switch {
+	case legacy && len(s.ServiceAccounts) > 0:
+		src.Principals = nil
+		for _, sa := range s.ServiceAccounts {
+			src.Principals = appendNew(src.Principals, mesh.ServiceAccountPrincipal(sa))
+		}
+		for _, p := range s.Principals {
+			src.Principals = appendNew(src.Principals, p)
+		}
+	case len(s.ServiceAccounts) > 0:
+		// The CRD's CEL rule rejects this object; validation
+		// (MESH-AUTHZ-006) normally stops it first.
+		if len(s.Namespaces) > 0 || len(s.Principals) > 0 || s.Authenticated {
+			return nil, errors.New("cannot set serviceAccounts with namespaces or principals (MESH-AUTHZ-006)")
+		}
+		src.ServiceAccounts = s.ServiceAccounts
 	}
-	if s.Authenticated && len(s.Principals) == 0 {
+	if s.Authenticated && len(src.Principals) == 0 {
 		src.Principals = []string{authenticatedPrincipal}
 	}
-	return src
+	return src, nil
+}
+
+func appendNew(list []string, s string) []string {
+	if slices.Contains(list, s) {
+		return list
+	}
+	return append(list, s)
 }
 
 // portStrings: Istio operation ports are strings.

@@ -2,9 +2,12 @@ package istio_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	securityapi "istio.io/api/security/v1beta1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/meshform/terraform-provider-mesh/internal/mesh"
 	"github.com/meshform/terraform-provider-mesh/internal/mesh/istio"
@@ -66,6 +69,14 @@ var authzCases = map[string]mesh.Authorization{
 			When: []mesh.AuthzCondition{{Key: "source.ip", Values: []string{"10.0.0.0/8"}}},
 		}}
 	}),
+	"authz_sidecar_legacy_principals": ordersAuthz(mesh.TargetIstioSidecar, func(a *mesh.Authorization) {
+		a.Cluster.LegacyPrincipals = true
+		a.Rules[0].From = []mesh.AuthzSource{
+			{ServiceAccounts: []string{"frontend/web", "frontend/admin"}},
+			{ServiceAccounts: []string{"batch/cron"}, IPBlocks: []string{"10.0.0.0/8"}},
+			{Namespaces: []string{"ops"}, Authenticated: true},
+		}
+	}),
 	"authz_ambient_waypoint_l7": ordersAuthz(mesh.TargetIstioAmbient, func(a *mesh.Authorization) {
 		a.Workload = mesh.AuthzWorkload{Service: "orders"}
 	}),
@@ -111,5 +122,38 @@ func TestRenderAuthorizationNeedsSelector(t *testing.T) {
 	a := ordersAuthz(mesh.TargetIstioSidecar, func(a *mesh.Authorization) { a.Workload = mesh.AuthzWorkload{Service: "orders"} })
 	if _, err := istio.RenderAuthorization(a); err == nil {
 		t.Error("rendered a target.service policy without the Service's selector; want an error")
+	}
+}
+
+// TestRenderAuthorizationLegacyPrincipals: on Istio < 1.25 service accounts
+// merge into the source's principals, which Istio may AND with namespaces;
+// the serviceAccounts form must not be mixed (the CRD's CEL rule rejects it).
+func TestRenderAuthorizationLegacyPrincipals(t *testing.T) {
+	mixed := func(legacy bool) mesh.Authorization {
+		return ordersAuthz(mesh.TargetIstioSidecar, func(a *mesh.Authorization) {
+			a.Cluster.LegacyPrincipals = legacy
+			a.Rules[0].From = []mesh.AuthzSource{{
+				ServiceAccounts: []string{"frontend/web", "batch/cron"},
+				Principals:      []string{"example.org/ns/batch/sa/cron", "cluster.local/ns/batch/sa/cron"},
+				Namespaces:      []string{"frontend", "batch"},
+				Authenticated:   true,
+			}}
+		})
+	}
+	objs, err := istio.RenderAuthorization(mixed(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, _, _ := unstructured.NestedSlice(objs[0].Object, "spec", "rules")
+	got, _, _ := unstructured.NestedMap(rules[0].(map[string]any)["from"].([]any)[0].(map[string]any), "source")
+	want := map[string]any{
+		"principals": []any{"cluster.local/ns/frontend/sa/web", "cluster.local/ns/batch/sa/cron", "example.org/ns/batch/sa/cron"},
+		"namespaces": []any{"frontend", "batch"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("legacy source (-want +got):\n%s", diff)
+	}
+	if _, err := istio.RenderAuthorization(mixed(false)); err == nil || !strings.Contains(err.Error(), "rules[0].from[0]: cannot set serviceAccounts with namespaces or principals") {
+		t.Errorf("serviceAccounts mixed with principals rendered: error %v", err)
 	}
 }

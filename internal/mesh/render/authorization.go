@@ -84,8 +84,11 @@ func linkerdIntentOf(a mesh.Authorization) linkerdIntent {
 // the istio-ambient target). For Linkerd objs are the objects carrying the
 // resource's owner label; the rules come from the Servers' annotation and
 // the pod selector from their podSelector. What the resource cannot
-// represent is an error naming the object and field.
-func ParseAuthorization(objs []*unstructured.Unstructured, target mesh.Target) (mesh.Authorization, error) {
+// represent is an error naming the object and field. legacyPrincipals says
+// the cluster renders service accounts as principals (Istio < 1.25, see
+// mesh.AuthzCluster): principals "cluster.local/ns/<ns>/sa/<sa>" then read
+// back as service_accounts, as they were rendered.
+func ParseAuthorization(objs []*unstructured.Unstructured, target mesh.Target, legacyPrincipals bool) (mesh.Authorization, error) {
 	if target == mesh.TargetLinkerd {
 		return parseLinkerdAuthorization(objs)
 	}
@@ -98,11 +101,12 @@ func ParseAuthorization(objs []*unstructured.Unstructured, target mesh.Target) (
 	if len(policies) != 1 {
 		return mesh.Authorization{}, fmt.Errorf("an Istio authorization is imported from exactly one AuthorizationPolicy (%s), got %d", authzGroupIstioSecurity, len(policies))
 	}
-	return parseAuthorizationPolicy(policies[0], target)
+	return parseAuthorizationPolicy(policies[0], target, legacyPrincipals)
 }
 
-func parseAuthorizationPolicy(obj *unstructured.Unstructured, target mesh.Target) (mesh.Authorization, error) {
+func parseAuthorizationPolicy(obj *unstructured.Unstructured, target mesh.Target, legacy bool) (mesh.Authorization, error) {
 	a := mesh.Authorization{Name: obj.GetName(), Namespace: obj.GetNamespace(), Target: target}
+	a.Cluster.LegacyPrincipals = legacy
 	spec, err := (&parser{}).spec(obj)
 	if err != nil {
 		return a, err
@@ -133,7 +137,7 @@ func parseAuthorizationPolicy(obj *unstructured.Unstructured, target mesh.Target
 	case len(rules) == 1 && len(asMap(rules[0])) == 0 && a.Action == mesh.AuthzAllow:
 		a.AllowAll = true
 	default:
-		a.Rules, err = parseAuthzRules(obj, rules)
+		a.Rules, err = parseAuthzRules(obj, rules, legacy)
 	}
 	a.Normalize()
 	return a, err
@@ -160,7 +164,7 @@ func parseAuthzBinding(obj *unstructured.Unstructured, spec map[string]any, a *m
 	return nil
 }
 
-func parseAuthzRules(obj *unstructured.Unstructured, rules []any) ([]mesh.AuthzRule, error) {
+func parseAuthzRules(obj *unstructured.Unstructured, rules []any, legacy bool) ([]mesh.AuthzRule, error) {
 	out := make([]mesh.AuthzRule, len(rules))
 	for i, v := range rules {
 		field := fmt.Sprintf("spec.rules[%d]", i)
@@ -171,7 +175,7 @@ func parseAuthzRules(obj *unstructured.Unstructured, rules []any) ([]mesh.AuthzR
 		if err := authzCheckKeys(obj, field, rule, "from", "to", "when"); err != nil {
 			return nil, err
 		}
-		if out[i].From, err = parseAuthzSources(obj, field, rule["from"]); err != nil {
+		if out[i].From, err = parseAuthzSources(obj, field, rule["from"], legacy); err != nil {
 			return nil, err
 		}
 		if out[i].To, err = parseAuthzOperations(obj, field, rule["to"]); err != nil {
@@ -184,7 +188,7 @@ func parseAuthzRules(obj *unstructured.Unstructured, rules []any) ([]mesh.AuthzR
 	return out, nil
 }
 
-func parseAuthzSources(obj *unstructured.Unstructured, field string, v any) ([]mesh.AuthzSource, error) {
+func parseAuthzSources(obj *unstructured.Unstructured, field string, v any, legacy bool) ([]mesh.AuthzSource, error) {
 	var out []mesh.AuthzSource
 	for j, f := range authzList(v) {
 		at := fmt.Sprintf("%s.from[%d].source", field, j)
@@ -201,9 +205,26 @@ func parseAuthzSources(obj *unstructured.Unstructured, field string, v any) ([]m
 		if slices.Equal(s.Principals, []string{"*"}) {
 			s.Principals, s.Authenticated = nil, true
 		}
+		if legacy {
+			s.ServiceAccounts, s.Principals = legacyServiceAccounts(s.ServiceAccounts, s.Principals)
+		}
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+// legacyServiceAccounts moves the "cluster.local/ns/<ns>/sa/<sa>" principals
+// into the service accounts, where the legacy rendering took them from.
+func legacyServiceAccounts(sas, principals []string) ([]string, []string) {
+	var rest []string
+	for _, p := range principals {
+		if sa, ok := mesh.PrincipalServiceAccount(p); ok {
+			sas = append(sas, sa)
+		} else {
+			rest = append(rest, p)
+		}
+	}
+	return sas, rest
 }
 
 func parseAuthzOperations(obj *unstructured.Unstructured, field string, v any) ([]mesh.AuthzOperation, error) {

@@ -47,6 +47,17 @@ func authzRoundTripCases() map[string]mesh.Authorization {
 			a.Rules[0].To = []mesh.AuthzOperation{{Ports: []int64{8080}}}
 			a.Rules[0].From = []mesh.AuthzSource{{IPBlocks: []string{"10.0.0.0/8"}, Principals: []string{"cluster.local/ns/a/sa/b"}}}
 		}),
+		"sidecar legacy principals": authz(sidecar, func(a *mesh.Authorization) {
+			a.Cluster.LegacyPrincipals = true
+			a.Rules[0].From[0].ServiceAccounts = []string{"frontend/web", "frontend/admin"}
+			a.Rules[0].From = append(a.Rules[0].From,
+				mesh.AuthzSource{ServiceAccounts: []string{"batch/cron"}, IPBlocks: []string{"10.0.0.0/8"}},
+				mesh.AuthzSource{Principals: []string{"example.org/ns/batch/sa/cron"}})
+		}),
+		"ambient ztunnel legacy principals": authz(ambient, func(a *mesh.Authorization) {
+			a.Cluster.LegacyPrincipals = true
+			a.Rules[0].To = []mesh.AuthzOperation{{Ports: []int64{8080}}}
+		}),
 		"ambient waypoint": authz(ambient, func(a *mesh.Authorization) { a.Workload = mesh.AuthzWorkload{Service: "orders"} }),
 		"linkerd rules":    authz(linkerd, none),
 		"linkerd service": authz(linkerd, func(a *mesh.Authorization) {
@@ -66,7 +77,7 @@ func TestAuthorizationRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := render.ParseAuthorization(objs, want.Target)
+			got, err := render.ParseAuthorization(objs, want.Target, want.Cluster.LegacyPrincipals)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -78,6 +89,44 @@ func TestAuthorizationRoundTrip(t *testing.T) {
 				t.Errorf("ParseAuthorization(Authorization(a)) (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestAuthorizationLegacyPrincipalsImport: with legacy principals a
+// hand-written "cluster.local/ns/<ns>/sa/<sa>" principal imports as the
+// service account it names, which renders the same object again; without
+// them it stays a principal.
+func TestAuthorizationLegacyPrincipalsImport(t *testing.T) {
+	written := authz(mesh.TargetIstioSidecar, func(a *mesh.Authorization) {
+		a.Cluster.LegacyPrincipals = true
+		a.Rules[0].From = []mesh.AuthzSource{{Principals: []string{"cluster.local/ns/frontend/sa/web", "example.org/ns/x/sa/y"}}}
+	})
+	objs, err := render.Authorization(written)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := render.ParseAuthorization(objs, written.Target, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := mesh.AuthzSource{ServiceAccounts: []string{"frontend/web"}, Principals: []string{"example.org/ns/x/sa/y"}}
+	if diff := cmp.Diff(want, got.Rules[0].From[0]); diff != "" {
+		t.Errorf("imported source (-want +got):\n%s", diff)
+	}
+	got.Owner = written.Owner
+	again, err := render.Authorization(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(objs, again); diff != "" {
+		t.Errorf("re-rendered import differs (-first +again):\n%s", diff)
+	}
+	modern, err := render.ParseAuthorization(objs, written.Target, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(written.Rules[0].From[0], modern.Rules[0].From[0]); diff != "" {
+		t.Errorf("without legacy principals (-want +got):\n%s", diff)
 	}
 }
 
@@ -105,13 +154,13 @@ func TestParseAuthorizationRejects(t *testing.T) {
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
-			_, err := render.ParseAuthorization(tt.objs, mesh.TargetIstioSidecar)
+			_, err := render.ParseAuthorization(tt.objs, mesh.TargetIstioSidecar, false)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error %v, want one containing %q", err, tt.want)
 			}
 		})
 	}
-	if _, err := render.ParseAuthorization(nil, mesh.TargetLinkerd); err == nil || !strings.Contains(err.Error(), "no Server") {
+	if _, err := render.ParseAuthorization(nil, mesh.TargetLinkerd, false); err == nil || !strings.Contains(err.Error(), "no Server") {
 		t.Errorf("linkerd without a Server: %v", err)
 	}
 }
