@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 
-	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -12,21 +11,18 @@ import (
 )
 
 type authorizationModel struct {
-	ID               types.String   `tfsdk:"id"`
-	Name             types.String   `tfsdk:"name"`
-	Namespace        types.String   `tfsdk:"namespace"`
-	Target           types.Object   `tfsdk:"target"`
-	MeshTarget       types.String   `tfsdk:"mesh_target"`
-	Action           types.String   `tfsdk:"action"`
-	CustomProvider   types.String   `tfsdk:"custom_provider"`
-	DenyAll          types.Bool     `tfsdk:"deny_all"`
-	AllowAll         types.Bool     `tfsdk:"allow_all"`
-	Rules            types.List     `tfsdk:"rules"`
-	DryRun           types.Bool     `tfsdk:"dry_run"`
-	EnforcementPoint types.String   `tfsdk:"enforcement_point"`
-	Manifests        types.Map      `tfsdk:"manifests"`
-	Revision         types.Int64    `tfsdk:"revision"`
-	Timeouts         timeouts.Value `tfsdk:"timeouts"`
+	meshState
+	Name             types.String `tfsdk:"name"`
+	Namespace        types.String `tfsdk:"namespace"`
+	Target           types.Object `tfsdk:"target"`
+	MeshTarget       types.String `tfsdk:"mesh_target"`
+	Action           types.String `tfsdk:"action"`
+	CustomProvider   types.String `tfsdk:"custom_provider"`
+	DenyAll          types.Bool   `tfsdk:"deny_all"`
+	AllowAll         types.Bool   `tfsdk:"allow_all"`
+	Rules            types.List   `tfsdk:"rules"`
+	DryRun           types.Bool   `tfsdk:"dry_run"`
+	EnforcementPoint types.String `tfsdk:"enforcement_point"`
 }
 
 type authzTargetModel struct {

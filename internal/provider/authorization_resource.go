@@ -7,6 +7,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/meshform/terraform-provider-mesh/internal/kube"
 	"github.com/meshform/terraform-provider-mesh/internal/mesh"
@@ -67,60 +68,6 @@ func (r *authorizationResource) validate(ctx context.Context, m authorizationMod
 	return a, true
 }
 
-func (r *authorizationResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.Plan.Raw.IsNull() {
-		return // destroy
-	}
-	var plan, cfg authorizationModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
-	state := authorizationModel{Manifests: types.MapNull(types.StringType), Revision: types.Int64Null()}
-	if !req.State.Raw.IsNull() {
-		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	}
-	target, ok := r.target(cfg.MeshTarget, authzTargetAttr, &resp.Diagnostics)
-	if !ok || resp.Diagnostics.HasError() {
-		return
-	}
-	plan.MeshTarget = types.StringValue(string(target))
-	if !plan.Namespace.IsUnknown() && !plan.Name.IsUnknown() {
-		plan.ID = types.StringValue(plan.Namespace.ValueString() + "/" + plan.Name.ValueString())
-	}
-	a, known := r.planIntent(ctx, cfg, target, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	plan.EnforcementPoint = types.StringUnknown()
-	if known {
-		plan.EnforcementPoint = types.StringValue(string(a.EnforcementPoint()))
-	}
-	if known {
-		known = r.resolveAtPlan(ctx, &a, resp.Private, &resp.Diagnostics)
-	}
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	if !known {
-		plan.Manifests, plan.Revision = types.MapUnknown(types.StringType), types.Int64Unknown()
-		replaceOnTarget(authzTargetAttr, state.MeshTarget, target, state.Manifests, plan.Manifests, resp)
-		resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
-		return
-	}
-	objs, err := render.Authorization(a)
-	if err != nil {
-		resp.Diagnostics.AddError("Rendering failed", err.Error())
-		return
-	}
-	recorded := manifestsFrom(ctx, state.Manifests, &resp.Diagnostics)
-	plan.Manifests, plan.Revision = r.planned(objs, recorded, state.Revision, &resp.Diagnostics)
-	replaceOnTarget(authzTargetAttr, state.MeshTarget, target, state.Manifests, plan.Manifests, resp)
-	resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	r.planChecks(ctx, authzChecks(a), recorded, resp.Private, &resp.Diagnostics)
-}
-
 // planIntent reads the intent from the configuration, validating it when
 // ValidateConfig could not for lack of a target.
 func (r *authorizationResource) planIntent(ctx context.Context, cfg authorizationModel, target mesh.Target, diags *diag.Diagnostics) (mesh.Authorization, bool) {
@@ -174,128 +121,92 @@ func authzChecks(a mesh.Authorization) clusterCheck {
 	}
 }
 
-func (r *authorizationResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan authorizationModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := timeout(ctx, plan.Timeouts.Create, defaultApplyTimeout, &resp.Diagnostics)
-	defer cancel()
-	if r.applyPlan(ctx, &plan, nil, false, &resp.Diagnostics) {
-		resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
-	}
-}
-
-func (r *authorizationResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan, state authorizationModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := timeout(ctx, plan.Timeouts.Update, defaultApplyTimeout, &resp.Diagnostics)
-	defer cancel()
-	checked, d := req.Private.GetKey(ctx, privateChecked)
-	resp.Diagnostics.Append(d...)
-	if r.applyPlan(ctx, &plan, &state, checked != nil, &resp.Diagnostics) {
-		resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
-		return
-	}
-	// The engine rolled the cluster back to the state's revision: keep it.
-	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
-}
-
-// applyPlan renders the plan (looking up the Service and probes again) and
-// applies it atomically over the previous revision (nil on create).
-func (r *authorizationResource) applyPlan(ctx context.Context, plan, state *authorizationModel, checked bool, diags *diag.Diagnostics) bool {
-	a, _, d := plan.intent(ctx, mesh.Target(plan.MeshTarget.ValueString()), authzOwnerOf(*plan))
-	diags.Append(d...)
-	if diags.HasError() {
-		return false
-	}
-	a.Normalize()
-	if problems := a.Validate(); problems.HasErrors() {
-		addProblems(diags, problems) // values that were unknown at plan time
-		return false
-	}
-	if ok, err := r.resolve(ctx, &a, diags); err != nil || !ok {
-		if err != nil {
-			clusterUnavailable(diags, err)
-		}
-		return false
-	}
-	var previous manifests
-	if state != nil {
-		previous = manifestsFrom(ctx, state.Manifests, diags)
-	}
-	if !checked && !r.checkCluster(ctx, authzChecks(a), previous, diags, false) {
-		return false
-	}
-	objs, err := render.Authorization(a)
-	if err != nil {
-		diags.AddError("Rendering failed", err.Error())
-		return false
-	}
-	address := fmt.Sprintf("%s %s/%s", authorizationType, a.Namespace, a.Name)
-	applied, ok := r.applyObjects(ctx, objs, a.Owner, address, previous, diags)
-	if !ok {
-		return false
-	}
-	plan.Manifests = applied.value(diags)
-	plan.ID = types.StringValue(a.Namespace + "/" + a.Name)
-	plan.EnforcementPoint = types.StringValue(string(a.EnforcementPoint()))
-	if plan.Revision.IsUnknown() {
-		revision := types.Int64Null()
-		if state != nil {
-			revision = state.Revision
-		}
-		plan.Revision = nextRevision(previous, revision, applied)
-	}
-	return !diags.HasError()
-}
-
 // authzOwnerOf is the owner label value of the policy's objects.
 func authzOwnerOf(m authorizationModel) string {
 	return mesh.Owner(authorizationType, m.Namespace.ValueString(), m.Name.ValueString())
 }
 
+func (r *authorizationResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	importByNamespacedName(ctx, authorizationType, req, resp)
+}
+
+func (r *authorizationResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	createMesh[authorizationModel](ctx, &r.lifecycle, r, req, resp)
+}
+
 func (r *authorizationResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var state authorizationModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := timeout(ctx, state.Timeouts.Read, defaultReadTimeout, &resp.Diagnostics)
-	defer cancel()
-	var refreshed manifests
-	if state.Manifests.IsNull() {
-		refreshed = r.importLive(ctx, &state, &resp.Diagnostics)
-	} else {
-		refreshed = r.refresh(ctx, manifestsFrom(ctx, state.Manifests, &resp.Diagnostics), &resp.Diagnostics)
-	}
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	if refreshed == nil {
-		resp.State.RemoveResource(ctx) // every object was deleted out of band
-		return
-	}
-	state.Manifests = refreshed.value(&resp.Diagnostics)
-	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+	readMesh[authorizationModel](ctx, &r.lifecycle, r, req, resp)
+}
+
+func (r *authorizationResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	updateMesh[authorizationModel](ctx, &r.lifecycle, r, req, resp)
 }
 
 func (r *authorizationResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	var state authorizationModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := timeout(ctx, state.Timeouts.Delete, defaultApplyTimeout, &resp.Diagnostics)
-	defer cancel()
-	r.remove(ctx, manifestsFrom(ctx, state.Manifests, &resp.Diagnostics), authzOwnerOf(state), &resp.Diagnostics)
+	deleteMesh[authorizationModel](ctx, &r.lifecycle, r, req, resp)
 }
 
-func (r *authorizationResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	importByNamespacedName(ctx, authorizationType, req, resp)
+func (r *authorizationResource) owner(state *authorizationModel) string { return authzOwnerOf(*state) }
+
+// render re-reads the plan's intent and looks up the Service and probes
+// again, since the cluster may have changed since the plan.
+func (r *authorizationResource) render(ctx context.Context, plan *authorizationModel, diags *diag.Diagnostics) (rendering, bool) {
+	a, _, d := plan.intent(ctx, mesh.Target(plan.MeshTarget.ValueString()), authzOwnerOf(*plan))
+	diags.Append(d...)
+	if diags.HasError() {
+		return rendering{}, false
+	}
+	a.Normalize()
+	if problems := a.Validate(); problems.HasErrors() {
+		addProblems(diags, problems) // values that were unknown at plan time
+		return rendering{}, false
+	}
+	if ok, err := r.resolve(ctx, &a, diags); err != nil || !ok {
+		if err != nil {
+			clusterUnavailable(diags, err)
+		}
+		return rendering{}, false
+	}
+	objs, err := render.Authorization(a)
+	if err != nil {
+		diags.AddError("Rendering failed", err.Error())
+		return rendering{}, false
+	}
+	plan.EnforcementPoint = types.StringValue(string(a.EnforcementPoint()))
+	return authzRendering(a, objs), true
+}
+
+func authzRendering(a mesh.Authorization, objs []*unstructured.Unstructured) rendering {
+	return rendering{objs: objs, checks: authzChecks(a), owner: a.Owner, id: a.Namespace + "/" + a.Name,
+		address: fmt.Sprintf("%s %s/%s", authorizationType, a.Namespace, a.Name)}
+}
+
+func (r *authorizationResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	modifyPlanMesh[authorizationModel](ctx, &r.lifecycle, r, req, resp)
+}
+
+func (r *authorizationResource) targetAttr() string                           { return authzTargetAttr }
+func (r *authorizationResource) targetOf(m *authorizationModel) *types.String { return &m.MeshTarget }
+
+// planRender also looks up, at plan time, the Service's selector and the
+// probes the rendering needs.
+func (r *authorizationResource) planRender(ctx context.Context, cfg, plan, _ *authorizationModel, target mesh.Target, resp *resource.ModifyPlanResponse) (rendering, bool) {
+	if !plan.Namespace.IsUnknown() && !plan.Name.IsUnknown() {
+		plan.ID = types.StringValue(plan.Namespace.ValueString() + "/" + plan.Name.ValueString())
+	}
+	plan.EnforcementPoint = types.StringUnknown()
+	a, known := r.planIntent(ctx, *cfg, target, &resp.Diagnostics)
+	if !known || resp.Diagnostics.HasError() {
+		return rendering{}, false
+	}
+	plan.EnforcementPoint = types.StringValue(string(a.EnforcementPoint()))
+	if !r.resolveAtPlan(ctx, &a, resp.Private, &resp.Diagnostics) || resp.Diagnostics.HasError() {
+		return rendering{}, false
+	}
+	objs, err := render.Authorization(a)
+	if err != nil {
+		resp.Diagnostics.AddError("Rendering failed", err.Error())
+		return rendering{}, false
+	}
+	return authzRendering(a, objs), true
 }

@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 
-	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -12,21 +11,18 @@ import (
 )
 
 type mirrorRouteModel struct {
-	ID              types.String   `tfsdk:"id"`
-	Name            types.String   `tfsdk:"name"`
-	Namespace       types.String   `tfsdk:"namespace"`
-	Service         types.String   `tfsdk:"service"`
-	Port            types.Int64    `tfsdk:"port"`
-	Target          types.String   `tfsdk:"target"`
-	Primary         types.Object   `tfsdk:"primary"`
-	Mirror          types.Object   `tfsdk:"mirror"`
-	Percentage      types.Float64  `tfsdk:"percentage"`
-	Match           types.Object   `tfsdk:"match"`
-	IstioAPI        types.String   `tfsdk:"istio_api"`
-	AmbientWaypoint types.Object   `tfsdk:"ambient_waypoint"`
-	Manifests       types.Map      `tfsdk:"manifests"`
-	Revision        types.Int64    `tfsdk:"revision"`
-	Timeouts        timeouts.Value `tfsdk:"timeouts"`
+	meshState
+	Name            types.String  `tfsdk:"name"`
+	Namespace       types.String  `tfsdk:"namespace"`
+	Service         types.String  `tfsdk:"service"`
+	Port            types.Int64   `tfsdk:"port"`
+	Target          types.String  `tfsdk:"target"`
+	Primary         types.Object  `tfsdk:"primary"`
+	Mirror          types.Object  `tfsdk:"mirror"`
+	Percentage      types.Float64 `tfsdk:"percentage"`
+	Match           types.Object  `tfsdk:"match"`
+	IstioAPI        types.String  `tfsdk:"istio_api"`
+	AmbientWaypoint types.Object  `tfsdk:"ambient_waypoint"`
 }
 
 type primaryModel struct {

@@ -7,6 +7,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/meshform/terraform-provider-mesh/internal/kube"
 	"github.com/meshform/terraform-provider-mesh/internal/mesh"
@@ -62,52 +63,6 @@ func (r *mirrorRouteResource) validate(ctx context.Context, m mirrorRouteModel, 
 	return mr, true
 }
 
-func (r *mirrorRouteResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.Plan.Raw.IsNull() {
-		return // destroy
-	}
-	var plan, cfg mirrorRouteModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
-	state := mirrorRouteModel{Manifests: types.MapNull(types.StringType), Revision: types.Int64Null()}
-	if !req.State.Raw.IsNull() {
-		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	}
-	target, ok := r.target(cfg.Target, "target", &resp.Diagnostics)
-	if !ok || resp.Diagnostics.HasError() {
-		return
-	}
-	plan.Target = types.StringValue(string(target))
-	if !plan.Namespace.IsUnknown() && !plan.Name.IsUnknown() {
-		plan.ID = types.StringValue(plan.Namespace.ValueString() + "/" + plan.Name.ValueString())
-	}
-
-	mr, known := r.planIntent(ctx, cfg, target, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	if !known {
-		plan.Manifests, plan.Revision = types.MapUnknown(types.StringType), types.Int64Unknown()
-		replaceOnTarget("target", state.Target, target, state.Manifests, plan.Manifests, resp)
-		resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
-		return
-	}
-	resp.Diagnostics.Append(plan.setIntent(mr)...)
-	objs, err := render.MirrorRoute(mr)
-	if err != nil {
-		resp.Diagnostics.AddError("Rendering failed", err.Error())
-		return
-	}
-	recorded := manifestsFrom(ctx, state.Manifests, &resp.Diagnostics)
-	plan.Manifests, plan.Revision = r.planned(objs, recorded, state.Revision, &resp.Diagnostics)
-	replaceOnTarget("target", state.Target, target, state.Manifests, plan.Manifests, resp)
-	resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	r.planChecks(ctx, mirrorChecks(mr), recorded, resp.Private, &resp.Diagnostics)
-}
-
 // planIntent reads the intent from the configuration (see the traffic
 // split's), validating when ValidateConfig could not.
 func (r *mirrorRouteResource) planIntent(ctx context.Context, cfg mirrorRouteModel, target mesh.Target, diags *diag.Diagnostics) (mesh.MirrorRoute, bool) {
@@ -129,121 +84,77 @@ func mirrorChecks(mr mesh.MirrorRoute) clusterCheck {
 	}
 }
 
-func (r *mirrorRouteResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan mirrorRouteModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := timeout(ctx, plan.Timeouts.Create, defaultApplyTimeout, &resp.Diagnostics)
-	defer cancel()
-	if r.applyPlan(ctx, &plan, nil, false, &resp.Diagnostics) {
-		resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
-	}
-}
-
-func (r *mirrorRouteResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan, state mirrorRouteModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := timeout(ctx, plan.Timeouts.Update, defaultApplyTimeout, &resp.Diagnostics)
-	defer cancel()
-	checked, d := req.Private.GetKey(ctx, privateChecked)
-	resp.Diagnostics.Append(d...)
-	if r.applyPlan(ctx, &plan, &state, checked != nil, &resp.Diagnostics) {
-		resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
-		return
-	}
-	// The engine rolled the cluster back to the state's revision: keep it.
-	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
-}
-
-// applyPlan renders the plan and applies it atomically over the previous
-// revision recorded in state (nil on create).
-func (r *mirrorRouteResource) applyPlan(ctx context.Context, plan, state *mirrorRouteModel, checked bool, diags *diag.Diagnostics) bool {
-	mr, _, d := plan.intent(ctx, mesh.Target(plan.Target.ValueString()), mirrorOwnerOf(*plan))
-	diags.Append(d...)
-	if diags.HasError() {
-		return false
-	}
-	mr.Normalize()
-	if problems := mr.Validate(); problems.HasErrors() {
-		addProblems(diags, problems)
-		return false
-	}
-	var previous manifests
-	if state != nil {
-		previous = manifestsFrom(ctx, state.Manifests, diags)
-	}
-	if !checked && !r.checkCluster(ctx, mirrorChecks(mr), previous, diags, false) {
-		return false
-	}
-	objs, err := render.MirrorRoute(mr)
-	if err != nil {
-		diags.AddError("Rendering failed", err.Error())
-		return false
-	}
-	address := fmt.Sprintf("%s %s/%s", mirrorRouteType, mr.Namespace, mr.Name)
-	applied, ok := r.applyObjects(ctx, objs, mr.Owner, address, previous, diags)
-	if !ok {
-		return false
-	}
-	plan.Manifests = applied.value(diags)
-	plan.ID = types.StringValue(mr.Namespace + "/" + mr.Name)
-	if plan.Revision.IsUnknown() {
-		revision := types.Int64Null()
-		if state != nil {
-			revision = state.Revision
-		}
-		plan.Revision = nextRevision(previous, revision, applied)
-	}
-	return !diags.HasError()
-}
-
 // mirrorOwnerOf is the owner label value of the mirror route's objects.
 func mirrorOwnerOf(m mirrorRouteModel) string {
 	return mesh.Owner(mirrorRouteType, m.Namespace.ValueString(), m.Name.ValueString())
 }
 
+func (r *mirrorRouteResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	importByNamespacedName(ctx, mirrorRouteType, req, resp)
+}
+
+func (r *mirrorRouteResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	createMesh[mirrorRouteModel](ctx, &r.lifecycle, r, req, resp)
+}
+
 func (r *mirrorRouteResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var state mirrorRouteModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := timeout(ctx, state.Timeouts.Read, defaultReadTimeout, &resp.Diagnostics)
-	defer cancel()
-	var refreshed manifests
-	if state.Manifests.IsNull() {
-		refreshed = r.importLive(ctx, &state, &resp.Diagnostics)
-	} else {
-		refreshed = r.refresh(ctx, manifestsFrom(ctx, state.Manifests, &resp.Diagnostics), &resp.Diagnostics)
-	}
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	if refreshed == nil {
-		resp.State.RemoveResource(ctx) // every object was deleted out of band
-		return
-	}
-	state.Manifests = refreshed.value(&resp.Diagnostics)
-	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+	readMesh[mirrorRouteModel](ctx, &r.lifecycle, r, req, resp)
+}
+
+func (r *mirrorRouteResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	updateMesh[mirrorRouteModel](ctx, &r.lifecycle, r, req, resp)
 }
 
 func (r *mirrorRouteResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	var state mirrorRouteModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := timeout(ctx, state.Timeouts.Delete, defaultApplyTimeout, &resp.Diagnostics)
-	defer cancel()
-	r.remove(ctx, manifestsFrom(ctx, state.Manifests, &resp.Diagnostics), mirrorOwnerOf(state), &resp.Diagnostics)
+	deleteMesh[mirrorRouteModel](ctx, &r.lifecycle, r, req, resp)
 }
 
-func (r *mirrorRouteResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	importByNamespacedName(ctx, mirrorRouteType, req, resp)
+func (r *mirrorRouteResource) owner(state *mirrorRouteModel) string { return mirrorOwnerOf(*state) }
+
+func (r *mirrorRouteResource) render(ctx context.Context, plan *mirrorRouteModel, diags *diag.Diagnostics) (rendering, bool) {
+	mr, _, d := plan.intent(ctx, mesh.Target(plan.Target.ValueString()), mirrorOwnerOf(*plan))
+	diags.Append(d...)
+	if diags.HasError() {
+		return rendering{}, false
+	}
+	mr.Normalize()
+	if problems := mr.Validate(); problems.HasErrors() {
+		addProblems(diags, problems) // values that were unknown at plan time
+		return rendering{}, false
+	}
+	objs, err := render.MirrorRoute(mr)
+	if err != nil {
+		diags.AddError("Rendering failed", err.Error())
+		return rendering{}, false
+	}
+	return mirrorRendering(mr, objs), true
+}
+
+func mirrorRendering(mr mesh.MirrorRoute, objs []*unstructured.Unstructured) rendering {
+	return rendering{objs: objs, checks: mirrorChecks(mr), owner: mr.Owner, id: mr.Namespace + "/" + mr.Name,
+		address: fmt.Sprintf("%s %s/%s", mirrorRouteType, mr.Namespace, mr.Name)}
+}
+
+func (r *mirrorRouteResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	modifyPlanMesh[mirrorRouteModel](ctx, &r.lifecycle, r, req, resp)
+}
+
+func (r *mirrorRouteResource) targetAttr() string                         { return "target" }
+func (r *mirrorRouteResource) targetOf(m *mirrorRouteModel) *types.String { return &m.Target }
+
+func (r *mirrorRouteResource) planRender(ctx context.Context, cfg, plan, _ *mirrorRouteModel, target mesh.Target, resp *resource.ModifyPlanResponse) (rendering, bool) {
+	if !plan.Namespace.IsUnknown() && !plan.Name.IsUnknown() {
+		plan.ID = types.StringValue(plan.Namespace.ValueString() + "/" + plan.Name.ValueString())
+	}
+	mr, known := r.planIntent(ctx, *cfg, target, &resp.Diagnostics)
+	if !known || resp.Diagnostics.HasError() {
+		return rendering{}, false
+	}
+	resp.Diagnostics.Append(plan.setIntent(mr)...)
+	objs, err := render.MirrorRoute(mr)
+	if err != nil {
+		resp.Diagnostics.AddError("Rendering failed", err.Error())
+		return rendering{}, false
+	}
+	return mirrorRendering(mr, objs), true
 }

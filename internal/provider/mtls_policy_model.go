@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 
-	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -12,20 +11,17 @@ import (
 )
 
 type mtlsPolicyModel struct {
-	ID               types.String   `tfsdk:"id"`
-	Name             types.String   `tfsdk:"name"`
-	Scope            types.String   `tfsdk:"scope"`
-	Namespace        types.String   `tfsdk:"namespace"`
-	WorkloadSelector types.Map      `tfsdk:"workload_selector"`
-	Mode             types.String   `tfsdk:"mode"`
-	Ports            types.List     `tfsdk:"ports"`
-	RootNamespace    types.String   `tfsdk:"root_namespace"`
-	StrictPreflight  types.String   `tfsdk:"strict_preflight"`
-	Target           types.String   `tfsdk:"target"`
-	Manifests        types.Map      `tfsdk:"manifests"`
-	Revision         types.Int64    `tfsdk:"revision"`
-	RequiresRestart  types.Bool     `tfsdk:"requires_restart"`
-	Timeouts         timeouts.Value `tfsdk:"timeouts"`
+	meshState
+	Name             types.String `tfsdk:"name"`
+	Scope            types.String `tfsdk:"scope"`
+	Namespace        types.String `tfsdk:"namespace"`
+	WorkloadSelector types.Map    `tfsdk:"workload_selector"`
+	Mode             types.String `tfsdk:"mode"`
+	Ports            types.List   `tfsdk:"ports"`
+	RootNamespace    types.String `tfsdk:"root_namespace"`
+	StrictPreflight  types.String `tfsdk:"strict_preflight"`
+	Target           types.String `tfsdk:"target"`
+	RequiresRestart  types.Bool   `tfsdk:"requires_restart"`
 }
 
 type mtlsPortModel struct {

@@ -8,6 +8,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/meshform/terraform-provider-mesh/internal/kube"
 	"github.com/meshform/terraform-provider-mesh/internal/mesh"
@@ -63,51 +64,6 @@ func (r *mtlsPolicyResource) validate(ctx context.Context, m mtlsPolicyModel, ta
 	return p, true
 }
 
-func (r *mtlsPolicyResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.Plan.Raw.IsNull() {
-		return // destroy
-	}
-	var plan, cfg mtlsPolicyModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
-	state := mtlsPolicyModel{Manifests: types.MapNull(types.StringType), Revision: types.Int64Null()}
-	if !req.State.Raw.IsNull() {
-		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	}
-	target, ok := r.target(cfg.Target, "target", &resp.Diagnostics)
-	if !ok || resp.Diagnostics.HasError() {
-		return
-	}
-	plan.Target = types.StringValue(string(target))
-	p, known := r.planIntent(ctx, cfg, target, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	if !known {
-		plan.Manifests, plan.Revision = types.MapUnknown(types.StringType), types.Int64Unknown()
-		plan.RequiresRestart, plan.ID = types.BoolUnknown(), types.StringUnknown()
-		replaceOnTarget("target", state.Target, target, state.Manifests, plan.Manifests, resp)
-		resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
-		return
-	}
-	plan.ID = types.StringValue(p.ObjectNamespace() + "/" + p.Name)
-	plan.RequiresRestart = types.BoolValue(p.RequiresRestart())
-	resp.RequiresReplace = append(resp.RequiresReplace, movedObjects(state, plan)...)
-	objs, err := render.MTLSPolicy(p)
-	if err != nil {
-		resp.Diagnostics.AddError("Rendering failed", err.Error())
-		return
-	}
-	recorded := manifestsFrom(ctx, state.Manifests, &resp.Diagnostics)
-	plan.Manifests, plan.Revision = r.planned(objs, recorded, state.Revision, &resp.Diagnostics)
-	replaceOnTarget("target", state.Target, target, state.Manifests, plan.Manifests, resp)
-	resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	r.planChecks(ctx, mtlsChecks(p), recorded, resp.Private, &resp.Diagnostics)
-}
-
 // movedObjects forces replacement when the objects' namespace changes
 // (scope mesh to another scope, or a new root_namespace): the owner label
 // names that namespace, so the old objects could not be pruned as ours.
@@ -144,116 +100,72 @@ func mtlsChecks(p mesh.MTLSPolicy) clusterCheck {
 }
 
 func (r *mtlsPolicyResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan mtlsPolicyModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := timeout(ctx, plan.Timeouts.Create, defaultApplyTimeout, &resp.Diagnostics)
-	defer cancel()
-	// Create gets no planned private state, so the cluster checks run again.
-	if r.applyPlan(ctx, &plan, nil, false, &resp.Diagnostics) {
-		resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
-	}
+	createMesh[mtlsPolicyModel](ctx, &r.lifecycle, r, req, resp)
+}
+
+func (r *mtlsPolicyResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	readMesh[mtlsPolicyModel](ctx, &r.lifecycle, r, req, resp)
 }
 
 func (r *mtlsPolicyResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan, state mtlsPolicyModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := timeout(ctx, plan.Timeouts.Update, defaultApplyTimeout, &resp.Diagnostics)
-	defer cancel()
-	checked, d := req.Private.GetKey(ctx, privateChecked)
-	resp.Diagnostics.Append(d...)
-	if r.applyPlan(ctx, &plan, &state, checked != nil, &resp.Diagnostics) {
-		resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
-		return
-	}
-	// The engine rolled the cluster back to the state's revision: keep it.
-	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+	updateMesh[mtlsPolicyModel](ctx, &r.lifecycle, r, req, resp)
 }
 
-// applyPlan renders the plan and applies it atomically over the previous
-// revision recorded in state (nil on create).
-func (r *mtlsPolicyResource) applyPlan(ctx context.Context, plan, state *mtlsPolicyModel, checked bool, diags *diag.Diagnostics) bool {
+func (r *mtlsPolicyResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	deleteMesh[mtlsPolicyModel](ctx, &r.lifecycle, r, req, resp)
+}
+
+// owner reads the owner from the intent: for mesh scope it names the root
+// namespace the objects live in.
+func (r *mtlsPolicyResource) owner(state *mtlsPolicyModel) string {
+	p, _, _ := state.intent(context.Background(), mesh.Target(state.Target.ValueString()))
+	return p.Owner
+}
+
+func (r *mtlsPolicyResource) render(ctx context.Context, plan *mtlsPolicyModel, diags *diag.Diagnostics) (rendering, bool) {
 	p, _, d := plan.intent(ctx, mesh.Target(plan.Target.ValueString()))
 	diags.Append(d...)
 	if diags.HasError() {
-		return false
+		return rendering{}, false
 	}
 	if problems := p.Validate(); problems.HasErrors() {
 		addProblems(diags, problems) // values that were unknown at plan time
-		return false
-	}
-	var previous manifests
-	if state != nil {
-		previous = manifestsFrom(ctx, state.Manifests, diags)
-	}
-	if !checked && !r.checkCluster(ctx, mtlsChecks(p), previous, diags, false) {
-		return false
+		return rendering{}, false
 	}
 	objs, err := render.MTLSPolicy(p)
 	if err != nil {
 		diags.AddError("Rendering failed", err.Error())
-		return false
+		return rendering{}, false
 	}
-	address := fmt.Sprintf("%s %s/%s", mtlsPolicyType, p.ObjectNamespace(), p.Name)
-	applied, ok := r.applyObjects(ctx, objs, p.Owner, address, previous, diags)
-	if !ok {
-		return false
+	plan.RequiresRestart = types.BoolValue(p.RequiresRestart())
+	return mtlsRendering(p, objs), true
+}
+
+func mtlsRendering(p mesh.MTLSPolicy, objs []*unstructured.Unstructured) rendering {
+	return rendering{objs: objs, checks: mtlsChecks(p), owner: p.Owner, id: p.ObjectNamespace() + "/" + p.Name,
+		address: fmt.Sprintf("%s %s/%s", mtlsPolicyType, p.ObjectNamespace(), p.Name)}
+}
+
+func (r *mtlsPolicyResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	modifyPlanMesh[mtlsPolicyModel](ctx, &r.lifecycle, r, req, resp)
+}
+
+func (r *mtlsPolicyResource) targetAttr() string                        { return "target" }
+func (r *mtlsPolicyResource) targetOf(m *mtlsPolicyModel) *types.String { return &m.Target }
+
+func (r *mtlsPolicyResource) planRender(ctx context.Context, cfg, plan, state *mtlsPolicyModel, target mesh.Target, resp *resource.ModifyPlanResponse) (rendering, bool) {
+	p, known := r.planIntent(ctx, *cfg, target, &resp.Diagnostics)
+	if !known || resp.Diagnostics.HasError() {
+		plan.RequiresRestart, plan.ID = types.BoolUnknown(), types.StringUnknown()
+		return rendering{}, false
 	}
-	plan.Manifests = applied.value(diags)
 	plan.ID = types.StringValue(p.ObjectNamespace() + "/" + p.Name)
 	plan.RequiresRestart = types.BoolValue(p.RequiresRestart())
-	if plan.Revision.IsUnknown() {
-		revision := types.Int64Null()
-		if state != nil {
-			revision = state.Revision
-		}
-		plan.Revision = nextRevision(previous, revision, applied)
+	resp.RequiresReplace = append(resp.RequiresReplace, movedObjects(*state, *plan)...)
+	objs, err := render.MTLSPolicy(p)
+	if err != nil {
+		resp.Diagnostics.AddError("Rendering failed", err.Error())
+		return rendering{}, false
 	}
-	return !diags.HasError()
-}
-
-func (r *mtlsPolicyResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var state mtlsPolicyModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := timeout(ctx, state.Timeouts.Read, defaultReadTimeout, &resp.Diagnostics)
-	defer cancel()
-	var refreshed manifests
-	if state.Manifests.IsNull() {
-		refreshed = r.importLive(ctx, &state, &resp.Diagnostics)
-	} else {
-		refreshed = r.refresh(ctx, manifestsFrom(ctx, state.Manifests, &resp.Diagnostics), &resp.Diagnostics)
-	}
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	if refreshed == nil {
-		resp.State.RemoveResource(ctx) // every object was deleted out of band
-		return
-	}
-	state.Manifests = refreshed.value(&resp.Diagnostics)
-	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
-}
-
-func (r *mtlsPolicyResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	var state mtlsPolicyModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx, cancel := timeout(ctx, state.Timeouts.Delete, defaultApplyTimeout, &resp.Diagnostics)
-	defer cancel()
-	p, _, d := state.intent(ctx, mesh.Target(state.Target.ValueString()))
-	resp.Diagnostics.Append(d...)
-	// Deletes the owned objects and waits until they are gone; a shared
-	// Namespace only loses the annotation.
-	r.remove(ctx, manifestsFrom(ctx, state.Manifests, &resp.Diagnostics), p.Owner, &resp.Diagnostics)
+	return mtlsRendering(p, objs), true
 }

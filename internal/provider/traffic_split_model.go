@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 
-	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -13,21 +12,18 @@ import (
 )
 
 type trafficSplitModel struct {
-	ID              types.String   `tfsdk:"id"`
-	Name            types.String   `tfsdk:"name"`
-	Namespace       types.String   `tfsdk:"namespace"`
-	Service         types.String   `tfsdk:"service"`
-	Port            types.Int64    `tfsdk:"port"`
-	Target          types.String   `tfsdk:"target"`
-	Backends        types.List     `tfsdk:"backends"`
-	MatchRoutes     types.List     `tfsdk:"match_routes"`
-	WeightSemantics types.String   `tfsdk:"weight_semantics"`
-	IstioAPI        types.String   `tfsdk:"istio_api"`
-	AmbientWaypoint types.Object   `tfsdk:"ambient_waypoint"`
-	Mirror          types.Object   `tfsdk:"mirror"`
-	Manifests       types.Map      `tfsdk:"manifests"`
-	Revision        types.Int64    `tfsdk:"revision"`
-	Timeouts        timeouts.Value `tfsdk:"timeouts"`
+	meshState
+	Name            types.String `tfsdk:"name"`
+	Namespace       types.String `tfsdk:"namespace"`
+	Service         types.String `tfsdk:"service"`
+	Port            types.Int64  `tfsdk:"port"`
+	Target          types.String `tfsdk:"target"`
+	Backends        types.List   `tfsdk:"backends"`
+	MatchRoutes     types.List   `tfsdk:"match_routes"`
+	WeightSemantics types.String `tfsdk:"weight_semantics"`
+	IstioAPI        types.String `tfsdk:"istio_api"`
+	AmbientWaypoint types.Object `tfsdk:"ambient_waypoint"`
+	Mirror          types.Object `tfsdk:"mirror"`
 }
 
 type backendModel struct {

@@ -1,0 +1,220 @@
+package provider
+
+import (
+	"context"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/meshform/terraform-provider-mesh/internal/mesh"
+)
+
+// meshState is the part of every mesh resource's state that the lifecycle
+// keeps: embedded in each resource's model.
+type meshState struct {
+	ID        types.String   `tfsdk:"id"`
+	Manifests types.Map      `tfsdk:"manifests"`
+	Revision  types.Int64    `tfsdk:"revision"`
+	Timeouts  timeouts.Value `tfsdk:"timeouts"`
+}
+
+func (s *meshState) mesh() *meshState { return s }
+
+// meshModel is a resource model that embeds meshState.
+type meshModel interface{ mesh() *meshState }
+
+// rendering is a plan made ready to apply: its objects and the rest of what
+// the lifecycle needs to apply them.
+type rendering struct {
+	objs    []*unstructured.Unstructured
+	checks  clusterCheck
+	owner   string
+	id      string // the resource's id: namespace/name
+	address string // how messages name the resource
+}
+
+// meshKind is what each mesh resource adds to the shared lifecycle.
+type meshKind[M any] interface {
+	// render re-reads the plan's intent, validates it (its values may have
+	// been unknown at plan time) and renders its objects, setting computed
+	// attributes that follow from the intent; false means diags say why not.
+	render(ctx context.Context, plan *M, diags *diag.Diagnostics) (rendering, bool)
+	// owner is the owner label value of a state's objects.
+	owner(state *M) string
+	// importLive rebuilds an imported resource (state holding only what the
+	// import ID gave) from the live objects, and returns its manifests.
+	importLive(ctx context.Context, state *M, diags *diag.Diagnostics) manifests
+}
+
+func createMesh[M any, P interface {
+	*M
+	meshModel
+}](ctx context.Context, l *lifecycle, k meshKind[M], req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan M
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := timeout(ctx, P(&plan).mesh().Timeouts.Create, defaultApplyTimeout, &resp.Diagnostics)
+	defer cancel()
+	// Create gets no planned private state, so the cluster checks run again.
+	if applyMesh[M, P](ctx, l, k, &plan, nil, false, &resp.Diagnostics) {
+		resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+	}
+}
+
+func updateMesh[M any, P interface {
+	*M
+	meshModel
+}](ctx context.Context, l *lifecycle, k meshKind[M], req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state M
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := timeout(ctx, P(&plan).mesh().Timeouts.Update, defaultApplyTimeout, &resp.Diagnostics)
+	defer cancel()
+	checked, d := req.Private.GetKey(ctx, privateChecked)
+	resp.Diagnostics.Append(d...)
+	if applyMesh[M, P](ctx, l, k, &plan, &state, checked != nil, &resp.Diagnostics) {
+		resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+		return
+	}
+	// The engine rolled the cluster back to the state's revision: keep it.
+	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+}
+
+// applyMesh renders the plan and applies it atomically over the previous
+// revision recorded in state (nil on create).
+func applyMesh[M any, P interface {
+	*M
+	meshModel
+}](ctx context.Context, l *lifecycle, k meshKind[M], plan, state *M, checked bool, diags *diag.Diagnostics) bool {
+	r, ok := k.render(ctx, plan, diags)
+	if !ok || diags.HasError() {
+		return false
+	}
+	var previous manifests
+	revision := types.Int64Null()
+	if state != nil {
+		previous = manifestsFrom(ctx, P(state).mesh().Manifests, diags)
+		revision = P(state).mesh().Revision
+	}
+	if !checked && !l.checkCluster(ctx, r.checks, previous, diags, false) {
+		return false
+	}
+	applied, ok := l.applyObjects(ctx, r.objs, r.owner, r.address, previous, diags)
+	if !ok {
+		return false
+	}
+	s := P(plan).mesh()
+	s.Manifests, s.ID = applied.value(diags), types.StringValue(r.id)
+	if s.Revision.IsUnknown() {
+		s.Revision = nextRevision(previous, revision, applied)
+	}
+	return !diags.HasError()
+}
+
+func readMesh[M any, P interface {
+	*M
+	meshModel
+}](ctx context.Context, l *lifecycle, k meshKind[M], req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state M
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	s := P(&state).mesh()
+	ctx, cancel := timeout(ctx, s.Timeouts.Read, defaultReadTimeout, &resp.Diagnostics)
+	defer cancel()
+	var refreshed manifests
+	if s.Manifests.IsNull() {
+		refreshed = k.importLive(ctx, &state, &resp.Diagnostics)
+	} else {
+		refreshed = l.refresh(ctx, manifestsFrom(ctx, s.Manifests, &resp.Diagnostics), &resp.Diagnostics)
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if refreshed == nil {
+		resp.State.RemoveResource(ctx) // every object was deleted out of band
+		return
+	}
+	s.Manifests = refreshed.value(&resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+}
+
+func deleteMesh[M any, P interface {
+	*M
+	meshModel
+}](ctx context.Context, l *lifecycle, k meshKind[M], req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state M
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	s := P(&state).mesh()
+	ctx, cancel := timeout(ctx, s.Timeouts.Delete, defaultApplyTimeout, &resp.Diagnostics)
+	defer cancel()
+	l.remove(ctx, manifestsFrom(ctx, s.Manifests, &resp.Diagnostics), k.owner(&state), &resp.Diagnostics)
+}
+
+// planKind is what a mesh resource adds to plan modification.
+type planKind[M any] interface {
+	meshKind[M]
+	// targetAttr names the data-plane override attribute, and targetOf
+	// points at it in a model.
+	targetAttr() string
+	targetOf(m *M) *types.String
+	// planRender reads the intent from the configuration (the plan's
+	// computed nested defaults are still unknown there), validates it when
+	// ValidateConfig could not for lack of a target, writes the normalized
+	// values and intent-derived attributes into plan, and renders. known is
+	// false while values are unknown; the hook then marks its own computed
+	// attributes unknown. It may add to resp (replacement, private state).
+	planRender(ctx context.Context, cfg, plan, state *M, target mesh.Target, resp *resource.ModifyPlanResponse) (r rendering, known bool)
+}
+
+func modifyPlanMesh[M any, P interface {
+	*M
+	meshModel
+}](ctx context.Context, l *lifecycle, k planKind[M], req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() {
+		return // destroy
+	}
+	var plan, cfg, state M
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	recorded := P(&state).mesh()
+	recorded.Manifests, recorded.Revision = types.MapNull(types.StringType), types.Int64Null()
+	*k.targetOf(&state) = types.StringNull()
+	if !req.State.Raw.IsNull() {
+		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	}
+	target, ok := l.target(*k.targetOf(&cfg), k.targetAttr(), &resp.Diagnostics)
+	if !ok || resp.Diagnostics.HasError() {
+		return
+	}
+	*k.targetOf(&plan) = types.StringValue(string(target))
+	r, known := k.planRender(ctx, &cfg, &plan, &state, target, resp)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	planned := P(&plan).mesh()
+	recordedManifests := manifestsFrom(ctx, recorded.Manifests, &resp.Diagnostics)
+	if known {
+		planned.ID = types.StringValue(r.id)
+		planned.Manifests, planned.Revision = l.planned(r.objs, recordedManifests, recorded.Revision, &resp.Diagnostics)
+	} else {
+		planned.Manifests, planned.Revision = types.MapUnknown(types.StringType), types.Int64Unknown()
+	}
+	replaceOnTarget(k.targetAttr(), *k.targetOf(&state), target, recorded.Manifests, planned.Manifests, resp)
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
+	if known && !resp.Diagnostics.HasError() {
+		l.planChecks(ctx, r.checks, recordedManifests, resp.Private, &resp.Diagnostics)
+	}
+}
