@@ -1,0 +1,274 @@
+package install
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"time"
+
+	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/release"
+	"helm.sh/helm/v3/pkg/storage/driver"
+)
+
+// ApplyOptions configure Apply.
+type ApplyOptions struct {
+	// Wait waits for readiness (§1.5) after Helm has applied every release.
+	Wait bool
+	// Timeout bounds the whole Apply (Helm and the wait); 0 means none
+	// beyond ctx. Undoing a failed Apply gets its own rollbackTimeout.
+	Timeout time.Duration
+}
+
+// Result is what a successful Apply left in the cluster.
+type Result struct {
+	Revisions       map[string]int // Helm revision per release name
+	Components      []Component
+	ManifestsDigest string
+}
+
+// rollbackTimeout bounds undoing a failed Apply, whose own deadline may
+// already have passed.
+const rollbackTimeout = 5 * time.Minute
+
+// change is what Apply did to one release, so a failure can undo it.
+type change struct {
+	release  string
+	previous int // revision to roll back to; 0: installed fresh
+}
+
+// Apply installs the releases of p that do not exist (in install order)
+// and upgrades those that differ (in UpgradeOrder), with Helm's own wait
+// off; then, if asked, waits for readiness. On any failure it rolls back
+// every release it changed and uninstalls those it installed, in reverse
+// order, and returns an *Error.
+func (i *Installer) Apply(ctx context.Context, p Plan, opts ApplyOptions) (*Result, error) {
+	if opts.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
+		defer cancel()
+	}
+	current, err := i.currentReleases(p)
+	if err != nil {
+		return nil, &Error{Cause: err}
+	}
+	order := p.UpgradeOrder()
+	if len(current) == 0 {
+		order = p.Releases
+	}
+	var changes []change
+	deployed := map[string]*release.Release{}
+	for _, r := range order {
+		rel, ch, err := i.applyRelease(ctx, p, r, current[r.Name])
+		if ch != nil {
+			changes = append(changes, *ch)
+		}
+		if err != nil {
+			return nil, i.undo(&Error{Release: r.Name, Cause: err}, p, changes)
+		}
+		deployed[r.Name] = rel
+	}
+	res := &Result{Revisions: map[string]int{}}
+	digests := map[string]string{}
+	var targets []checked
+	for _, r := range p.Releases {
+		rel := deployed[r.Name]
+		res.Revisions[r.Name] = rel.Version
+		digests[r.Name] = digestOf(rel.Manifest)
+		objs, err := parseManifest(rel.Manifest)
+		if err != nil {
+			return nil, i.undo(&Error{Release: r.Name, Cause: err}, p, changes)
+		}
+		i.fillNamespaces(objs, r.Namespace)
+		targets = append(targets, readinessTargets(r.Name, objs)...)
+	}
+	res.ManifestsDigest = combinedDigest(p, digests)
+	if !opts.Wait {
+		return res, nil
+	}
+	start := time.Now()
+	comps, err := i.waitReady(ctx, targets)
+	if err != nil {
+		e := &Error{Cause: fmt.Errorf("resources not ready after %s: %w", time.Since(start).Round(time.Second), err), NotReady: notReadyOf(comps)}
+		e.Release = releaseOf(targets, e.NotReady)
+		return nil, i.undo(e, p, changes)
+	}
+	res.Components = comps
+	return res, nil
+}
+
+// currentReleases returns the newest record of each of p's releases that
+// exists (any status but uninstalled).
+func (i *Installer) currentReleases(p Plan) (map[string]*release.Release, error) {
+	out := map[string]*release.Release{}
+	for _, r := range p.Releases {
+		cfg, err := i.actionConfig(r.Namespace)
+		if err != nil {
+			return nil, err
+		}
+		last, err := cfg.Releases.Last(r.Name)
+		if errors.Is(err, driver.ErrReleaseNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read release %s: %w", r.Name, err)
+		}
+		if last.Info.Status.IsPending() {
+			return nil, fmt.Errorf("release %s is %s (another Helm operation is in progress or was interrupted); finish or roll it back with helm first", r.Name, last.Info.Status)
+		}
+		if last.Info.Status != release.StatusUninstalled {
+			out[r.Name] = last
+		}
+	}
+	return out, nil
+}
+
+// applyRelease installs or upgrades r; an unchanged deployed release is left
+// alone. The returned change is non-nil once the cluster was touched.
+func (i *Installer) applyRelease(ctx context.Context, p Plan, r Release, cur *release.Release) (*release.Release, *change, error) {
+	if cur != nil && cur.Info.Status == release.StatusDeployed && unchanged(cur, p.Version, r.Values) {
+		return cur, nil, nil
+	}
+	cfg, err := i.actionConfig(r.Namespace)
+	if err != nil {
+		return nil, nil, err
+	}
+	ch, err := i.loadChart(ctx, p.Repository, r.Chart, p.Version)
+	if err != nil {
+		return nil, nil, err
+	}
+	adopt, err := i.adoptable(ctx, p, r)
+	if err != nil {
+		return nil, nil, err
+	}
+	vals := deepMerge(nil, r.Values)
+	if cur == nil {
+		act := action.NewInstall(cfg)
+		act.ReleaseName, act.Namespace, act.CreateNamespace = r.Name, r.Namespace, true
+		act.Timeout = hookTimeout(ctx)
+		act.TakeOwnership = len(adopt) > 0
+		act.PostRenderer = keepAdopted(adopt)
+		rel, err := act.RunWithContext(ctx, ch, vals)
+		return rel, &change{release: r.Name}, err
+	}
+	previous := lastDeployed(cfg, r.Name, cur)
+	act := action.NewUpgrade(cfg)
+	act.Namespace, act.MaxHistory = r.Namespace, maxHistory
+	act.Timeout = hookTimeout(ctx)
+	act.TakeOwnership = len(adopt) > 0
+	act.PostRenderer = keepAdopted(adopt)
+	rel, err := act.RunWithContext(ctx, r.Name, ch, vals)
+	return rel, &change{release: r.Name, previous: previous}, err
+}
+
+// maxHistory keeps Helm's release Secrets bounded, like helm upgrade
+// --history-max 10 (Helm's CLI default).
+const maxHistory = 10
+
+// lastDeployed is the revision a failed upgrade rolls back to: the
+// deployed one (cur may be a failed revision from an earlier attempt).
+func lastDeployed(cfg *action.Configuration, name string, cur *release.Release) int {
+	if d, err := cfg.Releases.Deployed(name); err == nil {
+		return d.Version
+	}
+	return cur.Version
+}
+
+func hookTimeout(ctx context.Context) time.Duration {
+	if dl, ok := ctx.Deadline(); ok {
+		return time.Until(dl)
+	}
+	return 5 * time.Minute
+}
+
+// unchanged reports whether rel already runs version with values.
+func unchanged(rel *release.Release, version string, values map[string]any) bool {
+	if rel.Chart == nil || rel.Chart.Metadata == nil || rel.Chart.Metadata.Version != version {
+		return false
+	}
+	return reflect.DeepEqual(jsonRoundTrip(rel.Config), jsonRoundTrip(values))
+}
+
+// jsonRoundTrip normalises values as Helm stores them (JSON numbers, no
+// typed maps), treating nil and empty alike.
+func jsonRoundTrip(v map[string]any) map[string]any {
+	out := map[string]any{}
+	if b, err := json.Marshal(v); err == nil {
+		_ = json.Unmarshal(b, &out)
+	}
+	return out
+}
+
+// undo rolls back (upgrades) or uninstalls (fresh installs) the changes in
+// reverse order and records what it did in e.
+func (i *Installer) undo(e *Error, p Plan, changes []change) error {
+	ctx, cancel := context.WithTimeout(context.Background(), rollbackTimeout)
+	defer cancel()
+	ns := map[string]string{}
+	for _, r := range p.Releases {
+		ns[r.Name] = r.Namespace
+	}
+	var errs []error
+	for _, c := range slices.Backward(changes) {
+		cfg, err := i.actionConfig(ns[c.release])
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		last, err := cfg.Releases.Last(c.release)
+		switch {
+		case errors.Is(err, driver.ErrReleaseNotFound):
+			continue // the install failed before Helm recorded anything
+		case err == nil && last.Version == c.previous && last.Info.Status == release.StatusDeployed:
+			continue // the upgrade failed before Helm changed anything
+		}
+		if c.previous == 0 {
+			if err := i.uninstallRelease(ctx, cfg, c.release, rollbackTimeout); err != nil {
+				errs = append(errs, fmt.Errorf("uninstall %s: %w", c.release, err))
+				continue
+			}
+			e.Uninstalled = append(e.Uninstalled, c.release)
+			continue
+		}
+		rb := action.NewRollback(cfg)
+		rb.Version, rb.MaxHistory, rb.Timeout = c.previous, maxHistory, rollbackTimeout
+		if err := rb.Run(c.release); err != nil {
+			errs = append(errs, fmt.Errorf("roll back %s to revision %d: %w", c.release, c.previous, err))
+			continue
+		}
+		e.RolledBack = append(e.RolledBack, fmt.Sprintf("%s to revision %d", c.release, c.previous))
+	}
+	e.RollbackErr = errors.Join(errs...)
+	return e
+}
+
+func releaseOf(targets []checked, notReady []Component) string {
+	for _, c := range notReady {
+		for _, t := range targets {
+			if t.Kind == c.Kind && t.Namespace == c.Namespace && t.Name == c.Name {
+				return t.Release
+			}
+		}
+	}
+	return ""
+}
+
+func digestOf(manifest string) string {
+	sum := sha256.Sum256([]byte(manifest))
+	return hex.EncodeToString(sum[:])
+}
+
+// combinedDigest is the digest of the releases' manifests in plan order;
+// Status.ManifestsDigest computes the same from a Status.
+func combinedDigest(p Plan, perRelease map[string]string) string {
+	h := sha256.New()
+	for _, r := range p.Releases {
+		fmt.Fprintf(h, "%s %s\n", r.Name, perRelease[r.Name])
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
