@@ -1,16 +1,13 @@
 package install
 
 import (
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/meshform/terraform-provider-mesh/internal/meshtest"
+
 	"sigs.k8s.io/yaml"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 // planYAML is a plan as the golden files show it: releases in install
 // order, then the upgrade order.
@@ -25,23 +22,6 @@ func planYAML(t *testing.T, p Plan) []byte {
 		t.Fatal(err)
 	}
 	return out
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	file := filepath.Join("testdata", name+".golden.yaml")
-	if *update {
-		if err := os.WriteFile(file, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatalf("%v (run with -update)", err)
-	}
-	if string(want) != string(got) {
-		t.Errorf("%s differs (-want +got):\n--- want\n%s\n--- got\n%s", file, want, got)
-	}
 }
 
 const testIdentity = "(pem)"
@@ -76,7 +56,7 @@ func TestPlansGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, name, planYAML(t, p))
+			meshtest.Golden(t, name, string(planYAML(t, p)))
 		})
 	}
 }

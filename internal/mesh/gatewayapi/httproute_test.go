@@ -3,21 +3,16 @@ package gatewayapi_test
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/meshform/terraform-provider-mesh/internal/meshtest"
+
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/meshform/terraform-provider-mesh/internal/mesh"
 	"github.com/meshform/terraform-provider-mesh/internal/mesh/gatewayapi"
-	"github.com/meshform/terraform-provider-mesh/internal/mesh/render"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden.yaml from the current output")
 
 func reviews(edit func(*mesh.TrafficSplit)) mesh.TrafficSplit {
 	ts := mesh.TrafficSplit{
@@ -64,7 +59,7 @@ func TestHTTPRouteGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			assertGolden(t, name, route)
+			meshtest.GoldenObjects(t, name, route)
 			if err := decodeStrictly(route); err != nil {
 				t.Errorf("does not decode as an HTTPRoute: %v", err)
 			}
@@ -89,27 +84,6 @@ func TestToUnstructuredNumbersAreInt64(t *testing.T) {
 	}
 	if _, ok := port.([]any)[0].(map[string]any)["port"].(int64); !ok {
 		t.Errorf("parentRefs[0].port is %T, want int64", port.([]any)[0].(map[string]any)["port"])
-	}
-}
-
-func assertGolden(t *testing.T, name string, obj *unstructured.Unstructured) {
-	t.Helper()
-	got, err := render.YAML(obj)
-	if err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join("testdata", name+".golden.yaml")
-	if *update {
-		if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s (-want +got):\n%s", file, diff)
 	}
 }
 

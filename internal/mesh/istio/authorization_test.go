@@ -11,6 +11,7 @@ import (
 
 	"github.com/meshform/terraform-provider-mesh/internal/mesh"
 	"github.com/meshform/terraform-provider-mesh/internal/mesh/istio"
+	"github.com/meshform/terraform-provider-mesh/internal/meshtest"
 )
 
 // ordersAuthz is the policy of MESH-MAPPING §5.2, before edit and Normalize.
@@ -92,7 +93,7 @@ func TestRenderAuthorizationGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			assertGolden(t, name, objs)
+			meshtest.GoldenObjects(t, name, objs...)
 		})
 	}
 }

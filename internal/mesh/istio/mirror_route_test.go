@@ -5,6 +5,7 @@ import (
 
 	"github.com/meshform/terraform-provider-mesh/internal/mesh"
 	"github.com/meshform/terraform-provider-mesh/internal/mesh/render"
+	"github.com/meshform/terraform-provider-mesh/internal/meshtest"
 )
 
 // httpbin is the mirror route of MESH-MAPPING §4.2 (httpbin to httpbin-v2),
@@ -70,7 +71,7 @@ func TestRenderMirrorRouteGolden(t *testing.T) {
 					t.Errorf("%s %s: %v", obj.GetKind(), obj.GetName(), err)
 				}
 			}
-			assertGolden(t, name, objs)
+			meshtest.GoldenObjects(t, name, objs...)
 		})
 	}
 }

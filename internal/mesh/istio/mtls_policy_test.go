@@ -9,6 +9,7 @@ import (
 
 	"github.com/meshform/terraform-provider-mesh/internal/mesh"
 	"github.com/meshform/terraform-provider-mesh/internal/mesh/istio"
+	"github.com/meshform/terraform-provider-mesh/internal/meshtest"
 )
 
 // finance is the policy of MESH-MAPPING §2.2, before edit and Normalize.
@@ -52,7 +53,7 @@ func TestRenderMTLSPolicyGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			assertGolden(t, name, objs)
+			meshtest.GoldenObjects(t, name, objs...)
 		})
 	}
 }

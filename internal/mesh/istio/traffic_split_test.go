@@ -3,11 +3,9 @@ package istio_test
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
+
+	"github.com/meshform/terraform-provider-mesh/internal/meshtest"
 
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -19,10 +17,7 @@ import (
 
 	"github.com/meshform/terraform-provider-mesh/internal/mesh"
 	"github.com/meshform/terraform-provider-mesh/internal/mesh/istio"
-	"github.com/meshform/terraform-provider-mesh/internal/mesh/render"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden.yaml from the current output")
 
 // reviews is the bookinfo split of MESH-MAPPING §3.3, before edit and
 // Normalize.
@@ -152,7 +147,7 @@ func TestRenderTrafficSplitGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			assertGolden(t, name, objs)
+			meshtest.GoldenObjects(t, name, objs...)
 		})
 	}
 }
@@ -203,32 +198,6 @@ func TestRenderTrafficSplitServiceLabelIsShared(t *testing.T) {
 		if shared := obj.GetKind() == "Service"; owned == shared {
 			t.Errorf("%s %s: owner label present = %v, want %v", obj.GetKind(), obj.GetName(), owned, !shared)
 		}
-	}
-}
-
-func assertGolden(t *testing.T, name string, objs []*unstructured.Unstructured) {
-	t.Helper()
-	var docs []string
-	for _, obj := range objs {
-		doc, err := render.YAML(obj)
-		if err != nil {
-			t.Fatal(err)
-		}
-		docs = append(docs, doc)
-	}
-	got := strings.Join(docs, "---\n")
-	file := filepath.Join("testdata", name+".golden.yaml")
-	if *update {
-		if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s (-want +got):\n%s", file, diff)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/meshform/terraform-provider-mesh/internal/mesh"
 	"github.com/meshform/terraform-provider-mesh/internal/mesh/linkerd"
+	"github.com/meshform/terraform-provider-mesh/internal/meshtest"
 )
 
 func ordersAuthz(edit func(*mesh.Authorization)) mesh.Authorization {
@@ -72,7 +73,7 @@ func TestRenderAuthorizationGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			assertGolden(t, name, objs)
+			meshtest.GoldenObjects(t, name, objs...)
 		})
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/meshform/terraform-provider-mesh/internal/mesh"
 	"github.com/meshform/terraform-provider-mesh/internal/mesh/linkerd"
+	"github.com/meshform/terraform-provider-mesh/internal/meshtest"
 )
 
 func finance(edit func(*mesh.MTLSPolicy)) mesh.MTLSPolicy {
@@ -39,7 +40,7 @@ func TestRenderMTLSPolicyGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			assertGolden(t, name, objs)
+			meshtest.GoldenObjects(t, name, objs...)
 			for _, obj := range objs {
 				if err := decodeMTLSObject(obj); err != nil {
 					t.Errorf("%s %s: %v", obj.GetKind(), obj.GetName(), err)

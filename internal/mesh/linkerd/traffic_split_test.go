@@ -1,21 +1,13 @@
 package linkerd_test
 
 import (
-	"flag"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"github.com/meshform/terraform-provider-mesh/internal/meshtest"
 
 	"github.com/meshform/terraform-provider-mesh/internal/mesh"
 	"github.com/meshform/terraform-provider-mesh/internal/mesh/linkerd"
-	"github.com/meshform/terraform-provider-mesh/internal/mesh/render"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden.yaml from the current output")
 
 func reviews(edit func(*mesh.TrafficSplit)) mesh.TrafficSplit {
 	ts := mesh.TrafficSplit{
@@ -65,7 +57,7 @@ func TestRenderTrafficSplitGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			assertGolden(t, name, objs)
+			meshtest.GoldenObjects(t, name, objs...)
 		})
 	}
 }
@@ -76,31 +68,5 @@ func TestRenderTrafficSplitRejectsSubsets(t *testing.T) {
 	})
 	if _, err := linkerd.RenderTrafficSplit(ts); err == nil {
 		t.Error("rendered subset_labels into an HTTPRoute; want an error")
-	}
-}
-
-func assertGolden(t *testing.T, name string, objs []*unstructured.Unstructured) {
-	t.Helper()
-	var docs []string
-	for _, obj := range objs {
-		doc, err := render.YAML(obj)
-		if err != nil {
-			t.Fatal(err)
-		}
-		docs = append(docs, doc)
-	}
-	got := strings.Join(docs, "---\n")
-	file := filepath.Join("testdata", name+".golden.yaml")
-	if *update {
-		if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s (-want +got):\n%s", file, diff)
 	}
 }

@@ -1,0 +1,51 @@
+// Package meshtest holds what the renderers' golden tests share. Only test
+// binaries import it.
+package meshtest
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden.yaml from the current output")
+
+// Golden compares got with testdata/<name>.golden.yaml; with -update it
+// rewrites the file first.
+func Golden(t testing.TB, name, got string) {
+	t.Helper()
+	file := filepath.Join("testdata", name+".golden.yaml")
+	if *update {
+		if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("%s (-want +got):\n%s", file, diff)
+	}
+}
+
+// GoldenObjects compares objects, as YAML documents joined by "---", with
+// testdata/<name>.golden.yaml.
+func GoldenObjects(t testing.TB, name string, objs ...*unstructured.Unstructured) {
+	t.Helper()
+	docs := make([]string, len(objs))
+	for i, obj := range objs {
+		doc, err := yaml.Marshal(obj.Object)
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs[i] = string(doc)
+	}
+	Golden(t, name, strings.Join(docs, "---\n"))
+}
