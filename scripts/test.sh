@@ -7,7 +7,8 @@
 #   MESH_TEST_EXTERNAL_CLUSTER=1 KUBECONFIG=~/.kube/kind make test
 # That cluster needs the Istio, Gateway API and Linkerd CRDs (see README).
 #
-# Extra arguments go to `go test` (e.g. -run TestAcc).
+# Extra arguments go to `go test` (e.g. -run TestAcc); MESH_TEST_PACKAGES
+# narrows the packages (default ./...).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -38,4 +39,7 @@ if [ "${MESH_TEST_EXTERNAL_CLUSTER:-}" != 1 ]; then
 	export KUBECONFIG="$dir/kubeconfig" MESH_TEST_EXTERNAL_CLUSTER=1
 fi
 
-go test ./... -count=1 -timeout 60m "$@"
+# -p 1: one test binary at a time. Several packages start clusters of their
+# own (install tests) beside the shared one; on two cores, running them in
+# parallel starves control-plane bootstraps. vet above already compiled.
+go test ${MESH_TEST_PACKAGES:-./...} -p 1 -count=1 -timeout 60m "$@"

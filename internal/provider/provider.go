@@ -149,6 +149,7 @@ func (p *meshProvider) Resources(context.Context) []func() resource.Resource {
 		NewAuthorizationResource,
 		NewMirrorRouteResource,
 		NewMTLSPolicyResource,
+		NewInstallResource,
 	}
 }
 

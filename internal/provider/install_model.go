@@ -1,0 +1,258 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"maps"
+	"regexp"
+	"sort"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/meshform/terraform-provider-mesh/internal/install"
+	"github.com/meshform/terraform-provider-mesh/internal/mesh"
+)
+
+var repositoryPattern = regexp.MustCompile(`^(https?|oci)://\S+$`)
+
+type installModel struct {
+	ID                types.String `tfsdk:"id"`
+	Mesh              types.String `tfsdk:"mesh"`
+	Mode              types.String `tfsdk:"mode"`
+	Version           types.String `tfsdk:"version"`
+	Namespace         types.String `tfsdk:"namespace"`
+	ChartRepository   types.String `tfsdk:"chart_repository"`
+	Revision          types.String `tfsdk:"revision"`
+	Values            types.Map    `tfsdk:"values"`
+	GatewayAPICRDs    types.Object `tfsdk:"gateway_api_crds"`
+	LinkerdIdentity   types.Object `tfsdk:"linkerd_identity"`
+	GeneratedIdentity types.Object `tfsdk:"generated_identity"`
+	Wait              types.Bool   `tfsdk:"wait"`
+	Timeout           types.String `tfsdk:"timeout"`
+	RenderedObjects   types.Map    `tfsdk:"rendered_objects"`
+	Components        types.List   `tfsdk:"components"`
+	ReleaseRevisions  types.Map    `tfsdk:"release_revisions"`
+	ManifestsDigest   types.String `tfsdk:"manifests_digest"`
+}
+
+type gatewayAPIModel struct {
+	Mode    types.String `tfsdk:"mode"`
+	Version types.String `tfsdk:"version"`
+}
+
+type identityModel struct {
+	TrustAnchorsPEM types.String `tfsdk:"trust_anchors_pem"`
+	IssuerCertPEM   types.String `tfsdk:"issuer_cert_pem"`
+	IssuerKeyPEM    types.String `tfsdk:"issuer_key_pem"`
+}
+
+var (
+	gatewayAPIAttrTypes = map[string]attr.Type{"mode": types.StringType, "version": types.StringType}
+	identityAttrTypes   = map[string]attr.Type{
+		"trust_anchors_pem": types.StringType, "issuer_cert_pem": types.StringType, "issuer_key_pem": types.StringType,
+	}
+	componentAttrTypes = map[string]attr.Type{
+		"name": types.StringType, "kind": types.StringType, "namespace": types.StringType,
+		"ready": types.BoolType, "message": types.StringType,
+	}
+	renderedType  = types.ListType{ElemType: types.StringType}
+	componentType = types.ObjectType{AttrTypes: componentAttrTypes}
+)
+
+// emptyInstallModel has the right types for every value a prior state may
+// lack (create).
+func emptyInstallModel() installModel {
+	return installModel{
+		Values:            types.MapNull(types.StringType),
+		GatewayAPICRDs:    types.ObjectNull(gatewayAPIAttrTypes),
+		LinkerdIdentity:   types.ObjectNull(identityAttrTypes),
+		GeneratedIdentity: types.ObjectNull(identityAttrTypes),
+		RenderedObjects:   types.MapNull(renderedType),
+		Components:        types.ListNull(componentType),
+		ReleaseRevisions:  types.MapNull(types.Int64Type),
+	}
+}
+
+func known(vs ...attr.Value) bool {
+	for _, v := range vs {
+		if v.IsUnknown() {
+			return false
+		}
+	}
+	return true
+}
+
+// intent converts the model; known is false while a value the charts
+// depend on is unknown.
+func (m installModel) intent(ctx context.Context) (mesh.Install, bool, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	in := mesh.Install{
+		Mesh:      mesh.InstallMesh(m.Mesh.ValueString()),
+		Mode:      mesh.InstallMode(m.Mode.ValueString()),
+		Version:   m.Version.ValueString(),
+		Namespace: m.Namespace.ValueString(),
+		Revision:  m.Revision.ValueString(),
+	}
+	if !known(m.Mesh, m.Mode, m.Version, m.Namespace, m.Revision, m.Values) {
+		return in, false, diags
+	}
+	if !m.Values.IsNull() {
+		diags.Append(m.Values.ElementsAs(ctx, &in.Values, false)...)
+	}
+	if in.Mesh == mesh.MeshIstio && in.Mode == "" {
+		in.Mode = mesh.ModeAmbient
+	}
+	return in, !diags.HasError(), diags
+}
+
+func (m installModel) gatewayAPI(ctx context.Context) (gatewayAPIModel, diag.Diagnostics) {
+	var g gatewayAPIModel
+	if m.GatewayAPICRDs.IsNull() || m.GatewayAPICRDs.IsUnknown() {
+		return gatewayAPIModel{Mode: types.StringValue(string(mesh.GatewayAPIRequire)), Version: types.StringValue(defaultGatewayAPIVersion)}, nil
+	}
+	d := m.GatewayAPICRDs.As(ctx, &g, basetypes.ObjectAsOptions{})
+	return g, d
+}
+
+// identity is the Linkerd identity in use: the supplied one, else the
+// generated one; ok is false when neither is known yet.
+func (m installModel) identity(ctx context.Context) (install.LinkerdIdentity, bool, diag.Diagnostics) {
+	for _, obj := range []types.Object{m.LinkerdIdentity, m.GeneratedIdentity} {
+		if obj.IsUnknown() {
+			return install.LinkerdIdentity{}, false, nil
+		}
+		if obj.IsNull() {
+			continue
+		}
+		var id identityModel
+		d := obj.As(ctx, &id, basetypes.ObjectAsOptions{})
+		if d.HasError() || !known(id.TrustAnchorsPEM, id.IssuerCertPEM, id.IssuerKeyPEM) {
+			return install.LinkerdIdentity{}, false, d
+		}
+		return install.LinkerdIdentity{
+			TrustAnchorsPEM: id.TrustAnchorsPEM.ValueString(),
+			IssuerCertPEM:   id.IssuerCertPEM.ValueString(),
+			IssuerKeyPEM:    id.IssuerKeyPEM.ValueString(),
+		}, true, nil
+	}
+	return install.LinkerdIdentity{}, false, nil
+}
+
+func identityValue(id install.LinkerdIdentity) types.Object {
+	return types.ObjectValueMust(identityAttrTypes, map[string]attr.Value{
+		"trust_anchors_pem": types.StringValue(id.TrustAnchorsPEM),
+		"issuer_cert_pem":   types.StringValue(id.IssuerCertPEM),
+		"issuer_key_pem":    types.StringValue(id.IssuerKeyPEM),
+	})
+}
+
+// installPlan builds the engine's plan for the intent with identity.
+func installPlan(in mesh.Install, repository string, id install.LinkerdIdentity) (install.Plan, error) {
+	if in.Mesh == mesh.MeshLinkerd {
+		values, err := withHeartbeatSchedule(in.Values, in.Namespace)
+		if err != nil {
+			return install.Plan{}, err
+		}
+		return install.LinkerdPlan(install.LinkerdOptions{
+			Namespace: in.Namespace, Repository: repository, Version: in.Version, Identity: id, Values: values,
+		})
+	}
+	return install.IstioPlan(install.IstioOptions{
+		Namespace: in.Namespace, Repository: repository, Version: in.Version, Revision: in.Revision,
+		Ambient: in.Mode == mesh.ModeAmbient, Values: in.Values,
+	})
+}
+
+// renderedLines are a chart's objects as "Kind/namespace/name sha256",
+// sorted by object so that the plan diff lines up.
+func renderedLines(objs []install.RenderedObject) []string {
+	lines := make([]string, len(objs))
+	for i, o := range objs {
+		lines[i] = o.Kind + "/" + o.Namespace + "/" + o.Name + " " + o.SHA256
+	}
+	sort.Strings(lines)
+	return lines
+}
+
+func renderedValue(rendered map[string][]install.RenderedObject) types.Map {
+	elems := map[string]attr.Value{}
+	for chart, objs := range rendered {
+		elems[chart] = stringList(renderedLines(objs))
+	}
+	return types.MapValueMust(renderedType, elems)
+}
+
+func stringList(ss []string) types.List {
+	vs := make([]attr.Value, len(ss))
+	for i, s := range ss {
+		vs[i] = types.StringValue(s)
+	}
+	return types.ListValueMust(types.StringType, vs)
+}
+
+func componentsValue(cs []install.Component) types.List {
+	vs := make([]attr.Value, len(cs))
+	for i, c := range cs {
+		vs[i] = types.ObjectValueMust(componentAttrTypes, map[string]attr.Value{
+			"name": types.StringValue(c.Name), "kind": types.StringValue(c.Kind), "namespace": types.StringValue(c.Namespace),
+			"ready": types.BoolValue(c.Ready), "message": types.StringValue(c.Message),
+		})
+	}
+	return types.ListValueMust(componentType, vs)
+}
+
+func revisionsValue(revs map[string]int) types.Map {
+	elems := map[string]attr.Value{}
+	for chart, r := range revs {
+		elems[chart] = types.Int64Value(int64(r))
+	}
+	return types.MapValueMust(types.Int64Type, elems)
+}
+
+// applyTimeout is the timeout attribute, or its default.
+func (m installModel) applyTimeout() time.Duration {
+	d, err := time.ParseDuration(m.Timeout.ValueString())
+	if err != nil || d <= 0 {
+		d, _ = time.ParseDuration(defaultInstallTimeout)
+	}
+	return d
+}
+
+// withHeartbeatSchedule pins linkerd-control-plane's heartbeatSchedule
+// unless values set it. The chart's default is "10 minutes after render
+// time", which would change the heartbeat CronJob, and so the plan, at
+// every plan. The pinned time is spread per namespace, as the chart's
+// render-time default spreads it per install.
+func withHeartbeatSchedule(values map[string]string, namespace string) (map[string]string, error) {
+	var cp map[string]any
+	if err := yaml.Unmarshal([]byte(values[mesh.ChartLinkerdControlPlane]), &cp); err != nil {
+		return nil, fmt.Errorf("values[%q] is not a YAML mapping: %v", mesh.ChartLinkerdControlPlane, err)
+	}
+	if _, set := cp["heartbeatSchedule"]; set {
+		return values, nil
+	}
+	if cp == nil {
+		cp = map[string]any{}
+	}
+	h := fnv.New32a()
+	h.Write([]byte(namespace))
+	sum := h.Sum32()
+	cp["heartbeatSchedule"] = fmt.Sprintf("%d %d * * *", sum%60, (sum/60)%24)
+	y, err := yaml.Marshal(cp)
+	if err != nil {
+		return nil, err
+	}
+	out := maps.Clone(values)
+	if out == nil {
+		out = map[string]string{}
+	}
+	out[mesh.ChartLinkerdControlPlane] = string(y)
+	return out, nil
+}

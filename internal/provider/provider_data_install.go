@@ -1,0 +1,23 @@
+package provider
+
+import (
+	"errors"
+
+	"k8s.io/client-go/rest"
+)
+
+// RESTConfig returns the cluster connection for clients other than the
+// shared engine (mesh_install's Helm-based installer), with the same
+// deferral and configuration errors as Manager.
+func (d *providerData) RESTConfig() (*rest.Config, error) {
+	if d.deferred != "" {
+		return nil, errors.New(d.deferred)
+	}
+	if d.configErr != nil {
+		return nil, d.configErr
+	}
+	if d.restConfig == nil {
+		return nil, errors.New("no cluster connection is configured")
+	}
+	return rest.CopyConfig(d.restConfig), nil
+}
