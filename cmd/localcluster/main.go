@@ -29,7 +29,9 @@ import (
 	"k8s.io/client-go/rest"
 )
 
-const usage = "usage: localcluster up|down|env --dir DIR [--nodes N]"
+const usage = `usage: localcluster up|down|env --dir DIR [--nodes N] [--no-crds]
+       localcluster serve-charts --dir CHARTS --addr-file FILE
+       localcluster act-like-istiod --dir DIR`
 
 func main() {
 	if err := run(os.Args[1:]); err != nil {
@@ -45,6 +47,8 @@ func run(args []string) error {
 	fs := flag.NewFlagSet("localcluster "+args[0], flag.ContinueOnError)
 	dir := fs.String("dir", "", "work directory of the cluster (required)")
 	nodes := fs.Int("nodes", 2, "number of kwok nodes (up only)")
+	noCRDs := fs.Bool("no-crds", false, "start without the Istio, Gateway API and Linkerd CRDs (up only)")
+	addrFile := fs.String("addr-file", "", "where serve-charts writes its URL")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -57,9 +61,13 @@ func run(args []string) error {
 	}
 	switch args[0] {
 	case "up":
-		return up(abs, *nodes)
+		return up(abs, *nodes, *noCRDs)
 	case "serve":
-		return serve(abs, *nodes)
+		return serve(abs, *nodes, *noCRDs)
+	case "serve-charts":
+		return serveCharts(abs, *addrFile)
+	case "act-like-istiod":
+		return actLikeIstiod(abs)
 	case "down":
 		return kubetest.StopDir(abs)
 	case "env":
@@ -71,7 +79,7 @@ func run(args []string) error {
 
 // up starts the supervisor and waits for its verdict on fd 3: "ok", or the
 // error. It is idempotent: a cluster already running in dir is reported.
-func up(dir string, nodes int) error {
+func up(dir string, nodes int, noCRDs bool) error {
 	if c, err := kubetest.Attach(dir); err == nil && answers(c.Config) {
 		fmt.Println(c.Kubeconfig)
 		return nil
@@ -79,7 +87,7 @@ func up(dir string, nodes int) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	sup, verdict, err := startSupervisor(dir, nodes)
+	sup, verdict, err := startSupervisor(dir, nodes, noCRDs)
 	if err != nil {
 		return err
 	}
@@ -103,7 +111,7 @@ func up(dir string, nodes int) error {
 	return nil
 }
 
-func startSupervisor(dir string, nodes int) (*exec.Cmd, io.Reader, error) {
+func startSupervisor(dir string, nodes int, noCRDs bool) (*exec.Cmd, io.Reader, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, nil, err
@@ -118,7 +126,7 @@ func startSupervisor(dir string, nodes int) (*exec.Cmd, io.Reader, error) {
 		return nil, nil, err
 	}
 	defer w.Close() // the supervisor holds the write end now
-	cmd := exec.Command(self, "serve", "--dir", dir, "--nodes", fmt.Sprint(nodes))
+	cmd := exec.Command(self, "serve", "--dir", dir, "--nodes", fmt.Sprint(nodes), "--no-crds="+fmt.Sprint(noCRDs))
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.ExtraFiles = []*os.File{w}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // not tied to our terminal
@@ -129,13 +137,13 @@ func startSupervisor(dir string, nodes int) (*exec.Cmd, io.Reader, error) {
 }
 
 // serve is the supervisor: start, report on fd 3, wait for SIGTERM, stop.
-func serve(dir string, nodes int) error {
+func serve(dir string, nodes int, noCRDs bool) error {
 	// fd 3 must not leak into the components: `up` reads it to EOF.
 	syscall.CloseOnExec(3)
 	verdict := os.NewFile(3, "verdict")
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	c, err := kubetest.Start(ctx, kubetest.Options{Dir: dir, Nodes: nodes})
+	c, err := kubetest.Start(ctx, kubetest.Options{Dir: dir, Nodes: nodes, NoCRDs: noCRDs})
 	if err == nil {
 		err = recordSelf(dir)
 	}

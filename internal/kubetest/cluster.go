@@ -37,6 +37,10 @@ type Options struct {
 	// Stdout also receives the components' logs, which always go to
 	// <Dir>/<component>.log.
 	Stdout io.Writer
+	// NoCRDs starts an empty cluster, without the Istio, Gateway API and
+	// Linkerd CRDs, as a fresh cluster that a mesh_install has yet to
+	// populate (the demo).
+	NoCRDs bool
 }
 
 // Cluster is a running control plane.
@@ -173,6 +177,9 @@ func (c *Cluster) start(ctx context.Context, binDir string, stages []string, opt
 			return err
 		}
 	}
+	if opts.NoCRDs {
+		srcs = nil
+	}
 	return c.bootstrap(ctx, opts.Nodes, srcs)
 }
 
@@ -206,6 +213,9 @@ func (c *Cluster) bootstrap(ctx context.Context, nodes int, srcs func() (*crdSou
 		return c.failed(ctx, "kube-controller-manager", waitDefaultServiceAccount(gctx, cs))
 	})
 	g.Go(func() error {
+		if srcs == nil {
+			return nil
+		}
 		src, err := srcs()
 		if err != nil {
 			return c.failed(ctx, "crd sources", err)

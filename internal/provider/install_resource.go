@@ -109,7 +109,9 @@ func meshOnly(cfg installModel, diags *diag.Diagnostics) {
 func validateGatewayAPI(ctx context.Context, cfg installModel, diags *diag.Diagnostics) {
 	g, d := cfg.gatewayAPI(ctx)
 	diags.Append(d...)
-	if !known(g.Mode, g.Version) || g.Mode.ValueString() != string(mesh.GatewayAPIInstall) {
+	// A null version is the default, which is embedded; Defaults apply to
+	// the plan, not to the configuration validated here.
+	if !known(g.Mode, g.Version) || g.Version.IsNull() || g.Mode.ValueString() != string(mesh.GatewayAPIInstall) {
 		return
 	}
 	if _, err := gatewayapi.CRDs(g.Version.ValueString()); err != nil {
