@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"context"
 	"errors"
 	"regexp"
 	"strings"
@@ -126,5 +127,33 @@ func TestWithHeartbeatSchedule(t *testing.T) {
 	c, _ := withHeartbeatSchedule(user, "linkerd")
 	if c["linkerd-control-plane"] != user["linkerd-control-plane"] {
 		t.Errorf("user schedule overridden: %q", c["linkerd-control-plane"])
+	}
+}
+
+// A configuration that leaves gateway_api_crds.version out gets the
+// embedded default: ValidateConfig sees it null (defaults apply only to the
+// plan) and must not call it unsupported. A version that is not embedded is.
+func TestValidateGatewayAPIVersion(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct {
+		name    string
+		version attr.Value
+		wantErr bool
+	}{
+		{"default (null)", types.StringNull(), false},
+		{"embedded", types.StringValue("v1.4.0"), false},
+		{"not embedded", types.StringValue("v1.6.1"), true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var cfg installModel
+			cfg.GatewayAPICRDs = types.ObjectValueMust(gatewayAPIAttrTypes, map[string]attr.Value{
+				"mode": types.StringValue("install"), "version": c.version,
+			})
+			var diags diag.Diagnostics
+			validateGatewayAPI(ctx, cfg, &diags)
+			if diags.HasError() != c.wantErr {
+				t.Errorf("errors = %v, want error %v", diags, c.wantErr)
+			}
+		})
 	}
 }
