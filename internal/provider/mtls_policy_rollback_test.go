@@ -1,11 +1,9 @@
 package provider
 
 import (
-	"context"
 	"fmt"
 	"regexp"
 	"testing"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -13,13 +11,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
-	admissionv1 "k8s.io/api/admissionregistration/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/util/wait"
 
-	"github.com/meshform/terraform-provider-mesh/internal/kube"
 	"github.com/meshform/terraform-provider-mesh/internal/kubetest"
 	"github.com/meshform/terraform-provider-mesh/internal/mesh"
 )
@@ -33,7 +26,12 @@ func TestAccMTLSPolicy_RollbackOnFailedUpdate(t *testing.T) {
 	ns := kubetest.Namespace(t, cluster.Config, nil)
 	annotateNamespace(t, ns, "linkerd.io/inject", "enabled")
 	mtlsPod(t, ns, "web-1", nil, 8080, 7777)
-	rejectServerPort7777(t, ns)
+	rejectRealWrites(t, ns, "reject-server-7777", "policy.linkerd.io", "servers", `string(object.spec.port) != "7777"`, `
+apiVersion: policy.linkerd.io/v1beta3
+kind: Server
+metadata: {name: policy-probe}
+spec: {podSelector: {matchLabels: {app: probe}}, port: 7777}
+`)
 	config := func(mode, ports string) string {
 		return mtlsHCL(mesh.TargetLinkerd, mtlsName, fmt.Sprintf(`  scope     = "workload"
   namespace = %q
@@ -72,79 +70,4 @@ func TestAccMTLSPolicy_RollbackOnFailedUpdate(t *testing.T) {
 			},
 		},
 	})
-}
-
-// rejectServerPort7777 installs a ValidatingAdmissionPolicy, bound to ns,
-// that denies real (not dry-run) writes of a Linkerd Server on port 7777.
-func rejectServerPort7777(t *testing.T, ns string) {
-	t.Helper()
-	cs, _ := clients(t)
-	name := "reject-server-7777-" + ns
-	policy := &admissionv1.ValidatingAdmissionPolicy{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: admissionv1.ValidatingAdmissionPolicySpec{
-			FailurePolicy: ptr(admissionv1.Fail),
-			MatchConstraints: &admissionv1.MatchResources{ResourceRules: []admissionv1.NamedRuleWithOperations{{
-				RuleWithOperations: admissionv1.RuleWithOperations{
-					Operations: []admissionv1.OperationType{admissionv1.Create, admissionv1.Update},
-					Rule: admissionv1.Rule{APIGroups: []string{"policy.linkerd.io"}, APIVersions: []string{"*"},
-						Resources: []string{"servers"}},
-				},
-			}}},
-			Validations: []admissionv1.Validation{{
-				Expression: `request.dryRun == true || string(object.spec.port) != "7777"`,
-				Message:    "port 7777 is rejected by the test policy",
-			}},
-		},
-	}
-	binding := &admissionv1.ValidatingAdmissionPolicyBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: admissionv1.ValidatingAdmissionPolicyBindingSpec{
-			PolicyName:        name,
-			ValidationActions: []admissionv1.ValidationAction{admissionv1.Deny},
-			MatchResources: &admissionv1.MatchResources{NamespaceSelector: &metav1.LabelSelector{
-				MatchLabels: map[string]string{"kubernetes.io/metadata.name": ns},
-			}},
-		},
-	}
-	api := cs.AdmissionregistrationV1()
-	if _, err := api.ValidatingAdmissionPolicies().Create(ctx, policy, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := api.ValidatingAdmissionPolicyBindings().Create(ctx, binding, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = api.ValidatingAdmissionPolicyBindings().Delete(ctx, name, metav1.DeleteOptions{})
-		_ = api.ValidatingAdmissionPolicies().Delete(ctx, name, metav1.DeleteOptions{})
-	})
-	waitServerPolicyActive(t, ns)
-}
-
-// waitServerPolicyActive waits until the policy denies a probe Server:
-// admission policies take effect asynchronously.
-func waitServerPolicyActive(t *testing.T, ns string) {
-	t.Helper()
-	obj, err := decodeYAML(`
-apiVersion: policy.linkerd.io/v1beta3
-kind: Server
-metadata: {name: policy-probe}
-spec: {podSelector: {matchLabels: {app: probe}}, port: 7777}
-`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	obj.SetNamespace(ns)
-	res := resourceOf(t, kube.IDOf(obj))
-	backoff := wait.Backoff{Duration: 50 * time.Millisecond, Factor: 1.5, Steps: 20, Cap: 2 * time.Second}
-	err = wait.ExponentialBackoffWithContext(ctx, backoff, func(context.Context) (bool, error) {
-		_, err := res.Create(ctx, obj, metav1.CreateOptions{})
-		if err == nil {
-			return false, res.Delete(ctx, "policy-probe", metav1.DeleteOptions{})
-		}
-		return apierrors.IsInvalid(err) || apierrors.IsForbidden(err), nil
-	})
-	if err != nil {
-		t.Fatalf("the admission policy never took effect: %v", err)
-	}
 }
