@@ -10,9 +10,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -29,23 +27,9 @@ func (r *authorizationResource) Schema(ctx context.Context, _ resource.SchemaReq
 			"AuthorizationPolicies and inbound HTTPRoutes (linkerd). Default-deny aware: an ALLOW policy denies what it " +
 			"does not match, so an ALLOW policy without rules is rejected unless `deny_all` or `allow_all` says which was meant.",
 		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				Computed:            true,
-				MarkdownDescription: "`namespace/name`; also the import ID.",
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
-			"name": schema.StringAttribute{
-				Required:            true,
-				MarkdownDescription: "Name of the policy, and the prefix of every object it renders. Changing it forces replacement.",
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
-				Validators:          []validator.String{dnsLabel()},
-			},
-			"namespace": schema.StringAttribute{
-				Required:            true,
-				MarkdownDescription: "Namespace of the protected pods and of the rendered objects. Changing it forces replacement.",
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
-				Validators:          []validator.String{dnsLabel()},
-			},
+			"id":        idAttribute("`namespace/name`; also the import ID."),
+			"name":      objectKeyAttribute("Name of the policy, and the prefix of every object it renders."),
+			"namespace": objectKeyAttribute("Namespace of the protected pods and of the rendered objects."),
 			"target": schema.SingleNestedAttribute{
 				Required: true,
 				MarkdownDescription: "The pods this policy protects: exactly one of `workload_selector` and `service`. " +

@@ -8,8 +8,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/float64default"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -23,30 +21,12 @@ func (r *mirrorRouteResource) Schema(ctx context.Context, _ resource.SchemaReque
 			"a Gateway API HTTPRoute with a `RequestMirror` filter (istio-ambient, or `istio_api = \"gateway_api\"`). Linkerd " +
 			"has no mirroring. To split and mirror the same Service port, use the `mirror` block of `mesh_traffic_split`.",
 		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				Computed:            true,
-				MarkdownDescription: "`namespace/name`; also the import ID.",
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
-			"name": schema.StringAttribute{
-				Required:            true,
-				MarkdownDescription: "Name of the mirror route, and of every object it renders. Changing it forces replacement.",
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
-				Validators:          []validator.String{dnsLabel()},
-			},
-			"namespace": schema.StringAttribute{
-				Required:            true,
-				MarkdownDescription: "Namespace of the parent Service and of the rendered objects. Changing it forces replacement.",
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
-				Validators:          []validator.String{dnsLabel()},
-			},
-			"service": schema.StringAttribute{
-				Required:            true,
-				MarkdownDescription: "The parent Service: the name clients call. Must be a ClusterIP Service in `namespace`.",
-				Validators:          []validator.String{dnsLabel()},
-			},
-			"port":   portAttribute("The parent Service port that clients call.", true),
-			"target": targetAttribute(),
+			"id":        idAttribute("`namespace/name`; also the import ID."),
+			"name":      objectKeyAttribute("Name of the mirror route, and of every object it renders."),
+			"namespace": objectKeyAttribute("Namespace of the parent Service and of the rendered objects."),
+			"service":   parentServiceAttribute(),
+			"port":      portAttribute("The parent Service port that clients call.", true),
+			"target":    targetAttribute(),
 			"primary": schema.SingleNestedAttribute{
 				Optional:            true,
 				Computed:            true,

@@ -27,12 +27,8 @@ func (r *mtlsPolicyResource) Schema(ctx context.Context, _ resource.SchemaReques
 			"objects are shown in the plan (`manifests`), applied atomically with server-side apply, and rolled back if " +
 			"any of them fails.",
 		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				Computed: true,
-				MarkdownDescription: "`namespace/name` of the rendered objects (for scope `mesh` on Istio, " +
-					"`<root_namespace>/<name>`); also the import ID.",
-				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
+			"id": idAttribute("`namespace/name` of the rendered objects (for scope `mesh` on Istio, " +
+				"`<root_namespace>/<name>`); also the import ID."),
 			"name": schema.StringAttribute{
 				Required: true,
 				MarkdownDescription: "Name of the policy: of the PeerAuthentication, or the prefix of the Linkerd Servers " +

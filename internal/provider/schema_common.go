@@ -6,6 +6,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 )
 
@@ -40,5 +42,34 @@ func targetAttribute() schema.StringAttribute {
 		MarkdownDescription: "Data plane to render for: " + targetList() + ". Default: the provider's `target`. " +
 			"Changing it forces replacement when it changes the rendered objects.",
 		Validators: []validator.String{stringvalidator.OneOf(targetStrings()...)},
+	}
+}
+
+// idAttribute is the computed `id`: the import ID, stable once created.
+func idAttribute(description string) schema.StringAttribute {
+	return schema.StringAttribute{
+		Computed:            true,
+		MarkdownDescription: description,
+		PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+	}
+}
+
+// objectKeyAttribute is a required name or namespace that names the
+// rendered objects, so changing it forces replacement.
+func objectKeyAttribute(description string) schema.StringAttribute {
+	return schema.StringAttribute{
+		Required:            true,
+		MarkdownDescription: description + " Changing it forces replacement.",
+		PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+		Validators:          []validator.String{dnsLabel()},
+	}
+}
+
+// parentServiceAttribute is the Service clients call, of the route resources.
+func parentServiceAttribute() schema.StringAttribute {
+	return schema.StringAttribute{
+		Required:            true,
+		MarkdownDescription: "The parent Service: the name clients call. Must be a ClusterIP Service in `namespace`.",
+		Validators:          []validator.String{dnsLabel()},
 	}
 }

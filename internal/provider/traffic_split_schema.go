@@ -11,9 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/objectdefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -27,30 +25,12 @@ func (r *trafficSplitResource) Schema(ctx context.Context, _ resource.SchemaRequ
 			"or `istio_api = \"gateway_api\"`). The rendered objects are shown in the plan (`manifests`), applied atomically " +
 			"with server-side apply, and rolled back if any of them fails.",
 		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				Computed:            true,
-				MarkdownDescription: "`namespace/name`; also the import ID.",
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
-			"name": schema.StringAttribute{
-				Required:            true,
-				MarkdownDescription: "Name of the split, and of every object it renders. Changing it forces replacement.",
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
-				Validators:          []validator.String{dnsLabel()},
-			},
-			"namespace": schema.StringAttribute{
-				Required:            true,
-				MarkdownDescription: "Namespace of the parent Service and of the rendered objects. Changing it forces replacement.",
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
-				Validators:          []validator.String{dnsLabel()},
-			},
-			"service": schema.StringAttribute{
-				Required:            true,
-				MarkdownDescription: "The parent Service: the name clients call. Must be a ClusterIP Service in `namespace`.",
-				Validators:          []validator.String{dnsLabel()},
-			},
-			"port":   portAttribute("The parent Service port that clients call.", true),
-			"target": targetAttribute(),
+			"id":        idAttribute("`namespace/name`; also the import ID."),
+			"name":      objectKeyAttribute("Name of the split, and of every object it renders."),
+			"namespace": objectKeyAttribute("Namespace of the parent Service and of the rendered objects."),
+			"service":   parentServiceAttribute(),
+			"port":      portAttribute("The parent Service port that clients call.", true),
+			"target":    targetAttribute(),
 			"backends": schema.ListNestedAttribute{
 				Required: true,
 				MarkdownDescription: "The weighted default rule: where requests that match no `match_routes` entry go " +
