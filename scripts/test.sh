@@ -8,7 +8,9 @@
 # That cluster needs the Istio, Gateway API and Linkerd CRDs (see README).
 #
 # Extra arguments go to `go test` (e.g. -run TestAcc); MESH_TEST_PACKAGES
-# narrows the packages (default ./...).
+# narrows the packages (default ./...). The Pulumi tier (provider/ and sdk/:
+# schema and SDK staleness, SDK compiles, token tests and the Automation API
+# end-to-end test) runs with the full set; MESH_TEST_PULUMI=0|1 overrides.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -32,6 +34,15 @@ if [ -n "$unformatted" ]; then
 fi
 scripts/docs.sh check
 
+run_pulumi=${MESH_TEST_PULUMI:-$([ -z "${MESH_TEST_PACKAGES:-}" ] && echo 1 || echo 0)}
+if [ "$run_pulumi" = 1 ]; then
+	(cd provider && go vet ./...)
+	scripts/pulumi-sdk.sh check
+	scripts/pulumi-sdk.sh compile
+	MESH_PULUMI_ROOT=$(scripts/pulumi.sh)
+	export MESH_PULUMI_ROOT
+fi
+
 if [ "${MESH_TEST_EXTERNAL_CLUSTER:-}" != 1 ]; then
 	dir=$(mktemp -d "${TMPDIR:-/tmp}/mesh-test-cluster.XXXXXX")
 	trap 'go run ./cmd/localcluster down --dir "$dir" >/dev/null 2>&1 || true; rm -rf "$dir"' EXIT
@@ -43,3 +54,6 @@ fi
 # own (install tests) beside the shared one; on two cores, running them in
 # parallel starves control-plane bootstraps. vet above already compiled.
 go test ${MESH_TEST_PACKAGES:-./...} -p 1 -count=1 -timeout 60m "$@"
+if [ "$run_pulumi" = 1 ]; then
+	(cd provider && go test ./... -p 1 -count=1 -timeout 20m "$@")
+fi
