@@ -4,6 +4,7 @@ import (
 	"context"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -63,6 +64,64 @@ func (m *Manager) getLive(ctx context.Context, ids []ID) (map[ID]*unstructured.U
 		}
 	}
 	return out, nil
+}
+
+// readLive is getLive for reads that may be served by the run's snapshots
+// (Options.ReadCache): Read and the lookups, never Apply or Delete.
+func (m *Manager) readLive(ctx context.Context, ids []ID) (map[ID]*unstructured.Unstructured, error) {
+	if m.cache == nil {
+		return m.getLive(ctx, ids)
+	}
+	out := map[ID]*unstructured.Unstructured{}
+	var direct []ID
+	order, groups := groupByScope(ids)
+	for _, s := range order {
+		objs, ok, err := m.cachedScope(ctx, s)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			direct = append(direct, groups[s]...)
+			continue
+		}
+		for _, id := range groups[s] {
+			if obj, found := objs[id.Name]; found {
+				out[id] = obj
+			}
+		}
+	}
+	if len(direct) > 0 {
+		rest, err := m.getLive(ctx, direct)
+		if err != nil {
+			return nil, err
+		}
+		for id, obj := range rest {
+			out[id] = obj
+		}
+	}
+	return out, nil
+}
+
+// cachedScope returns the snapshot of s (one namespace of a namespaced
+// kind, or all of a cluster-scoped one), or false when the cache is off.
+func (m *Manager) cachedScope(ctx context.Context, s scope) (map[string]*unstructured.Unstructured, bool, error) {
+	if m.cache == nil {
+		return nil, false, nil
+	}
+	id := ID{Group: s.GVK.Group, Version: s.GVK.Version, Kind: s.GVK.Kind, Namespace: s.Namespace}
+	mapping, err := m.mapping(ctx, id)
+	if err != nil {
+		return nil, false, err
+	}
+	var res dynamic.ResourceInterface = m.dynamic.Resource(mapping.Resource)
+	switch namespaced := mapping.Scope.Name() == meta.RESTScopeNameNamespace; {
+	case namespaced && s.Namespace != "":
+		res = m.dynamic.Resource(mapping.Resource).Namespace(s.Namespace)
+	case namespaced || s.Namespace != "":
+		return nil, false, nil // malformed: let the uncached path report it
+	}
+	objs, err := m.snapshot(ctx, s, res)
+	return objs, err == nil, err
 }
 
 func (m *Manager) getInto(ctx context.Context, res dynamic.ResourceInterface, ids []ID, out map[ID]*unstructured.Unstructured) error {

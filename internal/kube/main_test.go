@@ -45,12 +45,18 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvWith(t, DefaultOptions())
+}
+
+// newEnvWith is newEnv with a manager built from opts.
+func newEnvWith(t *testing.T, opts Options) *env {
+	t.Helper()
 	if cluster == nil {
 		t.Skip("integration test: needs the test cluster (run without -short)")
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	t.Cleanup(cancel)
-	m, err := New(cluster.Config, DefaultOptions())
+	m, err := New(cluster.Config, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

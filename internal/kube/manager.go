@@ -22,6 +22,10 @@ type Options struct {
 	// (5 and 10) make a plan over hundreds of objects crawl.
 	QPS   float32
 	Burst int
+	// ReadCache, when positive, lets Read, Get and List of a namespaced kind
+	// share one List of the namespace for this long (see snapshots). Zero
+	// reads every object afresh.
+	ReadCache time.Duration
 }
 
 // DefaultFieldManager is the field manager the provider applies as.
@@ -39,6 +43,7 @@ type Manager struct {
 	clientset kubernetes.Interface
 	mapper    meta.ResettableRESTMapper
 	requests  *atomic.Int64
+	cache     *snapshots // nil unless Options.ReadCache > 0
 	// lastRediscovery is when a discovery miss last reset the cache (ns).
 	lastRediscovery atomic.Int64
 	// backoff paces retries of transient API errors.
@@ -75,6 +80,7 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 		mapper:    restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc)),
 		requests:  requests,
 		backoff:   DefaultBackoff,
+		cache:     newSnapshots(opts.ReadCache),
 	}, nil
 }
 
@@ -94,6 +100,13 @@ func (m *Manager) FieldManager() string { return m.opts.FieldManager }
 // Requests is the number of HTTP requests the Manager has sent so far.
 func (m *Manager) Requests() int64 { return m.requests.Load() }
 
+// processRequests counts the requests of every Manager in this process.
+var processRequests atomic.Int64
+
+// ProcessRequests is the number of API requests every Manager of this
+// process has sent (for the provider's debug statistics).
+func ProcessRequests() int64 { return processRequests.Load() }
+
 type countingTransport struct {
 	next  http.RoundTripper
 	count *atomic.Int64
@@ -101,6 +114,7 @@ type countingTransport struct {
 
 func (t countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	t.count.Add(1)
+	processRequests.Add(1)
 	return t.next.RoundTrip(r)
 }
 

@@ -3,6 +3,7 @@ package kube
 import (
 	"context"
 	"errors"
+	"sort"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -26,6 +27,12 @@ func (m *Manager) Serves(ctx context.Context, gvk schema.GroupVersionKind) (bool
 
 // Get returns the whole live object, or nil when it or its kind does not exist.
 func (m *Manager) Get(ctx context.Context, id ID) (*unstructured.Unstructured, error) {
+	if objs, ok, err := m.cachedLookup(ctx, id); ok || err != nil {
+		if obj := objs[id.Name]; obj != nil {
+			return obj.DeepCopy(), nil
+		}
+		return nil, err
+	}
 	res, err := m.resourceFor(ctx, id)
 	var unknown *UnknownKindError
 	if errors.As(err, &unknown) {
@@ -52,6 +59,14 @@ func (m *Manager) Get(ctx context.Context, id ID) (*unstructured.Unstructured, e
 // not served.
 func (m *Manager) List(ctx context.Context, gvk schema.GroupVersionKind, namespace string) ([]*unstructured.Unstructured, error) {
 	id := ID{Group: gvk.Group, Version: gvk.Version, Kind: gvk.Kind, Namespace: namespace}
+	if objs, ok, err := m.cachedLookup(ctx, id); ok || err != nil {
+		out := make([]*unstructured.Unstructured, 0, len(objs))
+		for _, obj := range objs {
+			out = append(out, obj.DeepCopy())
+		}
+		sort.Slice(out, func(i, j int) bool { return out[i].GetName() < out[j].GetName() })
+		return out, err
+	}
 	res, err := m.resourceFor(ctx, id)
 	var unknown *UnknownKindError
 	if errors.As(err, &unknown) {
@@ -73,4 +88,16 @@ func (m *Manager) List(ctx context.Context, gvk schema.GroupVersionKind, namespa
 		out[i] = &list.Items[i]
 	}
 	return out, nil
+}
+
+// cachedLookup serves a lookup from the run's snapshot of id's scope (see
+// snapshots). ok is false when the scope is not cached; a kind the cluster
+// does not serve is an empty answer, as for the uncached lookups.
+func (m *Manager) cachedLookup(ctx context.Context, id ID) (objs map[string]*unstructured.Unstructured, ok bool, err error) {
+	objs, ok, err = m.cachedScope(ctx, scope{GVK: id.GroupVersionKind(), Namespace: id.Namespace})
+	var unknown *UnknownKindError
+	if errors.As(err, &unknown) {
+		return nil, true, nil
+	}
+	return objs, ok, err
 }

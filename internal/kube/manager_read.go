@@ -13,7 +13,7 @@ import (
 // are missing from the map. More than a few objects of one kind in one
 // namespace are fetched with one List instead of a GET each.
 func (m *Manager) Read(ctx context.Context, ids []ID) (map[ID]*unstructured.Unstructured, error) {
-	live, err := m.getLive(ctx, ids)
+	live, err := m.readLive(ctx, ids)
 	if err != nil {
 		return nil, err
 	}

@@ -7,7 +7,9 @@ import (
 	"context"
 	"fmt"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/meshform/terraform-provider-mesh/internal/kube"
@@ -56,4 +58,41 @@ func (l lookup) list(ctx context.Context, gvk schema.GroupVersionKind, namespace
 // get returns one object, or nil when it or its kind does not exist.
 func (l lookup) get(ctx context.Context, gvk schema.GroupVersionKind, namespace, name string) (*unstructured.Unstructured, error) {
 	return l.m.Get(ctx, kube.ID{Group: gvk.Group, Version: gvk.Version, Kind: gvk.Kind, Namespace: namespace, Name: name})
+}
+
+var (
+	gvkService   = corev1.SchemeGroupVersion.WithKind("Service")
+	gvkNamespace = corev1.SchemeGroupVersion.WithKind("Namespace")
+)
+
+// service returns the Service, or nil when it does not exist. Within a run
+// it comes from the engine's shared read cache, like every lookup here.
+func (l lookup) service(ctx context.Context, namespace, name string) (*corev1.Service, error) {
+	svc := &corev1.Service{}
+	found, err := l.typed(ctx, gvkService, namespace, name, svc)
+	if !found {
+		return nil, err
+	}
+	return svc, nil
+}
+
+// namespace returns the Namespace, or nil when it does not exist.
+func (l lookup) namespace(ctx context.Context, name string) (*corev1.Namespace, error) {
+	ns := &corev1.Namespace{}
+	found, err := l.typed(ctx, gvkNamespace, "", name, ns)
+	if !found {
+		return nil, err
+	}
+	return ns, nil
+}
+
+func (l lookup) typed(ctx context.Context, gvk schema.GroupVersionKind, namespace, name string, into any) (bool, error) {
+	obj, err := l.get(ctx, gvk, namespace, name)
+	if obj == nil || err != nil {
+		return false, err
+	}
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, into); err != nil {
+		return false, fmt.Errorf("decode %s %s/%s: %w", gvk.Kind, namespace, name, err)
+	}
+	return true, nil
 }

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
@@ -86,10 +85,7 @@ func (c *splitCheck) service(ctx context.Context, name string) (*corev1.Service,
 	if svc, ok := c.services[name]; ok {
 		return svc, nil
 	}
-	svc, err := c.m.Clientset().CoreV1().Services(c.ts.Namespace).Get(ctx, name, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		svc, err = nil, nil
-	}
+	svc, err := c.lookup.service(ctx, c.ts.Namespace, name)
 	if err != nil {
 		return nil, fmt.Errorf("get Service %s/%s: %w", c.ts.Namespace, name, err)
 	}
@@ -177,8 +173,8 @@ func (c *splitCheck) subsetSelectsPods(ctx context.Context, at []any, svc *corev
 
 // namespaceEnrolled warns (MESH-GEN-003) when the namespace is not in the mesh.
 func (c *splitCheck) namespaceEnrolled(ctx context.Context) error {
-	ns, err := c.m.Clientset().CoreV1().Namespaces().Get(ctx, c.ts.Namespace, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
+	ns, err := c.lookup.namespace(ctx, c.ts.Namespace)
+	if err == nil && ns == nil {
 		c.problems.Errorf("MESH-GEN-003", []any{"namespace"}, "namespace not found",
 			"namespace %s does not exist. Create it before this split.", c.ts.Namespace)
 		return nil
@@ -254,9 +250,9 @@ func (c *splitCheck) boundWaypoint(ctx context.Context) (string, error) {
 	if svc := c.services[c.ts.Service]; svc != nil && svc.Labels[labelUseWaypoint] != "" {
 		return svc.Labels[labelUseWaypoint], nil
 	}
-	ns, err := c.m.Clientset().CoreV1().Namespaces().Get(ctx, c.ts.Namespace, metav1.GetOptions{})
-	if err != nil {
-		return "", fmt.Errorf("get namespace %s: %w", c.ts.Namespace, err)
+	ns, err := c.lookup.namespace(ctx, c.ts.Namespace)
+	if err != nil || ns == nil {
+		return "", err
 	}
 	return ns.Labels[labelUseWaypoint], nil
 }

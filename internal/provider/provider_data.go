@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -34,6 +35,9 @@ const (
 	envTarget       = "MESH_TARGET"
 	envFieldManager = "MESH_FIELD_MANAGER"
 )
+
+// readCache bounds how long the reads of a run may share one List.
+const readCache = 30 * time.Second
 
 // providerData is what resources receive from Configure. The API client is
 // built on first use, so that provider start-up and plans that need no
@@ -77,6 +81,9 @@ func newProviderData(ctx context.Context, cfg providerModel, getenv func(string)
 		diags.AddAttributeError(path.Root("target"), "Invalid provider target",
 			fmt.Sprintf("%s=%q is not one of %s.", envTarget, d.target, targetList()))
 	}
+	// One provider process serves one terraform command: a refresh of many
+	// resources shares a List per kind and namespace (kube.Options.ReadCache).
+	d.opts.ReadCache = readCache
 	d.opts.FieldManager = stringOr(cfg.FieldManager, getenv(envFieldManager), kube.DefaultFieldManager)
 	if !cfg.QPS.IsNull() && !cfg.QPS.IsUnknown() {
 		d.opts.QPS = float32(cfg.QPS.ValueFloat64())
