@@ -61,6 +61,9 @@ type applyTx struct {
 	live     map[ID]*unstructured.Unstructured
 	previous map[ID]*unstructured.Unstructured
 	undo     []undo
+	// current holds the objects whose applied (or unchanged live) state is
+	// already ready, which waitReady then need not watch.
+	current map[ID]bool
 }
 
 func (tx *applyTx) run(ctx context.Context, desired, prune []*unstructured.Unstructured) (ChangeSet, error) {
@@ -96,16 +99,33 @@ func (tx *applyTx) applyOne(ctx context.Context, obj *unstructured.Unstructured)
 	live := tx.live[id]
 	st, err := tx.m.plan(ctx, obj, live, tx.opts.Owner, tx.previous[id] != nil)
 	if err != nil || st.action == Unchanged {
+		tx.markReady(id, live)
 		return Change{ID: id, Action: st.action}, err
 	}
-	if _, err := tx.m.patch(ctx, obj, st.force, false); err != nil {
+	applied, err := tx.m.patch(ctx, obj, st.force, false)
+	if err != nil {
 		if isTransient(err) {
 			tx.changed(id, live) // the write may have landed before the connection broke
 		}
 		return Change{}, applyError(id, "apply", err, live)
 	}
 	tx.changed(id, live)
+	tx.markReady(id, applied)
 	return Change{ID: id, Action: st.action}, nil
+}
+
+// markReady records obj's state as ready when kstatus already says so (most
+// mesh objects have no status to wait for), saving its watch.
+func (tx *applyTx) markReady(id ID, obj *unstructured.Unstructured) {
+	if obj == nil {
+		return
+	}
+	if v, _, _ := readiness(obj); v == reached {
+		if tx.current == nil {
+			tx.current = map[ID]bool{}
+		}
+		tx.current[id] = true
+	}
 }
 
 func (tx *applyTx) waitReady(ctx context.Context, desired []*unstructured.Unstructured) error {
@@ -116,7 +136,7 @@ func (tx *applyTx) waitReady(ctx context.Context, desired []*unstructured.Unstru
 	}
 	var owned []*unstructured.Unstructured
 	for _, obj := range desired {
-		if !isShared(obj) { // a user's Service is not ours to wait for
+		if !isShared(obj) && !tx.current[IDOf(obj)] { // a user's Service is not ours to wait for
 			owned = append(owned, obj)
 		}
 	}
@@ -157,6 +177,11 @@ type step struct {
 func (m *Manager) plan(ctx context.Context, obj, live *unstructured.Unstructured, owner string, adopt bool) (step, error) {
 	if err := checkOwner(obj, live, owner, adopt); err != nil {
 		return step{}, err
+	}
+	if live == nil {
+		// A new object has no other field manager to conflict with and no
+		// state to compare: a dry run would only repeat the real apply.
+		return step{action: Created}, nil
 	}
 	dry, force, err := m.dryRun(ctx, obj, live)
 	switch {
@@ -212,6 +237,9 @@ func (m *Manager) patch(ctx context.Context, obj *unstructured.Unstructured, for
 		out, err = res.Patch(ctx, id.Name, types.ApplyPatchType, data, opts)
 		return err
 	})
+	if !dryRun {
+		m.cache.invalidate(id)
+	}
 	return out, err
 }
 

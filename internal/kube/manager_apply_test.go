@@ -265,3 +265,20 @@ func TestApplyUnknownKind(t *testing.T) {
 	}
 	assertContains(t, err.Error(), "TrafficSplit", "split.smi-spec.io/v1alpha4", "CustomResourceDefinition is missing")
 }
+
+// A new object needs no dry run (nothing to compare, nobody to conflict
+// with), and an object ready on arrival (no status to wait for) no watch:
+// a GET and the apply each.
+func TestCreateSendsAGetAndAnApplyPerObject(t *testing.T) {
+	e := newEnv(t)
+	e.apply(e.load("traffic_split_90_10.yaml"), nil) // warms discovery
+	objs := e.ratings(2)
+	if n := e.requestsOf(func() {
+		if _, err := e.m.Apply(e.ctx, objs, ApplyOptions{Owner: e.owner, Wait: true}); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 4 {
+		t.Errorf("create of 2 objects with wait sent %d requests, want 4 (GET + apply each)", n)
+	}
+	e.readEquals(objs...)
+}
