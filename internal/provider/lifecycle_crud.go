@@ -214,7 +214,14 @@ func modifyPlanMesh[M any, P interface {
 	}
 	replaceOnTarget(k.targetAttr(), *k.targetOf(&state), target, recorded.Manifests, planned.Manifests, resp)
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
-	if known && !resp.Diagnostics.HasError() {
+	switch {
+	case !known || resp.Diagnostics.HasError():
+	case planned.Manifests.Equal(recorded.Manifests):
+		// Nothing to apply: the checks would cost a plan of many
+		// resources several requests each for no change. If the
+		// resource is updated anyway (timeouts), they run before apply.
+		resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateChecked, nil)...)
+	default:
 		l.planChecks(ctx, r.checks, recordedManifests, resp.Private, &resp.Diagnostics)
 	}
 }
