@@ -7,6 +7,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 
+	"github.com/meshform/terraform-provider-mesh/internal/debugstats"
 	"github.com/meshform/terraform-provider-mesh/internal/provider"
 )
 
@@ -20,10 +21,12 @@ func main() {
 	flag.BoolVar(&debug, "debug", false, "run the provider with support for debuggers like delve")
 	flag.Parse()
 
+	stop := debugstats.Start()
 	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
 		Address: "registry.terraform.io/meshform/mesh",
 		Debug:   debug,
 	})
+	stop()
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -1,0 +1,87 @@
+// Package debugstats records what one provider process cost, for the
+// benchmark (make bench) and for anyone profiling a slow plan. It is off
+// unless one of its environment variables names a directory:
+//
+//	MESH_DEBUG_STATS_DIR  writes <dir>/<pid>.json at exit: API requests sent,
+//	                      peak RSS, CPU and wall time
+//	MESH_DEBUG_PPROF_DIR  writes <dir>/<pid>.cpu.pprof and <dir>/<pid>.heap.pprof
+//
+// Neither records request contents, so nothing sensitive reaches the files.
+package debugstats
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"time"
+
+	"github.com/meshform/terraform-provider-mesh/internal/kube"
+)
+
+// Stats is one process's record.
+type Stats struct {
+	PID         int     `json:"pid"`
+	Requests    int64   `json:"requests"`
+	MaxRSSBytes int64   `json:"max_rss_bytes"`
+	UserSeconds float64 `json:"user_seconds"`
+	SysSeconds  float64 `json:"sys_seconds"`
+	WallSeconds float64 `json:"wall_seconds"`
+}
+
+// Start begins recording and returns the function that writes the records;
+// call it when the provider server returns. Errors go to stderr, which
+// Terraform logs: statistics never fail a run.
+func Start() (stop func()) {
+	started := time.Now()
+	statsDir, pprofDir := os.Getenv("MESH_DEBUG_STATS_DIR"), os.Getenv("MESH_DEBUG_PPROF_DIR")
+	var cpu *os.File
+	if pprofDir != "" {
+		var err error
+		if cpu, err = os.Create(filepath.Join(pprofDir, fmt.Sprintf("%d.cpu.pprof", os.Getpid()))); err == nil {
+			err = pprof.StartCPUProfile(cpu)
+		}
+		report(err)
+	}
+	return func() {
+		if cpu != nil {
+			pprof.StopCPUProfile()
+			report(cpu.Close())
+			report(writeHeap(pprofDir))
+		}
+		if statsDir != "" {
+			report(writeStats(statsDir, time.Since(started)))
+		}
+	}
+}
+
+func writeStats(dir string, wall time.Duration) error {
+	s := Stats{PID: os.Getpid(), Requests: kube.ProcessRequests(), WallSeconds: wall.Seconds()}
+	if err := addUsage(&s); err != nil {
+		return err
+	}
+	data, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, fmt.Sprintf("%d.json", s.PID)), data, 0o644)
+}
+
+func writeHeap(dir string) error {
+	f, err := os.Create(filepath.Join(dir, fmt.Sprintf("%d.heap.pprof", os.Getpid())))
+	if err != nil {
+		return err
+	}
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func report(err error) {
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "debugstats: %v\n", err)
+	}
+}
