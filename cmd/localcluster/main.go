@@ -48,6 +48,7 @@ func run(args []string) error {
 	dir := fs.String("dir", "", "work directory of the cluster (required)")
 	nodes := fs.Int("nodes", 2, "number of kwok nodes (up only)")
 	noCRDs := fs.Bool("no-crds", false, "start without the Istio, Gateway API and Linkerd CRDs (up only)")
+	audit := fs.Bool("audit", false, "write the API server's audit log (metadata of every request) to DIR/audit.log (up only)")
 	addrFile := fs.String("addr-file", "", "where serve-charts writes its URL")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
@@ -61,9 +62,9 @@ func run(args []string) error {
 	}
 	switch args[0] {
 	case "up":
-		return up(abs, *nodes, *noCRDs)
+		return up(abs, kubetest.Options{Nodes: *nodes, NoCRDs: *noCRDs, AuditLog: *audit})
 	case "serve":
-		return serve(abs, *nodes, *noCRDs)
+		return serve(abs, kubetest.Options{Nodes: *nodes, NoCRDs: *noCRDs, AuditLog: *audit})
 	case "serve-charts":
 		return serveCharts(abs, *addrFile)
 	case "act-like-istiod":
@@ -79,7 +80,7 @@ func run(args []string) error {
 
 // up starts the supervisor and waits for its verdict on fd 3: "ok", or the
 // error. It is idempotent: a cluster already running in dir is reported.
-func up(dir string, nodes int, noCRDs bool) error {
+func up(dir string, opts kubetest.Options) error {
 	if c, err := kubetest.Attach(dir); err == nil && answers(c.Config) {
 		fmt.Println(c.Kubeconfig)
 		return nil
@@ -87,7 +88,7 @@ func up(dir string, nodes int, noCRDs bool) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	sup, verdict, err := startSupervisor(dir, nodes, noCRDs)
+	sup, verdict, err := startSupervisor(dir, opts)
 	if err != nil {
 		return err
 	}
@@ -111,7 +112,7 @@ func up(dir string, nodes int, noCRDs bool) error {
 	return nil
 }
 
-func startSupervisor(dir string, nodes int, noCRDs bool) (*exec.Cmd, io.Reader, error) {
+func startSupervisor(dir string, opts kubetest.Options) (*exec.Cmd, io.Reader, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, nil, err
@@ -126,7 +127,8 @@ func startSupervisor(dir string, nodes int, noCRDs bool) (*exec.Cmd, io.Reader, 
 		return nil, nil, err
 	}
 	defer w.Close() // the supervisor holds the write end now
-	cmd := exec.Command(self, "serve", "--dir", dir, "--nodes", fmt.Sprint(nodes), "--no-crds="+fmt.Sprint(noCRDs))
+	cmd := exec.Command(self, "serve", "--dir", dir, "--nodes", fmt.Sprint(opts.Nodes),
+		"--no-crds="+fmt.Sprint(opts.NoCRDs), "--audit="+fmt.Sprint(opts.AuditLog))
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.ExtraFiles = []*os.File{w}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // not tied to our terminal
@@ -137,13 +139,14 @@ func startSupervisor(dir string, nodes int, noCRDs bool) (*exec.Cmd, io.Reader, 
 }
 
 // serve is the supervisor: start, report on fd 3, wait for SIGTERM, stop.
-func serve(dir string, nodes int, noCRDs bool) error {
+func serve(dir string, opts kubetest.Options) error {
 	// fd 3 must not leak into the components: `up` reads it to EOF.
 	syscall.CloseOnExec(3)
 	verdict := os.NewFile(3, "verdict")
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	c, err := kubetest.Start(ctx, kubetest.Options{Dir: dir, Nodes: nodes, NoCRDs: noCRDs})
+	opts.Dir = dir
+	c, err := kubetest.Start(ctx, opts)
 	if err == nil {
 		err = recordSelf(dir)
 	}

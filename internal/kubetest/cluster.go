@@ -41,6 +41,10 @@ type Options struct {
 	// Linkerd CRDs, as a fresh cluster that a mesh_install has yet to
 	// populate (the demo).
 	NoCRDs bool
+	// AuditLog makes the API server log the metadata of every request
+	// (verb, URI, user agent) to <Dir>/audit.log, one JSON event per line:
+	// the benchmark counts each client's requests from the server's side.
+	AuditLog bool
 }
 
 // Cluster is a running control plane.
@@ -155,7 +159,15 @@ func (c *Cluster) start(ctx context.Context, binDir string, stages []string, opt
 	if err := run("etcd", etcdArgs(c.Dir, p)); err != nil {
 		return err
 	}
-	if err := run("kube-apiserver", apiserverArgs(pk, p)); err != nil {
+	apiserver := apiserverArgs(pk, p)
+	if opts.AuditLog {
+		audit, err := auditArgs(c.Dir)
+		if err != nil {
+			return componentError("kube-apiserver", "", err)
+		}
+		apiserver = append(apiserver, audit...)
+	}
+	if err := run("kube-apiserver", apiserver); err != nil {
 		return err
 	}
 	if err := c.writeKubeconfigs(pk, fmt.Sprintf("https://127.0.0.1:%d", p.apiserver)); err != nil {

@@ -88,6 +88,29 @@ func apiserverArgs(pk *pki, p ports) []string {
 	}
 }
 
+// auditPolicy logs every request at the Metadata level, once it is answered.
+const auditPolicy = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+- level: Metadata
+`
+
+// auditArgs writes the audit policy into dir and returns the flags that log
+// to dir/audit.log.
+func auditArgs(dir string) ([]string, error) {
+	policy := filepath.Join(dir, "audit-policy.yaml")
+	if err := os.WriteFile(policy, []byte(auditPolicy), 0o644); err != nil {
+		return nil, err
+	}
+	return []string{
+		"--audit-policy-file=" + policy,
+		"--audit-log-path=" + filepath.Join(dir, "audit.log"),
+		"--audit-log-format=json",
+		"--audit-log-maxsize=0", // never rotate: the benchmark reads it whole
+	}, nil
+}
+
 func controllerManagerArgs(pk *pki, kubeconfig string) []string {
 	return []string{
 		"--kubeconfig=" + kubeconfig,
