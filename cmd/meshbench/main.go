@@ -1,0 +1,90 @@
+// Command meshbench is `make bench`: it starts a local control plane with an
+// audit log, and times plan, apply and refresh of the same workloads through
+// this provider, through kubectl_manifest (terraform-provider-kubectl) and
+// through kubectl's server-side apply (the floor), side by side. It prints
+// Markdown tables for BENCHMARKS.md.
+//
+//	BENCH_N=10,100,1000   traffic-split workload sizes
+//	BENCH_MIXED=1000      size of the mixed workload (all four policy resources); 0 skips it
+//	BENCH_RUNS=3          runs per workload; the tables show medians
+//	BENCH_PPROF_N=1000    workload size whose provider runs write pprof profiles
+//	BENCH_KEEP=1          keep the work directory (state, profiles, logs)
+//	BENCH_PROVIDER_SRC    build the provider from this checkout instead (a
+//	                      "before" figure for a change: git worktree add)
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "wrap" {
+		os.Exit(wrap(os.Args[2], os.Args[3:]))
+	}
+	if err := run(); err != nil {
+		fmt.Fprintf(os.Stderr, "meshbench: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+type config struct {
+	sizes  []int
+	mixed  int
+	runs   int
+	pprofN int
+	keep   bool
+}
+
+func configFromEnv() (config, error) {
+	c := config{mixed: 1000, runs: 3, pprofN: 1000, keep: os.Getenv("BENCH_KEEP") == "1"}
+	var err error
+	if c.sizes, err = ints(envOr("BENCH_N", "10,100,1000")); err != nil {
+		return c, fmt.Errorf("BENCH_N: %w", err)
+	}
+	for name, dst := range map[string]*int{"BENCH_MIXED": &c.mixed, "BENCH_RUNS": &c.runs, "BENCH_PPROF_N": &c.pprofN} {
+		if v := os.Getenv(name); v != "" {
+			if *dst, err = strconv.Atoi(v); err != nil {
+				return c, fmt.Errorf("%s: %w", name, err)
+			}
+		}
+	}
+	if c.runs < 1 {
+		return c, fmt.Errorf("BENCH_RUNS must be at least 1")
+	}
+	return c, nil
+}
+
+func ints(list string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(list, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 4 {
+			return nil, fmt.Errorf("%q is not a size of at least 4", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func must(path string, err error) string {
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "meshbench: %v\n", err)
+		os.Exit(1)
+	}
+	abs, _ := filepath.Abs(path)
+	return abs
+}

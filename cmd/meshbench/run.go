@@ -1,0 +1,500 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/meshform/terraform-provider-mesh/internal/bench"
+)
+
+// env is one benchmark run's tools and cluster.
+type env struct {
+	cfg        config
+	root, work string
+	terraform  string
+	kubectl    string
+	kubeconfig string
+	auditLog   string
+	cliConfig  string
+	meshBin    string
+	kubectlBin string
+	// phaseDir collects the per-process figures of the running phase.
+	pprofDir string
+}
+
+func run() error {
+	cfg, err := configFromEnv()
+	if err != nil {
+		return err
+	}
+	e := &env{cfg: cfg, root: must(os.Getwd())}
+	if e.work, err = os.MkdirTemp("", "meshbench-"); err != nil {
+		return err
+	}
+	if !cfg.keep {
+		defer os.RemoveAll(e.work)
+	}
+	logf("work directory %s", e.work)
+	if err := e.buildTools(); err != nil {
+		return err
+	}
+	stop, err := e.startCluster()
+	if err != nil {
+		return err
+	}
+	defer stop()
+
+	var report strings.Builder
+	fmt.Fprintf(&report, "%s\n", e.startupTable())
+	var workloads []bench.Workload
+	for _, n := range cfg.sizes {
+		workloads = append(workloads, bench.Workload{Name: "traffic_split", N: n})
+	}
+	if cfg.mixed > 0 {
+		workloads = append(workloads, bench.Workload{Name: "mixed", N: cfg.mixed})
+	}
+	for _, w := range workloads {
+		table, err := e.workload(w)
+		if err != nil {
+			return fmt.Errorf("%s N=%d: %w", w.Name, w.N, err)
+		}
+		report.WriteString(table + "\n")
+		fmt.Println(table)
+	}
+	out := filepath.Join(e.root, "bin", "bench-results.md")
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err == nil {
+		_ = os.WriteFile(out, []byte(report.String()), 0o644)
+		logf("tables written to %s", out)
+	}
+	fmt.Print(report.String())
+	return nil
+}
+
+func (e *env) buildTools() error {
+	script := func(name string) (string, error) {
+		out, err := exec.Command(filepath.Join(e.root, "scripts", name)).Output()
+		return strings.TrimSpace(string(out)), describe(name, err)
+	}
+	var err error
+	if e.terraform, err = script("terraform.sh"); err != nil {
+		return err
+	}
+	bin, err := script("cluster-tools.sh")
+	if err != nil {
+		return err
+	}
+	e.kubectl = filepath.Join(bin, "kubectl")
+	kubectlDir, err := script("kubectl-provider.sh")
+	if err != nil {
+		return err
+	}
+	e.kubectlBin = filepath.Join(kubectlDir, "terraform-provider-kubectl")
+	e.meshBin = filepath.Join(e.work, "bin", "terraform-provider-mesh")
+	logf("building the provider")
+	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", e.meshBin, ".")
+	build.Dir = envOr("BENCH_PROVIDER_SRC", e.root)
+	if out, err := build.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	overrides := map[string]string{}
+	for source, binary := range map[string]string{"meshform/mesh": e.meshBin, "gavinbunney/kubectl": e.kubectlBin} {
+		dir := filepath.Join(e.work, "overrides", strings.ReplaceAll(source, "/", "_"))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		wrapper := fmt.Sprintf("#!/bin/sh\nexec %q wrap %q \"$@\"\n", self, binary)
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(binary)), []byte(wrapper), 0o755); err != nil {
+			return err
+		}
+		overrides[source] = dir
+	}
+	var cli strings.Builder
+	cli.WriteString("provider_installation {\n  dev_overrides {\n")
+	for source, dir := range overrides {
+		fmt.Fprintf(&cli, "    %q = %q\n", source, dir)
+	}
+	cli.WriteString("  }\n  direct {}\n}\n")
+	e.cliConfig = filepath.Join(e.work, "terraformrc")
+	return os.WriteFile(e.cliConfig, []byte(cli.String()), 0o644)
+}
+
+func (e *env) startCluster() (stop func(), err error) {
+	dir := filepath.Join(e.work, "cluster")
+	logf("starting the local control plane (audit log on)")
+	up := exec.Command("go", "run", "./cmd/localcluster", "up", "--dir", dir, "--audit")
+	up.Dir = e.root
+	if out, err := up.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("localcluster up: %v\n%s", err, out)
+	}
+	stop = func() {
+		down := exec.Command("go", "run", "./cmd/localcluster", "down", "--dir", dir)
+		down.Dir = e.root
+		_ = down.Run()
+	}
+	e.kubeconfig = filepath.Join(dir, "kubeconfig")
+	e.auditLog = filepath.Join(dir, "audit.log")
+	return stop, nil
+}
+
+// workload runs every tool over w, cfg.runs times, and returns its table.
+func (e *env) workload(w bench.Workload) (string, error) {
+	dir := filepath.Join(e.work, fmt.Sprintf("%s-%d", w.Name, w.N))
+	fixtures := filepath.Join(dir, "fixtures.yaml")
+	if err := writeFile(fixtures, w.Fixtures()); err != nil {
+		return "", err
+	}
+	if _, err := e.kubectlRun("apply", "--server-side", "--field-manager=meshbench", "-f", fixtures); err != nil {
+		return "", err
+	}
+	mesh := filepath.Join(dir, "mesh")
+	if err := writeFile(filepath.Join(mesh, "main.tf"), w.MeshConfig()); err != nil {
+		return "", err
+	}
+	peer := filepath.Join(dir, "kubectl_manifest")
+	if err := writeFile(filepath.Join(peer, "main.tf"), bench.KubectlManifestConfig); err != nil {
+		return "", err
+	}
+	results := bench.Results{}
+	objects := 0
+	for run := 1; run <= e.cfg.runs; run++ {
+		logf("%s N=%d run %d/%d: mesh", w.Name, w.N, run, e.cfg.runs)
+		if e.cfg.pprofN == w.N && run == 1 {
+			e.pprofDir = filepath.Join(dir, "pprof")
+		}
+		sets, err := e.meshPhases(mesh, peer, run == 1, results)
+		e.pprofDir = ""
+		if err != nil {
+			return "", err
+		}
+		if run == 1 {
+			objects = sets
+		}
+		logf("%s N=%d run %d/%d: kubectl_manifest", w.Name, w.N, run, e.cfg.runs)
+		if err := e.peerPhases(peer, results); err != nil {
+			return "", err
+		}
+		logf("%s N=%d run %d/%d: kubectl server-side apply", w.Name, w.N, run, e.cfg.runs)
+		if err := e.floorPhases(peer, results); err != nil {
+			return "", err
+		}
+	}
+	return bench.Table(w, objects, results), nil
+}
+
+// meshPhases times our provider. On the first run it also writes the
+// rendered objects after create and after update into peer/create and
+// peer/update, so that the peers manage the identical YAML; it returns how
+// many objects there are.
+func (e *env) meshPhases(dir, peer string, capture bool, r bench.Results) (int, error) {
+	objects := 0
+	steps := []struct {
+		phase   string
+		args    []string
+		exit    int
+		capture string
+		drift   bool
+	}{
+		{"create", []string{"apply", "-auto-approve", "-var", "weight=10"}, 0, "create", false},
+		{"plan (no changes)", []string{"plan", "-detailed-exitcode", "-var", "weight=10"}, 0, "", false},
+		{"update every weight", []string{"apply", "-auto-approve", "-var", "weight=20"}, 0, "update", false},
+		{"plan (10% drifted)", []string{"plan", "-detailed-exitcode", "-var", "weight=20"}, 2, "", true},
+		{"destroy", []string{"destroy", "-auto-approve", "-var", "weight=20"}, 0, "", false},
+	}
+	for _, s := range steps {
+		if s.drift {
+			if err := e.drift(filepath.Join(peer, "update")); err != nil {
+				return 0, err
+			}
+		}
+		sample, err := e.terraformPhase(dir, s.phase, s.exit, s.args...)
+		if err != nil {
+			return 0, err
+		}
+		r.Add(bench.Mesh, s.phase, sample)
+		if capture && s.capture != "" {
+			n, err := e.captureManifests(dir, filepath.Join(peer, s.capture))
+			if err != nil {
+				return 0, err
+			}
+			objects = n
+		}
+	}
+	return objects, nil
+}
+
+func (e *env) peerPhases(dir string, r bench.Results) error {
+	steps := []struct {
+		phase string
+		args  []string
+		exit  int
+		drift bool
+	}{
+		{"create", []string{"apply", "-auto-approve", "-var", "set=create"}, 0, false},
+		{"plan (no changes)", []string{"plan", "-detailed-exitcode", "-var", "set=create"}, 0, false},
+		{"update every weight", []string{"apply", "-auto-approve", "-var", "set=update"}, 0, false},
+		{"plan (10% drifted)", []string{"plan", "-detailed-exitcode", "-var", "set=update"}, 2, true},
+		{"destroy", []string{"destroy", "-auto-approve", "-var", "set=update"}, 0, false},
+	}
+	for _, s := range steps {
+		if s.drift {
+			if err := e.drift(filepath.Join(dir, "update")); err != nil {
+				return err
+			}
+		}
+		sample, err := e.terraformPhase(dir, s.phase, s.exit, s.args...)
+		if err != nil {
+			return err
+		}
+		r.Add(bench.KubectlManifest, s.phase, sample)
+	}
+	return nil
+}
+
+// floorPhases does the same with one kubectl call per phase: apply
+// --server-side of every object, and get of them all.
+func (e *env) floorPhases(peer string, r bench.Results) error {
+	create, update := filepath.Join(peer, "create"), filepath.Join(peer, "update")
+	kinds, err := kindsOf(create)
+	if err != nil {
+		return err
+	}
+	get := []string{"get", kinds, "-A", "-l", "mesh.terraform.io/owner", "-o", "name"}
+	steps := []struct {
+		phase string
+		args  []string
+		drift bool
+	}{
+		{"create", []string{"apply", "--server-side", "--field-manager=floor", "-R", "-f", create}, false},
+		{"plan (no changes)", get, false},
+		{"update every weight", []string{"apply", "--server-side", "--field-manager=floor", "-R", "-f", update}, false},
+		{"plan (10% drifted)", get, true},
+		{"destroy", []string{"delete", "--wait=true", "-R", "-f", update}, false},
+	}
+	for _, s := range steps {
+		if s.drift {
+			if err := e.drift(update); err != nil {
+				return err
+			}
+		}
+		offset := fileSize(e.auditLog)
+		start := time.Now()
+		if _, err := e.kubectlRun(s.args...); err != nil {
+			return err
+		}
+		sample := bench.Sample{Wall: time.Since(start), ClientRequests: -1}
+		if sample.ServerRequests, err = e.serverRequests(offset); err != nil {
+			return err
+		}
+		r.Add(bench.Floor, s.phase, sample)
+	}
+	return nil
+}
+
+// terraformPhase runs one terraform command in dir and collects its figures.
+func (e *env) terraformPhase(dir, phase string, wantExit int, args ...string) (bench.Sample, error) {
+	phaseDir, err := os.MkdirTemp(e.work, "phase-")
+	if err != nil {
+		return bench.Sample{}, err
+	}
+	defer os.RemoveAll(phaseDir)
+	cmd := exec.Command(e.terraform, append(args, "-input=false", "-no-color")...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(),
+		"TF_CLI_CONFIG_FILE="+e.cliConfig, "KUBECONFIG="+e.kubeconfig, "TF_IN_AUTOMATION=1",
+		"MESH_DEBUG_STATS_DIR="+phaseDir, "MESHBENCH_RSS_DIR="+phaseDir)
+	if e.pprofDir != "" {
+		pprof := filepath.Join(e.pprofDir, strings.NewReplacer(" ", "-", "(", "", ")", "", "%", "pct").Replace(phase))
+		if err := os.MkdirAll(pprof, 0o755); err != nil {
+			return bench.Sample{}, err
+		}
+		cmd.Env = append(cmd.Env, "MESH_DEBUG_PPROF_DIR="+pprof)
+	}
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	offset := fileSize(e.auditLog)
+	start := time.Now()
+	err = cmd.Run()
+	wall := time.Since(start)
+	if code := exitCode(err); code != wantExit {
+		return bench.Sample{}, fmt.Errorf("terraform %s in %s: exit %d, want %d\n%s", strings.Join(args, " "), dir, code, wantExit, tail(out.String(), 60))
+	}
+	s := bench.Sample{Wall: wall}
+	if s.ServerRequests, err = e.serverRequests(offset); err != nil {
+		return s, err
+	}
+	s.ClientRequests, s.PeakRSS, err = processFigures(phaseDir)
+	return s, err
+}
+
+// processFigures sums the requests our provider processes counted and takes
+// the largest peak RSS any provider process of the phase reached.
+func processFigures(dir string) (requests, peakRSS int64, err error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, 0, err
+	}
+	requests = -1
+	for _, entry := range entries {
+		data, err := os.ReadFile(filepath.Join(dir, entry.Name()))
+		if err != nil {
+			return 0, 0, err
+		}
+		var f struct {
+			Requests    *int64 `json:"requests"`
+			MaxRSSBytes int64  `json:"max_rss_bytes"`
+		}
+		if err := json.Unmarshal(data, &f); err != nil {
+			return 0, 0, fmt.Errorf("%s: %w", entry.Name(), err)
+		}
+		if f.Requests != nil {
+			requests = max(requests, 0) + *f.Requests
+		} else if f.MaxRSSBytes > peakRSS {
+			peakRSS = f.MaxRSSBytes // the wrapper's measure, the same for every provider
+		}
+	}
+	return requests, peakRSS, nil
+}
+
+func (e *env) serverRequests(offset int64) (int64, error) {
+	f, err := os.Open(e.auditLog)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	if _, err := f.Seek(offset, 0); err != nil {
+		return 0, err
+	}
+	return bench.CountRequests(f)
+}
+
+// captureManifests writes every object in dir's state into out, one file each.
+func (e *env) captureManifests(dir, out string) (int, error) {
+	cmd := exec.Command(e.terraform, "show", "-json")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+e.cliConfig)
+	data, err := cmd.Output()
+	if err != nil {
+		return 0, describe("terraform show -json", err)
+	}
+	var state struct {
+		Values struct {
+			RootModule struct {
+				Resources []struct {
+					Values struct {
+						Manifests map[string]string `json:"manifests"`
+					} `json:"values"`
+				} `json:"resources"`
+			} `json:"root_module"`
+		} `json:"values"`
+	}
+	if err := json.Unmarshal(data, &state); err != nil {
+		return 0, err
+	}
+	if err := os.RemoveAll(out); err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, r := range state.Values.RootModule.Resources {
+		for key, manifest := range r.Values.Manifests {
+			name := strings.NewReplacer("/", "_", ".", "-").Replace(key) + ".yaml"
+			if err := writeFile(filepath.Join(out, name), manifest); err != nil {
+				return 0, err
+			}
+			n++
+		}
+	}
+	return n, nil
+}
+
+// kindsOf lists the resource kinds of the YAML files in dir, as kubectl get
+// takes them (virtualservices.networking.istio.io,...).
+func kindsOf(dir string) (string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return "", err
+	}
+	seen := map[string]bool{}
+	for _, entry := range entries {
+		// File names are apiVersion_Kind_ns_name with dots as dashes;
+		// read the kind from the file instead.
+		data, err := os.ReadFile(filepath.Join(dir, entry.Name()))
+		if err != nil {
+			return "", err
+		}
+		seen[kindOf(string(data))] = true
+	}
+	var kinds []string
+	for k := range seen {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	return strings.Join(kinds, ","), nil
+}
+
+func (e *env) kubectlRun(args ...string) (string, error) {
+	cmd := exec.Command(e.kubectl, args...)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+e.kubeconfig)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("kubectl %s: %v\n%s", strings.Join(args, " "), err, tail(string(out), 40))
+	}
+	return string(out), nil
+}
+
+func writeFile(path, content string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, []byte(content), 0o644)
+}
+
+func fileSize(path string) int64 {
+	st, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return st.Size()
+}
+
+func exitCode(err error) int {
+	if err == nil {
+		return 0
+	}
+	if exit, ok := err.(*exec.ExitError); ok {
+		return exit.ExitCode()
+	}
+	return -1
+}
+
+func describe(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if exit, ok := err.(*exec.ExitError); ok {
+		return fmt.Errorf("%s: %v\n%s", what, err, exit.Stderr)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+func tail(s string, lines int) string {
+	all := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(all) > lines {
+		all = all[len(all)-lines:]
+	}
+	return strings.Join(all, "\n")
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "meshbench: "+format+"\n", args...)
+}
