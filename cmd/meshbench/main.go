@@ -7,6 +7,7 @@
 //	BENCH_N=10,100,1000   traffic-split workload sizes
 //	BENCH_MIXED=1000      size of the mixed workload (all four policy resources); 0 skips it
 //	BENCH_RUNS=3          runs per workload; the tables show medians
+//	BENCH_RUNS_LARGE      runs per workload of 1,000 resources or more (default BENCH_RUNS)
 //	BENCH_PPROF_N=1000    workload size whose provider runs write pprof profiles
 //	BENCH_KEEP=1          keep the work directory (state, profiles, logs)
 //	BENCH_PROVIDER_SRC    build the provider from this checkout instead (a
@@ -32,11 +33,12 @@ func main() {
 }
 
 type config struct {
-	sizes  []int
-	mixed  int
-	runs   int
-	pprofN int
-	keep   bool
+	sizes     []int
+	mixed     int
+	runs      int
+	runsLarge int
+	pprofN    int
+	keep      bool
 }
 
 func configFromEnv() (config, error) {
@@ -52,8 +54,14 @@ func configFromEnv() (config, error) {
 			}
 		}
 	}
-	if c.runs < 1 {
-		return c, fmt.Errorf("BENCH_RUNS must be at least 1")
+	c.runsLarge = c.runs
+	if v := os.Getenv("BENCH_RUNS_LARGE"); v != "" {
+		if c.runsLarge, err = strconv.Atoi(v); err != nil {
+			return c, fmt.Errorf("BENCH_RUNS_LARGE: %w", err)
+		}
+	}
+	if c.runs < 1 || c.runsLarge < 1 {
+		return c, fmt.Errorf("BENCH_RUNS and BENCH_RUNS_LARGE must be at least 1")
 	}
 	return c, nil
 }

@@ -237,8 +237,12 @@ func (m *Manager) patch(ctx context.Context, obj *unstructured.Unstructured, for
 		out, err = res.Patch(ctx, id.Name, types.ApplyPatchType, data, opts)
 		return err
 	})
-	if !dryRun {
-		m.cache.invalidate(id)
+	switch {
+	case dryRun:
+	case err != nil:
+		m.cache.forget(id)
+	default:
+		m.cache.wrote(id, out)
 	}
 	return out, err
 }

@@ -89,9 +89,10 @@ func (m *Manager) deleteObject(ctx context.Context, id ID, policy metav1.Deletio
 		opts.Preconditions = &metav1.Preconditions{UID: &uid}
 	}
 	err = m.retry(ctx, func() error { return res.Delete(ctx, id.Name, opts) })
-	m.cache.invalidate(id)
 	if err != nil && !apierrors.IsNotFound(err) {
+		m.cache.forget(id)
 		return &ObjectError{ID: id, Op: "delete", Err: err}
 	}
+	m.cache.wrote(id, nil)
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
@@ -56,13 +57,15 @@ func (m *Manager) Get(ctx context.Context, id ID) (*unstructured.Unstructured, e
 }
 
 // List returns the live objects of gvk in namespace; none when the kind is
-// not served.
+// not served. The objects may be shared with the run's read cache: callers
+// must not modify them (a plan's checks over many resources would otherwise
+// copy every object of the namespace once per resource).
 func (m *Manager) List(ctx context.Context, gvk schema.GroupVersionKind, namespace string) ([]*unstructured.Unstructured, error) {
 	id := ID{Group: gvk.Group, Version: gvk.Version, Kind: gvk.Kind, Namespace: namespace}
 	if objs, ok, err := m.cachedLookup(ctx, id); ok || err != nil {
 		out := make([]*unstructured.Unstructured, 0, len(objs))
 		for _, obj := range objs {
-			out = append(out, obj.DeepCopy())
+			out = append(out, obj) // shared with the cache: read-only
 		}
 		sort.Slice(out, func(i, j int) bool { return out[i].GetName() < out[j].GetName() })
 		return out, err
@@ -100,4 +103,36 @@ func (m *Manager) cachedLookup(ctx context.Context, id ID) (objs map[string]*uns
 		return nil, true, nil
 	}
 	return objs, ok, err
+}
+
+// AnyMatches reports whether some object of gvk in namespace carries labels
+// that sel selects: from the run's snapshot when the read cache is on (no
+// copy, however many objects), else with one List limited to one item.
+func (m *Manager) AnyMatches(ctx context.Context, gvk schema.GroupVersionKind, namespace string, sel labels.Selector) (bool, error) {
+	id := ID{Group: gvk.Group, Version: gvk.Version, Kind: gvk.Kind, Namespace: namespace}
+	if objs, ok, err := m.cachedLookup(ctx, id); ok || err != nil {
+		for _, obj := range objs {
+			if sel.Matches(labels.Set(obj.GetLabels())) {
+				return true, nil
+			}
+		}
+		return false, err
+	}
+	res, err := m.resourceFor(ctx, id)
+	var unknown *UnknownKindError
+	if errors.As(err, &unknown) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	var list *unstructured.UnstructuredList
+	err = m.retry(ctx, func() (err error) {
+		list, err = res.List(ctx, metav1.ListOptions{LabelSelector: sel.String(), Limit: 1})
+		return err
+	})
+	if err != nil {
+		return false, &ObjectError{ID: id, Op: "list", Err: err}
+	}
+	return len(list.Items) > 0, nil
 }

@@ -17,9 +17,9 @@ import (
 // instead of a GET per object. A refresh of N resources spread over a few
 // namespaces then costs a few Lists, not N round trips.
 //
-// A snapshot never outlives Options.ReadCache, and any write this manager
-// makes to a scope (apply, delete) drops that scope's snapshot, so a run
-// reads back its own changes. Apply and Delete themselves never read from
+// A snapshot never outlives Options.ReadCache, and every write this manager
+// makes (apply, delete) is recorded in its scope's snapshot, so a run reads
+// back its own changes. Apply and Delete themselves never read from
 // it: they decide ownership and preconditions on fresh objects.
 type snapshots struct {
 	ttl    time.Duration
@@ -62,16 +62,34 @@ func (c *snapshots) store(s scope, gen uint64, at time.Time, objs map[string]*un
 	}
 }
 
-// invalidate drops the snapshot of id's scope; a nil cache ignores it.
-func (c *snapshots) invalidate(id ID) {
+// wrote records a write of this manager to id: the object as the API
+// server returned it, or nil when it was deleted. A snapshot of the scope is
+// updated in place (copy on write: readers may hold the old map), so that
+// applying many resources of one namespace does not List the namespace again
+// after every write. A nil cache ignores it.
+func (c *snapshots) wrote(id ID, obj *unstructured.Unstructured) {
 	if c == nil {
 		return
 	}
 	s := scope{GVK: id.GroupVersionKind(), Namespace: id.Namespace}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.gens[s]++
-	delete(c.entries, s)
+	c.gens[s]++ // a List in flight may predate the write: do not store it
+	e, ok := c.entries[s]
+	if !ok {
+		return
+	}
+	objs := make(map[string]*unstructured.Unstructured, len(e.objs)+1)
+	for name, o := range e.objs {
+		objs[name] = o
+	}
+	delete(objs, id.Name)
+	if obj != nil {
+		obj = obj.DeepCopy()
+		obj.SetGroupVersionKind(s.GVK)
+		objs[id.Name] = obj
+	}
+	c.entries[s] = snapshot{at: e.at, objs: objs}
 }
 
 // snapshot returns the objects of the namespaced scope s by name, from the
@@ -123,4 +141,17 @@ func (m *Manager) listAll(ctx context.Context, res dynamic.ResourceInterface, s 
 			return objs, nil
 		}
 	}
+}
+
+// forget drops the snapshot of id's scope, after a write whose outcome is
+// unknown (it failed, perhaps after landing). A nil cache ignores it.
+func (c *snapshots) forget(id ID) {
+	if c == nil {
+		return
+	}
+	s := scope{GVK: id.GroupVersionKind(), Namespace: id.Namespace}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gens[s]++
+	delete(c.entries, s)
 }

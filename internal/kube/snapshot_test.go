@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/meshform/terraform-provider-mesh/internal/mesh"
 )
@@ -55,13 +56,17 @@ func TestReadCacheServesAManyResourceRefreshWithOneList(t *testing.T) {
 	if err != nil || len(got) != len(objs) {
 		t.Fatalf("List from the snapshot: %d objects, err %v; want %d", len(got), err, len(objs))
 	}
-	got[0].SetLabels(map[string]string{"mutated": "by-caller"})
-	if again, _ := e.m.List(e.ctx, mesh.GVKVirtualService, e.ns); again[0].GetLabels()["mutated"] != "" {
-		t.Error("a caller's change to a listed object leaked into the snapshot")
+	one, err := e.m.Get(e.ctx, IDOf(objs[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	one.SetLabels(map[string]string{"mutated": "by-caller"})
+	if again, _ := e.m.Get(e.ctx, IDOf(objs[0])); again.GetLabels()["mutated"] != "" {
+		t.Error("a caller's change to an object from Get leaked into the snapshot")
 	}
 }
 
-func TestReadCacheDropsAScopeThisManagerWrites(t *testing.T) {
+func TestReadCacheRecordsThisManagersWrites(t *testing.T) {
 	e := newEnvWith(t, Options{FieldManager: DefaultFieldManager, QPS: 100, Burst: 200, ReadCache: time.Minute})
 	objs := e.ratings(2)
 	e.apply(objs, nil)
@@ -74,7 +79,9 @@ func TestReadCacheDropsAScopeThisManagerWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.apply([]*unstructured.Unstructured{changed}, objs[:1])
-	e.readEquals(changed)
+	if n := e.requestsOf(func() { e.readEquals(changed) }); n != 0 {
+		t.Errorf("Read after this manager's own apply sent %d requests, want 0 (the snapshot records the write)", n)
+	}
 
 	if _, err := e.m.Delete(e.ctx, objs[1:], deleteOpts(e.owner)); err != nil {
 		t.Fatal(err)
@@ -108,4 +115,36 @@ func deleteOpts(owner string) DeleteOptions {
 	opts := DefaultDeleteOptions()
 	opts.Owner = owner
 	return opts
+}
+
+func TestAnyMatchesWithAndWithoutTheReadCache(t *testing.T) {
+	for _, cache := range []time.Duration{0, time.Minute} {
+		t.Run(fmt.Sprint("cache=", cache), func(t *testing.T) {
+			e := newEnvWith(t, Options{FieldManager: DefaultFieldManager, QPS: 100, Burst: 200, ReadCache: cache})
+			objs := e.ratings(3)
+			e.apply(objs, nil)
+			owned := labels.SelectorFromSet(labels.Set{mesh.LabelOwner: e.owner})
+			other := labels.SelectorFromSet(labels.Set{mesh.LabelOwner: "someone-else"})
+			var found, notFound bool
+			n := e.requestsOf(func() {
+				var err error
+				if found, err = e.m.AnyMatches(e.ctx, mesh.GVKVirtualService, e.ns, owned); err != nil {
+					t.Fatal(err)
+				}
+				if notFound, err = e.m.AnyMatches(e.ctx, mesh.GVKVirtualService, e.ns, other); err != nil {
+					t.Fatal(err)
+				}
+			})
+			if !found || notFound {
+				t.Errorf("AnyMatches: owner label found %v, another owner found %v; want true, false", found, notFound)
+			}
+			want := int64(2) // a limited List each
+			if cache > 0 {
+				want = 1 // one List of the namespace, shared
+			}
+			if n != want {
+				t.Errorf("two lookups sent %d requests, want %d", n, want)
+			}
+		})
+	}
 }

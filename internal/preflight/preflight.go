@@ -63,6 +63,7 @@ func (l lookup) get(ctx context.Context, gvk schema.GroupVersionKind, namespace,
 var (
 	gvkService   = corev1.SchemeGroupVersion.WithKind("Service")
 	gvkNamespace = corev1.SchemeGroupVersion.WithKind("Namespace")
+	gvkPod       = corev1.SchemeGroupVersion.WithKind("Pod")
 )
 
 // service returns the Service, or nil when it does not exist. Within a run

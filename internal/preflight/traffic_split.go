@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -156,14 +155,12 @@ func (c *splitCheck) eachBackend(visit func(at []any, b mesh.Backend) error) err
 // subsetSelectsPods warns (MESH-TS-004) when no pod of the Service carries
 // the subset's labels: Istio answers 503 UH for such a subset.
 func (c *splitCheck) subsetSelectsPods(ctx context.Context, at []any, svc *corev1.Service, subset map[string]string) error {
-	sel := labels.Merge(svc.Spec.Selector, subset)
-	pods, err := c.m.Clientset().CoreV1().Pods(c.ts.Namespace).List(ctx, metav1.ListOptions{
-		LabelSelector: labels.SelectorFromSet(sel).String(), Limit: 1,
-	})
+	sel := labels.SelectorFromSet(labels.Merge(svc.Spec.Selector, subset))
+	found, err := c.m.AnyMatches(ctx, gvkPod, c.ts.Namespace, sel)
 	if err != nil {
 		return fmt.Errorf("list pods in %s: %w", c.ts.Namespace, err)
 	}
-	if len(pods.Items) == 0 {
+	if !found {
 		c.problems.Warnf("MESH-TS-004", append(at, "subset_labels"), "subset selects no pods",
 			"subset %s selects no pods of Service %s/%s; requests routed to it fail with 503 UH (Istio IST0173).",
 			labels.FormatLabels(subset), c.ts.Namespace, svc.Name)
