@@ -5,6 +5,7 @@ import (
 	"flag"
 	"log"
 	"os"
+	rdebug "runtime/debug"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 
@@ -23,6 +24,9 @@ func main() {
 	flag.Parse()
 
 	quietSDKLogs(os.LookupEnv, os.Setenv)
+	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
+		rdebug.SetMemoryLimit(softMemoryLimit)
+	}
 	stop := debugstats.Start()
 	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
 		Address: "registry.terraform.io/meshform/mesh",
@@ -33,6 +37,13 @@ func main() {
 		log.Fatal(err)
 	}
 }
+
+// softMemoryLimit makes the garbage collector work harder before the heap
+// grows past it (GOMEMLIMIT overrides it). The plugin framework allocates
+// several GB of short-lived schema copies in a plan of 1,000 resources; with
+// the default pacing alone the heap, and the provider's RSS, grew to twice
+// the live data (BENCHMARKS.md).
+const softMemoryLimit = 128 << 20
 
 // logEnv are the variables through which Terraform (which passes its
 // environment to providers) or a user asks for provider or SDK logs.
