@@ -97,21 +97,57 @@ func (tx *applyTx) run(ctx context.Context, desired, prune []*unstructured.Unstr
 func (tx *applyTx) applyOne(ctx context.Context, obj *unstructured.Unstructured) (Change, error) {
 	id := IDOf(obj)
 	live := tx.live[id]
-	st, err := tx.m.plan(ctx, obj, live, tx.opts.Owner, tx.previous[id] != nil)
-	if err != nil || st.action == Unchanged {
-		tx.markReady(id, live)
-		return Change{ID: id, Action: st.action}, err
+	if err := checkOwner(obj, live, tx.opts.Owner, tx.previous[id] != nil); err != nil {
+		return Change{}, err
 	}
-	applied, err := tx.m.patch(ctx, obj, st.force, false)
+	applied, err := tx.m.applyPastImperativeEdits(ctx, obj, live)
 	if err != nil {
 		if isTransient(err) {
 			tx.changed(id, live) // the write may have landed before the connection broke
 		}
-		return Change{}, applyError(id, "apply", err, live)
+		return Change{}, err
 	}
-	tx.changed(id, live)
+	action := actionOf(live, applied)
+	if action != Unchanged {
+		tx.changed(id, live)
+	}
 	tx.markReady(id, applied)
-	return Change{ID: id, Action: st.action}, nil
+	return Change{ID: id, Action: action}, nil
+}
+
+// applyPastImperativeEdits applies obj, forcing past imperative edits only,
+// with no dry run first: an apply that conflicts changes nothing, and one
+// that changes nothing leaves the object as it was, so a dry run would only
+// add a request per object to every update (BENCHMARKS.md).
+func (m *Manager) applyPastImperativeEdits(ctx context.Context, obj, live *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	id := IDOf(obj)
+	applied, err := m.patch(ctx, obj, false, false)
+	if err == nil {
+		return applied, nil
+	}
+	conflicts, ok := conflictsOf(err, live)
+	if !ok {
+		return nil, applyError(id, "apply", err, live)
+	}
+	if ce := declarativeConflict(id, conflicts, err); ce != nil {
+		return nil, ce
+	}
+	if applied, err = m.patch(ctx, obj, true, false); err != nil {
+		return nil, applyError(id, "apply", err, live)
+	}
+	return applied, nil
+}
+
+// actionOf tells what an apply did from the object before and after it: the
+// API server keeps the resourceVersion of an object an apply left as it was.
+func actionOf(live, applied *unstructured.Unstructured) Action {
+	switch {
+	case live == nil:
+		return Created
+	case live.GetResourceVersion() == applied.GetResourceVersion():
+		return Unchanged
+	}
+	return Configured
 }
 
 // markReady records obj's state as ready when kstatus already says so (most
@@ -165,55 +201,46 @@ func (tx *applyTx) pruneOne(ctx context.Context, obj *unstructured.Unstructured)
 	return Change{ID: id, Action: Deleted}, true, nil
 }
 
-// step is what applying one object takes.
-type step struct {
-	action Action
-	// force is set when only imperative edits (Update managers) conflict:
-	// reverting them is Terraform's job.
-	force bool
-}
-
-// plan checks ownership and dry-runs obj to learn what applying it would do.
-func (m *Manager) plan(ctx context.Context, obj, live *unstructured.Unstructured, owner string, adopt bool) (step, error) {
+// plan checks ownership and dry-runs obj to learn what applying it would
+// do, for Diff.
+func (m *Manager) plan(ctx context.Context, obj, live *unstructured.Unstructured, owner string, adopt bool) (Action, error) {
 	if err := checkOwner(obj, live, owner, adopt); err != nil {
-		return step{}, err
+		return "", err
 	}
 	if live == nil {
 		// A new object has no other field manager to conflict with and no
 		// state to compare: a dry run would only repeat the real apply.
-		return step{action: Created}, nil
+		return Created, nil
 	}
-	dry, force, err := m.dryRun(ctx, obj, live)
+	dry, err := m.dryRun(ctx, obj, live)
 	switch {
 	case err != nil:
-		return step{}, err
-	case live == nil:
-		return step{action: Created, force: force}, nil
+		return "", err
 	case sameState(live, dry):
-		return step{action: Unchanged}, nil
+		return Unchanged, nil
 	}
-	return step{action: Configured, force: force}, nil
+	return Configured, nil
 }
 
 // dryRun applies obj with DryRun=All, forcing past imperative edits only.
-func (m *Manager) dryRun(ctx context.Context, obj, live *unstructured.Unstructured) (*unstructured.Unstructured, bool, error) {
+func (m *Manager) dryRun(ctx context.Context, obj, live *unstructured.Unstructured) (*unstructured.Unstructured, error) {
 	id := IDOf(obj)
 	dry, err := m.patch(ctx, obj, false, true)
 	if err == nil {
-		return dry, false, nil
+		return dry, nil
 	}
 	conflicts, ok := conflictsOf(err, live)
 	if !ok {
-		return nil, false, applyError(id, "dry-run apply", err, live)
+		return nil, applyError(id, "dry-run apply", err, live)
 	}
 	if ce := declarativeConflict(id, conflicts, err); ce != nil {
-		return nil, false, ce
+		return nil, ce
 	}
 	dry, err = m.patch(ctx, obj, true, true)
 	if err != nil {
-		return nil, false, applyError(id, "dry-run apply", err, live)
+		return nil, applyError(id, "dry-run apply", err, live)
 	}
-	return dry, true, nil
+	return dry, nil
 }
 
 // patch server-side applies obj as m's field manager with strict field

@@ -29,9 +29,9 @@ func TestApplyCreateReapplyUpdate(t *testing.T) {
 	rv := e.live(v1[0]).GetResourceVersion()
 	start = e.m.Requests()
 	cs = e.apply(v1, v1)
-	// One GET and one dry-run patch per object; a real patch would make it 6.
+	// One GET and one apply per object, with no dry run first.
 	if got := e.m.Requests() - start; got != 4 {
-		t.Errorf("no-op re-apply of 2 objects sent %d requests, want 4 (GET + dry-run each)", got)
+		t.Errorf("no-op re-apply of 2 objects sent %d requests, want 4 (GET + apply each)", got)
 	}
 	e.wantChanges(cs, "VirtualService/${NAMESPACE}/reviews Unchanged", "DestinationRule/${NAMESPACE}/reviews Unchanged")
 	if got := e.live(v1[0]).GetResourceVersion(); got != rv {
@@ -41,7 +41,9 @@ func TestApplyCreateReapplyUpdate(t *testing.T) {
 	v2 := e.load("traffic_split_50_50.yaml")
 	start = e.m.Requests()
 	cs = e.apply(v2, v1)
-	t.Logf("update of 1 of 2 objects: %d requests", e.m.Requests()-start)
+	if got := e.m.Requests() - start; got != 4 {
+		t.Errorf("update of 1 of 2 objects sent %d requests, want 4 (GET + apply each)", got)
+	}
 	e.wantChanges(cs, "VirtualService/${NAMESPACE}/reviews Configured", "DestinationRule/${NAMESPACE}/reviews Unchanged")
 	e.readEquals(v2...)
 }

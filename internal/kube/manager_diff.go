@@ -19,11 +19,11 @@ func (m *Manager) Diff(ctx context.Context, desired []*unstructured.Unstructured
 	var cs ChangeSet
 	for _, obj := range desired {
 		id := IDOf(obj)
-		st, err := m.plan(ctx, obj, live[id], opts.Owner, previous[id] != nil)
+		action, err := m.plan(ctx, obj, live[id], opts.Owner, previous[id] != nil)
 		if err != nil {
 			return cs, err
 		}
-		cs = append(cs, Change{ID: id, Action: st.action})
+		cs = append(cs, Change{ID: id, Action: action})
 	}
 	for _, obj := range prune {
 		if id := IDOf(obj); prunable(obj, live[id], opts.Owner) {
