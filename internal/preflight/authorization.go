@@ -7,8 +7,6 @@ import (
 	"sort"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -42,8 +40,8 @@ func ResolveAuthorization(ctx context.Context, m *kube.Manager, a mesh.Authoriza
 	out := a.Cluster
 	var ps mesh.Problems
 	if a.NeedsServiceLookup() {
-		svc, err := m.Clientset().CoreV1().Services(a.Namespace).Get(ctx, a.Workload.Service, metav1.GetOptions{})
-		if apierrors.IsNotFound(err) {
+		svc, err := lookup{m}.service(ctx, a.Namespace, a.Workload.Service)
+		if err == nil && svc == nil {
 			ps.Errorf(mesh.CodeAuthzService, []any{"target", "service"}, "Service not found",
 				"Service %s/%s does not exist; its selector picks the pods this policy protects. Create it first, or set target.workload_selector.", a.Namespace, a.Workload.Service)
 			return out, ps, nil
@@ -94,14 +92,12 @@ func targetPorts(svc *corev1.Service) []intstr.IntOrString {
 // probePaths returns the httpGet probe paths of the selected pods, by the
 // Server port they probe.
 func probePaths(ctx context.Context, m *kube.Manager, a mesh.Authorization) (map[string][]string, error) {
-	pods, err := m.Clientset().CoreV1().Pods(a.Namespace).List(ctx, metav1.ListOptions{
-		LabelSelector: labels.SelectorFromSet(a.Cluster.Selector).String(),
-	})
+	pods, err := lookup{m}.pods(ctx, a.Namespace, labels.SelectorFromSet(a.Cluster.Selector))
 	if err != nil {
-		return nil, fmt.Errorf("list pods in %s: %w", a.Namespace, err)
+		return nil, err
 	}
 	out := map[string][]string{}
-	for _, pod := range pods.Items {
+	for _, pod := range pods {
 		for _, c := range pod.Spec.Containers {
 			for _, probe := range []*corev1.Probe{c.LivenessProbe, c.ReadinessProbe, c.StartupProbe} {
 				if probe == nil || probe.HTTPGet == nil {
@@ -197,8 +193,8 @@ func (c *authzCheck) apisServed(ctx context.Context) error {
 }
 
 func (c *authzCheck) namespaceEnrolled(ctx context.Context) error {
-	ns, err := c.m.Clientset().CoreV1().Namespaces().Get(ctx, c.a.Namespace, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
+	ns, err := c.namespace(ctx, c.a.Namespace)
+	if err == nil && ns == nil {
 		c.problems.Errorf("MESH-GEN-003", []any{"namespace"}, "namespace not found",
 			"namespace %s does not exist. Create it before this policy.", c.a.Namespace)
 		return nil
@@ -220,8 +216,8 @@ func (c *authzCheck) waypointBound(ctx context.Context) error {
 	if !c.a.UsesWaypoint() {
 		return nil
 	}
-	svc, err := c.m.Clientset().CoreV1().Services(c.a.Namespace).Get(ctx, c.a.Workload.Service, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
+	svc, err := c.service(ctx, c.a.Namespace, c.a.Workload.Service)
+	if err == nil && svc == nil {
 		c.problems.Errorf(mesh.CodeAuthzService, []any{"target", "service"}, "Service not found",
 			"Service %s/%s does not exist; a waypoint policy attaches to it. Create it first.", c.a.Namespace, c.a.Workload.Service)
 		return nil
@@ -231,11 +227,13 @@ func (c *authzCheck) waypointBound(ctx context.Context) error {
 	}
 	name := svc.Labels[labelUseWaypoint]
 	if name == "" {
-		ns, err := c.m.Clientset().CoreV1().Namespaces().Get(ctx, c.a.Namespace, metav1.GetOptions{})
+		ns, err := c.namespace(ctx, c.a.Namespace)
 		if err != nil {
 			return fmt.Errorf("get namespace %s: %w", c.a.Namespace, err)
 		}
-		name = ns.Labels[labelUseWaypoint]
+		if ns != nil {
+			name = ns.Labels[labelUseWaypoint]
+		}
 	}
 	state := "has no istio.io/use-waypoint label (nor has its namespace)"
 	if name != "" {
@@ -262,24 +260,17 @@ func (c *authzCheck) selectsPods(ctx context.Context) error {
 	if len(c.a.Cluster.Selector) == 0 || c.a.UsesWaypoint() {
 		return nil
 	}
-	pods, err := c.pods(ctx, c.a.Cluster.Selector, 1)
-	if err != nil || len(pods) > 0 {
-		return err
+	found, err := c.m.AnyMatches(ctx, gvkPod, c.a.Namespace, labels.SelectorFromSet(c.a.Cluster.Selector))
+	if err != nil {
+		return fmt.Errorf("list pods in %s: %w", c.a.Namespace, err)
+	}
+	if found {
+		return nil
 	}
 	c.problems.Warnf(mesh.CodeAuthzNoPods, []any{"target"}, "selector matches no pods",
 		"No matching workloads for this resource with the following labels: %s. Check target.workload_selector (or the Service's selector); the policy protects nothing until such pods exist.",
 		labels.FormatLabels(c.a.Cluster.Selector))
 	return nil
-}
-
-func (c *authzCheck) pods(ctx context.Context, sel map[string]string, limit int64) ([]corev1.Pod, error) {
-	list, err := c.m.Clientset().CoreV1().Pods(c.a.Namespace).List(ctx, metav1.ListOptions{
-		LabelSelector: labels.SelectorFromSet(sel).String(), Limit: limit,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list pods in %s: %w", c.a.Namespace, err)
-	}
-	return list.Items, nil
 }
 
 // serverConflicts checks MESH-AUTHZ-013: Linkerd keeps the oldest of two
@@ -292,7 +283,7 @@ func (c *authzCheck) serverConflicts(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ours, err := c.pods(ctx, c.a.Cluster.Selector, 0)
+	ours, err := c.pods(ctx, c.a.Namespace, labels.SelectorFromSet(c.a.Cluster.Selector))
 	if err != nil {
 		return err
 	}

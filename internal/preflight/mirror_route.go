@@ -7,8 +7,6 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
@@ -107,8 +105,8 @@ func asMirrorRouteProblems(ps mesh.Problems) mesh.Problems {
 // destination checks MESH-MIR-007: the mirror Service and port exist.
 func (c mirrorCheck) destination(ctx context.Context) error {
 	d := c.mirror.Destination
-	svc, err := c.m.Clientset().CoreV1().Services(d.Namespace).Get(ctx, d.Service, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
+	svc, err := c.lookup.service(ctx, d.Namespace, d.Service)
+	if err == nil && svc == nil {
 		c.problems.Errorf(mesh.CodeMirNotFound, append(c.at.destination, "service"), "mirror target not found",
 			"mirror target %s:%d not found: Service %s/%s does not exist. Create it before mirroring to it, or fix mirror.service (and mirror.namespace).",
 			d.Service, d.Port, d.Namespace, d.Service)

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
@@ -82,8 +81,8 @@ func (c *mtlsCheck) apisServed(ctx context.Context) error {
 
 func (c *mtlsCheck) namespaceExists(ctx context.Context) error {
 	name := c.p.ObjectNamespace()
-	ns, err := c.m.Clientset().CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
+	ns, err := c.namespace(ctx, name)
+	if err == nil && ns == nil {
 		attr := "namespace"
 		if c.p.Scope == mesh.MTLSScopeMesh {
 			attr = "root_namespace"
@@ -103,13 +102,11 @@ func (c *mtlsCheck) selectedPods(ctx context.Context) error {
 	if c.p.Scope != mesh.MTLSScopeWorkload || c.ns == nil {
 		return nil
 	}
-	pods, err := c.m.Clientset().CoreV1().Pods(c.p.Namespace).List(ctx, metav1.ListOptions{
-		LabelSelector: labels.SelectorFromSet(c.p.WorkloadSelector).String(),
-	})
+	pods, err := c.lookup.pods(ctx, c.p.Namespace, labels.SelectorFromSet(c.p.WorkloadSelector))
 	if err != nil {
-		return fmt.Errorf("list pods in %s: %w", c.p.Namespace, err)
+		return err
 	}
-	c.pods = slices.DeleteFunc(pods.Items, finished)
+	c.pods = slices.DeleteFunc(pods, finished)
 	return nil
 }
 
@@ -182,11 +179,11 @@ func (c *mtlsCheck) containerPorts(ctx context.Context) error {
 // servicePortHint names a Service of the namespace that maps port to
 // another target port: the usual cause of MESH-MTLS-007.
 func (c *mtlsCheck) servicePortHint(ctx context.Context, port int64) (string, error) {
-	svcs, err := c.m.Clientset().CoreV1().Services(c.p.Namespace).List(ctx, metav1.ListOptions{})
+	svcs, err := c.services(ctx, c.p.Namespace)
 	if err != nil {
-		return "", fmt.Errorf("list services in %s: %w", c.p.Namespace, err)
+		return "", err
 	}
-	for _, svc := range svcs.Items {
+	for _, svc := range svcs {
 		for _, sp := range svc.Spec.Ports {
 			target := sp.TargetPort
 			if target.Type == intstr.Int && target.IntVal == 0 {
@@ -292,11 +289,11 @@ func (c *mtlsCheck) restartNeeded(ctx context.Context) error {
 	if !ok {
 		old = mtlsClusterDefaultPolicy
 	}
-	pods, err := c.m.Clientset().CoreV1().Pods(c.p.Namespace).List(ctx, metav1.ListOptions{})
+	pods, err := c.lookup.pods(ctx, c.p.Namespace, labels.Everything())
 	if err != nil {
-		return fmt.Errorf("list pods in %s: %w", c.p.Namespace, err)
+		return err
 	}
-	n := len(slices.DeleteFunc(pods.Items, finished))
+	n := len(slices.DeleteFunc(pods, finished))
 	if n == 0 {
 		return nil
 	}

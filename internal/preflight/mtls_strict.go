@@ -49,14 +49,12 @@ func (c *mtlsCheck) strictCallers(ctx context.Context) error {
 	if c.p.StrictPreflight == mesh.StrictPreflightOff || !c.p.UsesStrict() {
 		return nil
 	}
-	namespaces, err := c.m.Clientset().CoreV1().Namespaces().List(ctx, metav1.ListOptions{})
+	nsLabels, err := c.namespaceLabels(ctx)
 	if err != nil {
-		return fmt.Errorf("list namespaces: %w", err)
+		return err
 	}
-	nsLabels := map[string]map[string]string{}
-	for _, ns := range namespaces.Items {
-		nsLabels[ns.Name] = ns.Labels
-	}
+	// Every namespace's pods: one List of its own, as the engine's lookups
+	// (and their shared cache) go by namespace.
 	pods, err := c.m.Clientset().CoreV1().Pods(metav1.NamespaceAll).List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return fmt.Errorf("list pods: %w", err)

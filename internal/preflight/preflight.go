@@ -9,6 +9,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
@@ -85,6 +86,59 @@ func (l lookup) namespace(ctx context.Context, name string) (*corev1.Namespace, 
 		return nil, err
 	}
 	return ns, nil
+}
+
+// pods returns the pods of namespace whose labels
+// sel matches, from the engine's shared read cache: one List per namespace
+// and run however many checks ask, and only the matching pods are decoded.
+func (l lookup) pods(ctx context.Context, namespace string, sel labels.Selector) ([]corev1.Pod, error) {
+	objs, err := l.m.List(ctx, gvkPod, namespace)
+	if err != nil {
+		return nil, fmt.Errorf("list pods in %s: %w", namespace, err)
+	}
+	var out []corev1.Pod
+	for _, obj := range objs {
+		if !sel.Matches(labels.Set(obj.GetLabels())) {
+			continue
+		}
+		var pod corev1.Pod
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, &pod); err != nil {
+			return nil, fmt.Errorf("decode Pod %s/%s: %w", obj.GetNamespace(), obj.GetName(), err)
+		}
+		out = append(out, pod)
+	}
+	return out, nil
+}
+
+// services returns the Services of namespace, from the shared read cache.
+func (l lookup) services(ctx context.Context, namespace string) ([]corev1.Service, error) {
+	objs, err := l.m.List(ctx, gvkService, namespace)
+	if err != nil {
+		return nil, fmt.Errorf("list services in %s: %w", namespace, err)
+	}
+	out := make([]corev1.Service, 0, len(objs))
+	for _, obj := range objs {
+		var svc corev1.Service
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, &svc); err != nil {
+			return nil, fmt.Errorf("decode Service %s/%s: %w", obj.GetNamespace(), obj.GetName(), err)
+		}
+		out = append(out, svc)
+	}
+	return out, nil
+}
+
+// namespaceLabels returns every namespace's labels, from the shared read
+// cache.
+func (l lookup) namespaceLabels(ctx context.Context) (map[string]map[string]string, error) {
+	objs, err := l.m.List(ctx, gvkNamespace, "")
+	if err != nil {
+		return nil, fmt.Errorf("list namespaces: %w", err)
+	}
+	out := make(map[string]map[string]string, len(objs))
+	for _, obj := range objs {
+		out[obj.GetName()] = obj.GetLabels()
+	}
+	return out, nil
 }
 
 func (l lookup) typed(ctx context.Context, gvk schema.GroupVersionKind, namespace, name string, into any) (bool, error) {
