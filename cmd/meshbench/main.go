@@ -9,6 +9,9 @@
 //	BENCH_RUNS=3          runs per workload; the tables show medians
 //	BENCH_RUNS_LARGE      runs per workload of 1,000 resources or more (default BENCH_RUNS)
 //	BENCH_PPROF_N=1000    workload size whose provider runs write pprof profiles
+//	BENCH_PEERS           what to run beside our provider: a comma list of
+//	                      kubectl_manifest, floor and terraform (Terraform
+//	                      alone, terraform_data), or none; default all three
 //	BENCH_KEEP=1          keep the work directory (state, profiles, logs)
 //	BENCH_PROVIDER_SRC    build the provider from this checkout instead (a
 //	                      "before" figure for a change: git worktree add)
@@ -18,6 +21,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -39,7 +43,11 @@ type config struct {
 	runsLarge int
 	pprofN    int
 	keep      bool
+	peers     map[string]bool
 }
+
+// peerNames are BENCH_PEERS' values.
+var peerNames = []string{"kubectl_manifest", "floor", "terraform"}
 
 func configFromEnv() (config, error) {
 	c := config{mixed: 1000, runs: 3, pprofN: 1000, keep: os.Getenv("BENCH_KEEP") == "1"}
@@ -60,6 +68,9 @@ func configFromEnv() (config, error) {
 			return c, fmt.Errorf("BENCH_RUNS_LARGE: %w", err)
 		}
 	}
+	if c.peers, err = peers(envOr("BENCH_PEERS", strings.Join(peerNames, ","))); err != nil {
+		return c, fmt.Errorf("BENCH_PEERS: %w", err)
+	}
 	if c.runs < 1 || c.runsLarge < 1 {
 		return c, fmt.Errorf("BENCH_RUNS and BENCH_RUNS_LARGE must be at least 1")
 	}
@@ -77,6 +88,20 @@ func ints(list string) ([]int, error) {
 			return nil, fmt.Errorf("%q is not a size of at least 4", f)
 		}
 		out = append(out, n)
+	}
+	return out, nil
+}
+
+func peers(list string) (map[string]bool, error) {
+	out := map[string]bool{}
+	if list == "none" {
+		return out, nil
+	}
+	for _, f := range strings.Split(list, ",") {
+		if f = strings.TrimSpace(f); !slices.Contains(peerNames, f) {
+			return nil, fmt.Errorf("%q is none of %s (or none)", f, strings.Join(peerNames, ", "))
+		}
+		out[f] = true
 	}
 	return out, nil
 }

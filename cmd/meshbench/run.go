@@ -25,8 +25,12 @@ type env struct {
 	cliConfig  string
 	meshBin    string
 	kubectlBin string
-	// phaseDir collects the per-process figures of the running phase.
+	// pprofDir, when set, is where the running phase's provider processes
+	// write their profiles.
 	pprofDir string
+	// clusterPIDs are kube-apiserver's and etcd's, whose CPU time a phase
+	// costs the machine too.
+	clusterPIDs []int
 }
 
 func run() error {
@@ -144,6 +148,10 @@ func (e *env) startCluster() (stop func(), err error) {
 	}
 	e.kubeconfig = filepath.Join(dir, "kubeconfig")
 	e.auditLog = filepath.Join(dir, "audit.log")
+	if e.clusterPIDs, err = serverPIDs(filepath.Join(dir, "pids")); err != nil {
+		stop()
+		return nil, err
+	}
 	return stop, nil
 }
 
@@ -165,6 +173,10 @@ func (e *env) workload(w bench.Workload) (string, error) {
 	if err := writeFile(filepath.Join(peer, "main.tf"), bench.KubectlManifestConfig); err != nil {
 		return "", err
 	}
+	alone := filepath.Join(dir, "terraform_data")
+	if err := writeFile(filepath.Join(alone, "main.tf"), bench.TerraformAloneConfig); err != nil {
+		return "", err
+	}
 	results := bench.Results{}
 	objects := 0
 	runs := e.cfg.runs
@@ -176,7 +188,7 @@ func (e *env) workload(w bench.Workload) (string, error) {
 		if e.cfg.pprofN == w.N && run == 1 {
 			e.pprofDir = filepath.Join(dir, "pprof")
 		}
-		sets, err := e.meshPhases(mesh, peer, run == 1, results)
+		sets, err := e.meshPhases(mesh, captures{objects: peer, resources: alone}, run == 1, results)
 		e.pprofDir = ""
 		if err != nil {
 			return "", err
@@ -184,23 +196,44 @@ func (e *env) workload(w bench.Workload) (string, error) {
 		if run == 1 {
 			objects = sets
 		}
-		logf("%s N=%d run %d/%d: kubectl_manifest", w.Name, w.N, run, runs)
-		if err := e.peerPhases(peer, results); err != nil {
-			return "", err
-		}
-		logf("%s N=%d run %d/%d: kubectl server-side apply", w.Name, w.N, run, runs)
-		if err := e.floorPhases(peer, results); err != nil {
+		if err := e.peers(w, run, runs, peer, alone, results); err != nil {
 			return "", err
 		}
 	}
-	return bench.Table(w, objects, results), nil
+	return bench.Table(w, objects, results) + "\n" + bench.CPUTable(w, results), nil
 }
 
+// peers runs the peers BENCH_PEERS asks for, after our provider's run.
+func (e *env) peers(w bench.Workload, run, runs int, peer, alone string, results bench.Results) error {
+	for _, p := range []struct {
+		name, what string
+		phases     func(string, bench.Results) error
+		dir        string
+	}{
+		{"kubectl_manifest", "kubectl_manifest", e.peerPhases, peer},
+		{"floor", "kubectl server-side apply", e.floorPhases, peer},
+		{"terraform", "Terraform alone (terraform_data)", e.alonePhases, alone},
+	} {
+		if !e.cfg.peers[p.name] {
+			continue
+		}
+		logf("%s N=%d run %d/%d: %s", w.Name, w.N, run, runs, p.what)
+		if err := p.phases(p.dir, results); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// captures are where meshPhases writes what the peers manage: each rendered
+// object as YAML (kubectl_manifest, the floor) and each resource's manifests
+// as JSON (Terraform alone), one directory per set (create, update).
+type captures struct{ objects, resources string }
+
 // meshPhases times our provider. On the first run it also writes the
-// rendered objects after create and after update into peer/create and
-// peer/update, so that the peers manage the identical YAML; it returns how
-// many objects there are.
-func (e *env) meshPhases(dir, peer string, capture bool, r bench.Results) (int, error) {
+// rendered objects after create and after update into the captures, so that
+// the peers manage the identical YAML; it returns how many objects there are.
+func (e *env) meshPhases(dir string, peer captures, capture bool, r bench.Results) (int, error) {
 	objects := 0
 	steps := []struct {
 		phase   string
@@ -217,7 +250,7 @@ func (e *env) meshPhases(dir, peer string, capture bool, r bench.Results) (int, 
 	}
 	for _, s := range steps {
 		if s.drift {
-			if err := e.drift(filepath.Join(peer, "update")); err != nil {
+			if err := e.drift(filepath.Join(peer.objects, "update")); err != nil {
 				return 0, err
 			}
 		}
@@ -227,7 +260,7 @@ func (e *env) meshPhases(dir, peer string, capture bool, r bench.Results) (int, 
 		}
 		r.Add(bench.Mesh, s.phase, sample)
 		if capture && s.capture != "" {
-			n, err := e.captureManifests(dir, filepath.Join(peer, s.capture))
+			n, err := e.captureManifests(dir, filepath.Join(peer.objects, s.capture), filepath.Join(peer.resources, s.capture))
 			if err != nil {
 				return 0, err
 			}
@@ -265,6 +298,27 @@ func (e *env) peerPhases(dir string, r bench.Results) error {
 	return nil
 }
 
+// alonePhases times Terraform with no provider: terraform_data resources
+// holding the same manifests. Nothing can drift, so it has no drift plan.
+func (e *env) alonePhases(dir string, r bench.Results) error {
+	for _, s := range []struct {
+		phase string
+		args  []string
+	}{
+		{"create", []string{"apply", "-auto-approve", "-var", "set=create"}},
+		{"plan (no changes)", []string{"plan", "-detailed-exitcode", "-var", "set=create"}},
+		{"update every weight", []string{"apply", "-auto-approve", "-var", "set=update"}},
+		{"destroy", []string{"destroy", "-auto-approve", "-var", "set=update"}},
+	} {
+		sample, err := e.terraformPhase(dir, s.phase, 0, s.args...)
+		if err != nil {
+			return err
+		}
+		r.Add(bench.TerraformAlone, s.phase, sample)
+	}
+	return nil
+}
+
 // floorPhases does the same with one kubectl call per phase: apply
 // --server-side of every object, and get of them all.
 func (e *env) floorPhases(peer string, r bench.Results) error {
@@ -293,12 +347,14 @@ func (e *env) floorPhases(peer string, r bench.Results) error {
 				return err
 			}
 		}
-		offset := fileSize(e.auditLog)
+		offset, clusterCPU := fileSize(e.auditLog), e.clusterCPU()
 		start := time.Now()
-		if _, err := e.kubectlRun(s.args...); err != nil {
+		cmd, err := e.kubectlRun(s.args...)
+		if err != nil {
 			return err
 		}
 		sample := bench.Sample{Wall: time.Since(start), ClientRequests: -1}
+		sample.CPU = bench.CPU{Client: cpuOf(cmd.ProcessState), Cluster: e.clusterCPU() - clusterCPU}
 		if sample.ServerRequests, err = e.serverRequests(offset); err != nil {
 			return err
 		}
@@ -328,7 +384,7 @@ func (e *env) terraformPhase(dir, phase string, wantExit int, args ...string) (b
 	}
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	offset := fileSize(e.auditLog)
+	offset, clusterCPU := fileSize(e.auditLog), e.clusterCPU()
 	start := time.Now()
 	err = cmd.Run()
 	wall := time.Since(start)
@@ -336,40 +392,61 @@ func (e *env) terraformPhase(dir, phase string, wantExit int, args ...string) (b
 		return bench.Sample{}, fmt.Errorf("terraform %s in %s: exit %d, want %d\n%s", strings.Join(args, " "), dir, code, wantExit, tail(out.String(), 60))
 	}
 	s := bench.Sample{Wall: wall}
+	s.CPU.Cluster = e.clusterCPU() - clusterCPU
 	if s.ServerRequests, err = e.serverRequests(offset); err != nil {
 		return s, err
 	}
-	s.ClientRequests, s.PeakRSS, err = processFigures(phaseDir)
+	f, err := processFigures(phaseDir)
+	s.ClientRequests, s.PeakRSS, s.CPU.Providers = f.requests, f.peakRSS, f.cpu
+	// Terraform's rusage includes the providers it reaped.
+	s.CPU.Client = cpuOf(cmd.ProcessState) - f.cpu
 	return s, err
 }
 
-// processFigures sums the requests our provider processes counted and takes
-// the largest peak RSS any provider process of the phase reached.
-func processFigures(dir string) (requests, peakRSS int64, err error) {
+// figures are what a phase's provider processes recorded.
+type figures struct {
+	requests, peakRSS int64
+	cpu               time.Duration
+}
+
+// processFigures sums the requests our provider processes counted and their
+// CPU time, and takes the largest peak RSS any provider process of the
+// phase reached.
+func processFigures(dir string) (figures, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return 0, 0, err
+		return figures{}, err
 	}
-	requests = -1
+	out := figures{requests: -1}
 	for _, entry := range entries {
 		data, err := os.ReadFile(filepath.Join(dir, entry.Name()))
 		if err != nil {
-			return 0, 0, err
+			return figures{}, err
 		}
 		var f struct {
 			Requests    *int64 `json:"requests"`
 			MaxRSSBytes int64  `json:"max_rss_bytes"`
+			CPU         int64  `json:"cpu_nanoseconds"`
 		}
 		if err := json.Unmarshal(data, &f); err != nil {
-			return 0, 0, fmt.Errorf("%s: %w", entry.Name(), err)
+			return figures{}, fmt.Errorf("%s: %w", entry.Name(), err)
 		}
 		if f.Requests != nil {
-			requests = max(requests, 0) + *f.Requests
-		} else if f.MaxRSSBytes > peakRSS {
-			peakRSS = f.MaxRSSBytes // the wrapper's measure, the same for every provider
+			out.requests = max(out.requests, 0) + *f.Requests
+			continue
 		}
+		// The wrapper's measures, the same for every provider.
+		out.peakRSS = max(out.peakRSS, f.MaxRSSBytes)
+		out.cpu += time.Duration(f.CPU)
 	}
-	return requests, peakRSS, nil
+	return out, nil
+}
+
+func cpuOf(p *os.ProcessState) time.Duration {
+	if p == nil {
+		return 0
+	}
+	return p.UserTime() + p.SystemTime()
 }
 
 func (e *env) serverRequests(offset int64) (int64, error) {
@@ -384,8 +461,10 @@ func (e *env) serverRequests(offset int64) (int64, error) {
 	return bench.CountRequests(f)
 }
 
-// captureManifests writes every object in dir's state into out, one file each.
-func (e *env) captureManifests(dir, out string) (int, error) {
+// captureManifests writes every object in dir's state into objects, one
+// YAML file each, and each resource's manifests into resources, one JSON
+// file each.
+func (e *env) captureManifests(dir, objects, resources string) (int, error) {
 	cmd := exec.Command(e.terraform, "show", "-json")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+e.cliConfig)
@@ -397,7 +476,8 @@ func (e *env) captureManifests(dir, out string) (int, error) {
 		Values struct {
 			RootModule struct {
 				Resources []struct {
-					Values struct {
+					Address string `json:"address"`
+					Values  struct {
 						Manifests map[string]string `json:"manifests"`
 					} `json:"values"`
 				} `json:"resources"`
@@ -407,17 +487,26 @@ func (e *env) captureManifests(dir, out string) (int, error) {
 	if err := json.Unmarshal(data, &state); err != nil {
 		return 0, err
 	}
-	if err := os.RemoveAll(out); err != nil {
-		return 0, err
+	for _, out := range []string{objects, resources} {
+		if err := os.RemoveAll(out); err != nil {
+			return 0, err
+		}
 	}
+	fileName := strings.NewReplacer("/", "_", ".", "-", "[", "_", "]", "").Replace
 	n := 0
 	for _, r := range state.Values.RootModule.Resources {
 		for key, manifest := range r.Values.Manifests {
-			name := strings.NewReplacer("/", "_", ".", "-").Replace(key) + ".yaml"
-			if err := writeFile(filepath.Join(out, name), manifest); err != nil {
+			if err := writeFile(filepath.Join(objects, fileName(key)+".yaml"), manifest); err != nil {
 				return 0, err
 			}
 			n++
+		}
+		data, err := json.Marshal(r.Values.Manifests)
+		if err != nil {
+			return 0, err
+		}
+		if err := writeFile(filepath.Join(resources, fileName(r.Address)+".json"), string(data)); err != nil {
+			return 0, err
 		}
 	}
 	return n, nil
@@ -448,14 +537,14 @@ func kindsOf(dir string) (string, error) {
 	return strings.Join(kinds, ","), nil
 }
 
-func (e *env) kubectlRun(args ...string) (string, error) {
+func (e *env) kubectlRun(args ...string) (*exec.Cmd, error) {
 	cmd := exec.Command(e.kubectl, args...)
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+e.kubeconfig)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return "", fmt.Errorf("kubectl %s: %v\n%s", strings.Join(args, " "), err, tail(string(out), 40))
+		return nil, fmt.Errorf("kubectl %s: %v\n%s", strings.Join(args, " "), err, tail(string(out), 40))
 	}
-	return string(out), nil
+	return cmd, nil
 }
 
 func writeFile(path, content string) error {

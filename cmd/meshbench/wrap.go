@@ -12,7 +12,7 @@ import (
 
 // wrap runs a provider binary as terraform would, passing the plugin
 // handshake through, and records the child's peak RSS in
-// $MESHBENCH_RSS_DIR/<pid>.json when it exits. The same measure serves
+// $MESHBENCH_RSS_DIR/<pid>.json when it exits, with its CPU time. The same measure serves
 // both providers, ours and the peer.
 func wrap(binary string, args []string) int {
 	cmd := exec.Command(binary, args...)
@@ -31,7 +31,8 @@ func wrap(binary string, args []string) int {
 	_ = cmd.Wait()
 	if dir := os.Getenv("MESHBENCH_RSS_DIR"); dir != "" {
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			data, _ := json.Marshal(map[string]int64{"max_rss_bytes": ru.Maxrss * 1024})
+			cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+			data, _ := json.Marshal(map[string]int64{"max_rss_bytes": ru.Maxrss * 1024, "cpu_nanoseconds": int64(cpu)})
 			_ = os.WriteFile(filepath.Join(dir, fmt.Sprintf("%d.rss.json", cmd.Process.Pid)), data, 0o644)
 		}
 	}

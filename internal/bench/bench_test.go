@@ -47,11 +47,12 @@ func TestTableShowsRatiosAndMissingPeers(t *testing.T) {
 	r := Results{}
 	r.Add(Mesh, "create", Sample{Wall: 2 * time.Second, ClientRequests: 40, ServerRequests: 42, PeakRSS: 50 << 20})
 	r.Add(KubectlManifest, "create", Sample{Wall: 8 * time.Second, ServerRequests: 100, PeakRSS: 80 << 20})
+	r.Add(TerraformAlone, "create", Sample{Wall: time.Second})
 	table := Table(Workload{Name: "traffic_split", N: 10}, 20, r)
 	for _, want := range []string{
 		"#### traffic_split, N = 10 (20 objects)",
-		"| create | 2.00 s | 8.00 s | – | 0.25× | – | 40 / 42 | 2.10 | 100 | – | 50 MiB | 80 MiB | 1 |",
-		"| destroy | – | – | – | – | – | 0 / 0 |",
+		"| create | 2.00 s | 8.00 s | – | 1.00 s | 0.25× | – | 40 / 42 | 2.10 | 100 | – | 50 MiB | 80 MiB | 1 |",
+		"| destroy | – | – | – | – | – | – | 0 / 0 |",
 	} {
 		if !strings.Contains(table, want) {
 			t.Errorf("table lacks %q:\n%s", want, table)
@@ -73,5 +74,18 @@ func TestMixedWorkloadHasAllFourResources(t *testing.T) {
 		if !strings.Contains(cfg, want) {
 			t.Errorf("mixed config lacks %q:\n%s", want, cfg)
 		}
+	}
+}
+
+func TestCPUTableSplitsEachToolsTime(t *testing.T) {
+	r := Results{}
+	for _, c := range []time.Duration{3, 1, 2} {
+		r.Add(Mesh, "create", Sample{CPU: CPU{Client: c * time.Second, Providers: 2 * c * time.Second, Cluster: time.Second}})
+	}
+	r.Add(Floor, "create", Sample{CPU: CPU{Client: 500 * time.Millisecond, Cluster: 4 * time.Second}})
+	table := CPUTable(Workload{Name: "traffic_split", N: 10}, r)
+	want := "| create | 2.0 / 4.0 / 1.0 | – | 0.5 / – / 4.0 | – |"
+	if !strings.Contains(table, want) {
+		t.Errorf("CPU table lacks %q:\n%s", want, table)
 	}
 }

@@ -6,11 +6,15 @@ import (
 	"time"
 )
 
-// Tools, in report order: ours and the two peers.
+// Tools, in report order: ours, the two peers, and Terraform alone.
 const (
 	Mesh            = "mesh"
 	KubectlManifest = "kubectl_manifest"
 	Floor           = "kubectl --server-side"
+	// TerraformAlone is terraform_data resources holding our resources'
+	// manifests: what Terraform itself costs for that many resources and
+	// that much state, with no provider and no cluster.
+	TerraformAlone = "terraform alone"
 )
 
 // Phases, in run order.
@@ -27,6 +31,19 @@ type Sample struct {
 	// PeakRSS is the largest peak resident set of the provider processes
 	// the phase started, in bytes (0 for kubectl).
 	PeakRSS int64
+	CPU     CPU
+}
+
+// CPU is where a phase's processor time went. The machine's cores are
+// shared, so a phase can take no less wall time than its busiest share
+// divided by the cores it can use.
+type CPU struct {
+	// Client is Terraform's own (the providers' taken out), or kubectl's.
+	Client time.Duration
+	// Providers is the provider processes' total.
+	Providers time.Duration
+	// Cluster is kube-apiserver's and etcd's.
+	Cluster time.Duration
 }
 
 // Results maps tool and phase to the samples of every run.
@@ -46,20 +63,28 @@ type Summary struct {
 	ClientRequests int64
 	ServerRequests int64
 	PeakRSS        int64
+	CPU            CPU
 	Runs           int
 }
 
 // Summarize takes the median of each figure.
 func Summarize(samples []Sample) Summary {
-	var wall []time.Duration
+	var wall, cpuClient, cpuProviders, cpuCluster []time.Duration
 	var client, server, rss []int64
 	for _, s := range samples {
 		wall = append(wall, s.Wall)
 		client = append(client, s.ClientRequests)
 		server = append(server, s.ServerRequests)
 		rss = append(rss, s.PeakRSS)
+		cpuClient = append(cpuClient, s.CPU.Client)
+		cpuProviders = append(cpuProviders, s.CPU.Providers)
+		cpuCluster = append(cpuCluster, s.CPU.Cluster)
 	}
-	return Summary{Wall: Median(wall), ClientRequests: MedianInt(client), ServerRequests: MedianInt(server), PeakRSS: MedianInt(rss), Runs: len(samples)}
+	return Summary{
+		Wall: Median(wall), ClientRequests: MedianInt(client), ServerRequests: MedianInt(server), PeakRSS: MedianInt(rss),
+		CPU:  CPU{Client: Median(cpuClient), Providers: Median(cpuProviders), Cluster: Median(cpuCluster)},
+		Runs: len(samples),
+	}
 }
 
 // Table renders one workload's results as Markdown: per phase, each tool's
@@ -68,16 +93,44 @@ func Summarize(samples []Sample) Summary {
 func Table(w Workload, objects int, r Results) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "#### %s, N = %d (%d objects)\n\n", w.Name, w.N, objects)
-	b.WriteString("| phase | mesh | kubectl_manifest | kubectl SSA floor | mesh ÷ kubectl_manifest | mesh ÷ floor | mesh requests (client / server) | per object | kubectl_manifest requests | floor requests | mesh peak RSS | kubectl_manifest peak RSS | runs |\n")
-	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| phase | mesh | kubectl_manifest | kubectl SSA floor | Terraform alone | mesh ÷ kubectl_manifest | mesh ÷ floor | mesh requests (client / server) | per object | kubectl_manifest requests | floor requests | mesh peak RSS | kubectl_manifest peak RSS | runs |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, phase := range Phases {
-		m, k, f := Summarize(r[Mesh][phase]), Summarize(r[KubectlManifest][phase]), Summarize(r[Floor][phase])
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %d / %d | %s | %s | %s | %s | %s | %d |\n",
-			phase, secs(m), secs(k), secs(f), ratio(m, k), ratio(m, f),
+		m, k, f, tf := Summarize(r[Mesh][phase]), Summarize(r[KubectlManifest][phase]), Summarize(r[Floor][phase]), Summarize(r[TerraformAlone][phase])
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %d / %d | %s | %s | %s | %s | %s | %d |\n",
+			phase, secs(m), secs(k), secs(f), secs(tf), ratio(m, k), ratio(m, f),
 			m.ClientRequests, m.ServerRequests, perObject(m.ServerRequests, objects),
 			count(k), count(f), mib(m.PeakRSS), mib(k.PeakRSS), m.Runs)
 	}
 	return b.String()
+}
+
+// CPUTable renders where each tool's processor time went, per phase
+// (medians): Terraform's own, the provider's and the control plane's
+// (kube-apiserver and etcd); kubectl's own for the floor.
+func CPUTable(w Workload, r Results) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "CPU seconds, %s N = %d: Terraform / provider / kube-apiserver + etcd (kubectl / – / kube-apiserver + etcd for the floor)\n\n", w.Name, w.N)
+	b.WriteString("| phase | mesh | kubectl_manifest | kubectl SSA floor | Terraform alone |\n|---|---:|---:|---:|---:|\n")
+	for _, phase := range Phases {
+		fmt.Fprintf(&b, "| %s", phase)
+		for _, tool := range []string{Mesh, KubectlManifest, Floor, TerraformAlone} {
+			fmt.Fprintf(&b, " | %s", cpuSplit(Summarize(r[tool][phase])))
+		}
+		b.WriteString(" |\n")
+	}
+	return b.String()
+}
+
+func cpuSplit(s Summary) string {
+	if s.Runs == 0 {
+		return "–"
+	}
+	providers := "–"
+	if s.CPU.Providers > 0 {
+		providers = fmt.Sprintf("%.1f", s.CPU.Providers.Seconds())
+	}
+	return fmt.Sprintf("%.1f / %s / %.1f", s.CPU.Client.Seconds(), providers, s.CPU.Cluster.Seconds())
 }
 
 func secs(s Summary) string {
