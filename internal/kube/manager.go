@@ -12,14 +12,16 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
+	"k8s.io/client-go/util/flowcontrol"
 )
 
 // Options configure a Manager.
 type Options struct {
 	// FieldManager is the server-side apply field manager.
 	FieldManager string
-	// QPS and Burst bound the client's request rate. client-go's defaults
-	// (5 and 10) make a plan over hundreds of objects crawl.
+	// QPS and Burst bound the request rate of all the Manager's clients
+	// together (one token bucket). client-go's defaults (5 and 10) make a
+	// plan over hundreds of objects crawl.
 	QPS   float32
 	Burst int
 	// ReadCache, when positive, lets Read, Get and List of a namespaced kind
@@ -33,7 +35,7 @@ const DefaultFieldManager = "terraform-provider-mesh"
 
 // DefaultOptions returns the options the provider uses unless configured.
 func DefaultOptions() Options {
-	return Options{FieldManager: DefaultFieldManager, QPS: 100, Burst: 200}
+	return Options{FieldManager: DefaultFieldManager, QPS: 200, Burst: 400}
 }
 
 // Manager applies, reads, waits for and deletes sets of objects.
@@ -58,6 +60,12 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 	}
 	cfg = rest.CopyConfig(cfg)
 	cfg.QPS, cfg.Burst = opts.QPS, opts.Burst
+	if cfg.RateLimiter == nil && opts.QPS > 0 {
+		// One bucket for every client: each client-go client otherwise
+		// builds its own, and the Manager's three (dynamic, typed,
+		// discovery) would send up to three times the `qps` asked for.
+		cfg.RateLimiter = flowcontrol.NewTokenBucketRateLimiter(opts.QPS, opts.Burst)
+	}
 	requests := &atomic.Int64{}
 	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return countingTransport{rt, requests} })
 

@@ -119,7 +119,7 @@ func (p *meshProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp 
 			},
 			"qps": schema.Float64Attribute{
 				Optional:            true,
-				MarkdownDescription: "Sustained API requests per second. Default " + formatFloat(defaults.QPS) + " (client-go's own default of 5 makes large plans crawl).",
+				MarkdownDescription: "Sustained API requests per second, for all of one provider process's requests together. Default " + formatFloat(defaults.QPS) + " (client-go's own default of 5 makes large plans crawl).",
 			},
 			"burst": schema.Int64Attribute{
 				Optional:            true,
