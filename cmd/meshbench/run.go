@@ -455,6 +455,13 @@ func (e *env) serverRequests(offset int64) (int64, error) {
 		return 0, err
 	}
 	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	if st.Size() < offset {
+		return 0, fmt.Errorf("%s is shorter than at the start of the phase: it was rotated, so the phase's requests cannot be counted", e.auditLog)
+	}
 	if _, err := f.Seek(offset, 0); err != nil {
 		return 0, err
 	}
