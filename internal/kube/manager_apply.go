@@ -100,7 +100,7 @@ func (tx *applyTx) applyOne(ctx context.Context, obj *unstructured.Unstructured)
 	if err := checkOwner(obj, live, tx.opts.Owner, tx.previous[id] != nil); err != nil {
 		return Change{}, err
 	}
-	applied, err := tx.m.applyPastImperativeEdits(ctx, obj, live)
+	applied, err := tx.m.applyPastImperativeEdits(ctx, obj, live, false)
 	if err != nil {
 		if isTransient(err) {
 			tx.changed(id, live) // the write may have landed before the connection broke
@@ -115,25 +115,29 @@ func (tx *applyTx) applyOne(ctx context.Context, obj *unstructured.Unstructured)
 	return Change{ID: id, Action: action}, nil
 }
 
-// applyPastImperativeEdits applies obj, forcing past imperative edits only,
-// with no dry run first: an apply that conflicts changes nothing, and one
-// that changes nothing leaves the object as it was, so a dry run would only
-// add a request per object to every update (BENCHMARKS.md).
-func (m *Manager) applyPastImperativeEdits(ctx context.Context, obj, live *unstructured.Unstructured) (*unstructured.Unstructured, error) {
-	id := IDOf(obj)
-	applied, err := m.patch(ctx, obj, false, false)
+// applyPastImperativeEdits applies obj (with DryRun=All when dryRun),
+// forcing past imperative edits only. The engine's apply sends no dry run
+// first: an apply that conflicts changes nothing, and one that changes
+// nothing leaves the object as it was, so a dry run would only add a request
+// per object to every update (BENCHMARKS.md).
+func (m *Manager) applyPastImperativeEdits(ctx context.Context, obj, live *unstructured.Unstructured, dryRun bool) (*unstructured.Unstructured, error) {
+	id, op := IDOf(obj), "apply"
+	if dryRun {
+		op = "dry-run apply"
+	}
+	applied, err := m.patch(ctx, obj, false, dryRun)
 	if err == nil {
 		return applied, nil
 	}
 	conflicts, ok := conflictsOf(err, live)
 	if !ok {
-		return nil, applyError(id, "apply", err, live)
+		return nil, applyError(id, op, err, live)
 	}
 	if ce := declarativeConflict(id, conflicts, err); ce != nil {
 		return nil, ce
 	}
-	if applied, err = m.patch(ctx, obj, true, false); err != nil {
-		return nil, applyError(id, "apply", err, live)
+	if applied, err = m.patch(ctx, obj, true, dryRun); err != nil {
+		return nil, applyError(id, op, err, live)
 	}
 	return applied, nil
 }
@@ -212,7 +216,7 @@ func (m *Manager) plan(ctx context.Context, obj, live *unstructured.Unstructured
 		// state to compare: a dry run would only repeat the real apply.
 		return Created, nil
 	}
-	dry, err := m.dryRun(ctx, obj, live)
+	dry, err := m.applyPastImperativeEdits(ctx, obj, live, true)
 	switch {
 	case err != nil:
 		return "", err
@@ -220,27 +224,6 @@ func (m *Manager) plan(ctx context.Context, obj, live *unstructured.Unstructured
 		return Unchanged, nil
 	}
 	return Configured, nil
-}
-
-// dryRun applies obj with DryRun=All, forcing past imperative edits only.
-func (m *Manager) dryRun(ctx context.Context, obj, live *unstructured.Unstructured) (*unstructured.Unstructured, error) {
-	id := IDOf(obj)
-	dry, err := m.patch(ctx, obj, false, true)
-	if err == nil {
-		return dry, nil
-	}
-	conflicts, ok := conflictsOf(err, live)
-	if !ok {
-		return nil, applyError(id, "dry-run apply", err, live)
-	}
-	if ce := declarativeConflict(id, conflicts, err); ce != nil {
-		return nil, ce
-	}
-	dry, err = m.patch(ctx, obj, true, true)
-	if err != nil {
-		return nil, applyError(id, "dry-run apply", err, live)
-	}
-	return dry, nil
 }
 
 // patch server-side applies obj as m's field manager with strict field
