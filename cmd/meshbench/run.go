@@ -270,21 +270,38 @@ func (e *env) meshPhases(dir string, peer captures, capture bool, r bench.Result
 	return objects, nil
 }
 
+// peerSteps are the phases a Terraform-driven peer runs, as our provider
+// does: the same variables, the same expected exit codes.
+var peerSteps = []struct {
+	phase string
+	args  []string
+	exit  int
+	drift bool
+}{
+	{"create", []string{"apply", "-auto-approve", "-var", "set=create"}, 0, false},
+	{"plan (no changes)", []string{"plan", "-detailed-exitcode", "-var", "set=create"}, 0, false},
+	{"update every weight", []string{"apply", "-auto-approve", "-var", "set=update"}, 0, false},
+	{"plan (10% drifted)", []string{"plan", "-detailed-exitcode", "-var", "set=update"}, 2, true},
+	{"destroy", []string{"destroy", "-auto-approve", "-var", "set=update"}, 0, false},
+}
+
+// peerPhases times kubectl_manifest over the captured YAML in dir.
 func (e *env) peerPhases(dir string, r bench.Results) error {
-	steps := []struct {
-		phase string
-		args  []string
-		exit  int
-		drift bool
-	}{
-		{"create", []string{"apply", "-auto-approve", "-var", "set=create"}, 0, false},
-		{"plan (no changes)", []string{"plan", "-detailed-exitcode", "-var", "set=create"}, 0, false},
-		{"update every weight", []string{"apply", "-auto-approve", "-var", "set=update"}, 0, false},
-		{"plan (10% drifted)", []string{"plan", "-detailed-exitcode", "-var", "set=update"}, 2, true},
-		{"destroy", []string{"destroy", "-auto-approve", "-var", "set=update"}, 0, false},
-	}
-	for _, s := range steps {
+	return e.terraformPeerPhases(bench.KubectlManifest, dir, true, r)
+}
+
+// alonePhases times Terraform with no provider: terraform_data resources
+// holding the same manifests. Nothing can drift, so it has no drift plan.
+func (e *env) alonePhases(dir string, r bench.Results) error {
+	return e.terraformPeerPhases(bench.TerraformAlone, dir, false, r)
+}
+
+func (e *env) terraformPeerPhases(tool, dir string, drift bool, r bench.Results) error {
+	for _, s := range peerSteps {
 		if s.drift {
+			if !drift {
+				continue
+			}
 			if err := e.drift(filepath.Join(dir, "update")); err != nil {
 				return err
 			}
@@ -293,28 +310,7 @@ func (e *env) peerPhases(dir string, r bench.Results) error {
 		if err != nil {
 			return err
 		}
-		r.Add(bench.KubectlManifest, s.phase, sample)
-	}
-	return nil
-}
-
-// alonePhases times Terraform with no provider: terraform_data resources
-// holding the same manifests. Nothing can drift, so it has no drift plan.
-func (e *env) alonePhases(dir string, r bench.Results) error {
-	for _, s := range []struct {
-		phase string
-		args  []string
-	}{
-		{"create", []string{"apply", "-auto-approve", "-var", "set=create"}},
-		{"plan (no changes)", []string{"plan", "-detailed-exitcode", "-var", "set=create"}},
-		{"update every weight", []string{"apply", "-auto-approve", "-var", "set=update"}},
-		{"destroy", []string{"destroy", "-auto-approve", "-var", "set=update"}},
-	} {
-		sample, err := e.terraformPhase(dir, s.phase, 0, s.args...)
-		if err != nil {
-			return err
-		}
-		r.Add(bench.TerraformAlone, s.phase, sample)
+		r.Add(tool, s.phase, sample)
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ package preflight
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -88,41 +89,35 @@ func (l lookup) namespace(ctx context.Context, name string) (*corev1.Namespace, 
 	return ns, nil
 }
 
-// pods returns the pods of namespace whose labels
-// sel matches, from the engine's shared read cache: one List per namespace
-// and run however many checks ask, and only the matching pods are decoded.
+// pods returns the pods of namespace whose labels sel matches, from the
+// engine's shared read cache: one List per namespace and run however many
+// checks ask, and only the matching pods are decoded.
 func (l lookup) pods(ctx context.Context, namespace string, sel labels.Selector) ([]corev1.Pod, error) {
-	objs, err := l.m.List(ctx, gvkPod, namespace)
-	if err != nil {
-		return nil, fmt.Errorf("list pods in %s: %w", namespace, err)
-	}
-	var out []corev1.Pod
-	for _, obj := range objs {
-		if !sel.Matches(labels.Set(obj.GetLabels())) {
-			continue
-		}
-		var pod corev1.Pod
-		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, &pod); err != nil {
-			return nil, fmt.Errorf("decode Pod %s/%s: %w", obj.GetNamespace(), obj.GetName(), err)
-		}
-		out = append(out, pod)
-	}
-	return out, nil
+	return listTyped[corev1.Pod](ctx, l, gvkPod, namespace, sel)
 }
 
 // services returns the Services of namespace, from the shared read cache.
 func (l lookup) services(ctx context.Context, namespace string) ([]corev1.Service, error) {
-	objs, err := l.m.List(ctx, gvkService, namespace)
+	return listTyped[corev1.Service](ctx, l, gvkService, namespace, labels.Everything())
+}
+
+// listTyped lists gvk in namespace through the engine's lookups and decodes
+// the objects whose labels sel matches into T.
+func listTyped[T any](ctx context.Context, l lookup, gvk schema.GroupVersionKind, namespace string, sel labels.Selector) ([]T, error) {
+	objs, err := l.m.List(ctx, gvk, namespace)
 	if err != nil {
-		return nil, fmt.Errorf("list services in %s: %w", namespace, err)
+		return nil, fmt.Errorf("list %ss in %s: %w", strings.ToLower(gvk.Kind), namespace, err)
 	}
-	out := make([]corev1.Service, 0, len(objs))
+	var out []T
 	for _, obj := range objs {
-		var svc corev1.Service
-		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, &svc); err != nil {
-			return nil, fmt.Errorf("decode Service %s/%s: %w", obj.GetNamespace(), obj.GetName(), err)
+		if !sel.Matches(labels.Set(obj.GetLabels())) {
+			continue
 		}
-		out = append(out, svc)
+		var v T
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, &v); err != nil {
+			return nil, fmt.Errorf("decode %s %s/%s: %w", gvk.Kind, obj.GetNamespace(), obj.GetName(), err)
+		}
+		out = append(out, v)
 	}
 	return out, nil
 }
