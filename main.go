@@ -50,6 +50,12 @@ const softMemoryLimit = 128 << 20
 var logEnv = []string{"TF_LOG", "TF_LOG_PROVIDER", "TF_LOG_PROVIDER_MESH", "TF_LOG_SDK",
 	"TF_LOG_SDK_PROTO", "TF_LOG_SDK_FRAMEWORK", "TF_LOG_PATH", "TF_ACC_LOG_PATH"}
 
+// quietLogEnv are the levels quietSDKLogs turns off. TF_LOG_PROVIDER_MESH is
+// the provider's own root logger (terraform-plugin-go reads
+// TF_LOG_PROVIDER_<type>, not TF_LOG_PROVIDER, for it): the timeouts
+// package logs through it on every read, create, update and delete.
+var quietLogEnv = []string{"TF_LOG_PROVIDER", "TF_LOG_PROVIDER_MESH", "TF_LOG_SDK", "TF_LOG_SDK_PROTO", "TF_LOG_SDK_FRAMEWORK"}
+
 // quietSDKLogs turns the SDK's and the provider's logs off when nobody asked
 // for logs. Unset, their level defaults to TRACE: the plugin SDK then formats
 // a JSON line per attribute of every request for Terraform to discard, a
@@ -60,7 +66,7 @@ func quietSDKLogs(lookup func(string) (string, bool), set func(string, string) e
 			return
 		}
 	}
-	for _, name := range []string{"TF_LOG_PROVIDER", "TF_LOG_SDK", "TF_LOG_SDK_PROTO", "TF_LOG_SDK_FRAMEWORK"} {
+	for _, name := range quietLogEnv {
 		_ = set(name, "OFF")
 	}
 }

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"context"
+	"os"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+	"github.com/hashicorp/terraform-plugin-log/tfsdklog"
 )
 
 func TestQuietSDKLogs(t *testing.T) {
@@ -13,7 +17,7 @@ func TestQuietSDKLogs(t *testing.T) {
 		want map[string]string
 	}{
 		{"nobody asked: off", map[string]string{},
-			map[string]string{"TF_LOG_PROVIDER": "OFF", "TF_LOG_SDK": "OFF", "TF_LOG_SDK_PROTO": "OFF", "TF_LOG_SDK_FRAMEWORK": "OFF"}},
+			map[string]string{"TF_LOG_PROVIDER": "OFF", "TF_LOG_PROVIDER_MESH": "OFF", "TF_LOG_SDK": "OFF", "TF_LOG_SDK_PROTO": "OFF", "TF_LOG_SDK_FRAMEWORK": "OFF"}},
 		{"TF_LOG set: untouched", map[string]string{"TF_LOG": "DEBUG"}, map[string]string{"TF_LOG": "DEBUG"}},
 		{"an SDK level set: untouched", map[string]string{"TF_LOG_SDK_FRAMEWORK": "TRACE"}, map[string]string{"TF_LOG_SDK_FRAMEWORK": "TRACE"}},
 		{"a log file set: untouched", map[string]string{"TF_LOG_PATH": "/tmp/tf.log"}, map[string]string{"TF_LOG_PATH": "/tmp/tf.log"}},
@@ -30,5 +34,47 @@ func TestQuietSDKLogs(t *testing.T) {
 				t.Errorf("environment (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestQuietSDKLogsSilencesTheProviderLogger builds the provider's root logger
+// as terraform-plugin-go's server does for our address (its level from
+// TF_LOG_PROVIDER_<type>) and checks that, with nobody asking for logs, an
+// Info line (what the timeouts package writes on every read) is not written.
+func TestQuietSDKLogsSilencesTheProviderLogger(t *testing.T) {
+	for _, name := range logEnv {
+		if v, ok := os.LookupEnv(name); ok {
+			t.Setenv(name, v) // restored after the test
+			os.Unsetenv(name)
+		}
+	}
+	for _, name := range quietLogEnv {
+		t.Setenv(name, "") // restored after the test
+		os.Unsetenv(name)
+	}
+	// The root logger writes to os.Stderr as it is when the logger is made.
+	defer func(f *os.File) { os.Stderr = f }(os.Stderr)
+	logLine := func() string {
+		f, err := os.CreateTemp(t.TempDir(), "stderr")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		os.Stderr = f
+		ctx := tfsdklog.NewRootProviderLogger(context.Background(),
+			tfsdklog.WithLogName("mesh"), tflog.WithLevelFromEnv("TF_LOG_PROVIDER", "mesh"))
+		tflog.Info(ctx, "read timeout configuration not found, using provided default")
+		out, err := os.ReadFile(f.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(out)
+	}
+	if logLine() == "" {
+		t.Fatal("with no level set the provider logger wrote nothing: the test no longer reproduces the default")
+	}
+	quietSDKLogs(os.LookupEnv, os.Setenv)
+	if got := logLine(); got != "" {
+		t.Errorf("provider logger still writes after quietSDKLogs:\n%s", got)
 	}
 }
