@@ -43,8 +43,8 @@ func main() {
 // several GB of short-lived schema copies in a plan of 1,000 resources; with
 // the default pacing alone the heap, and the provider's RSS, grew to twice
 // the live data. 112 MiB rather than 128 keeps the mixed workload's largest
-// process under 200 MB with a margin, for about 10% more CPU in a plan of
-// 1,000 resources (BENCHMARKS.md, round 5).
+// process under 200 MB with a margin, for about 20% more provider CPU in a
+// plan of 1,000 resources (BENCHMARKS.md, round 5).
 const softMemoryLimit = 112 << 20
 
 // logEnv are the variables through which Terraform (which passes its
