@@ -201,15 +201,15 @@ func (e *env) workload(w bench.Workload) (string, error) {
 		if run == 1 {
 			objects = sets
 		}
-		if err := e.peers(w, run, runs, peer, alone, results); err != nil {
+		if err := e.runPeers(w, run, runs, peer, alone, results); err != nil {
 			return "", err
 		}
 	}
 	return bench.Table(w, objects, results) + "\n" + bench.CPUTable(w, results), nil
 }
 
-// peers runs the peers BENCH_PEERS asks for, after our provider's run.
-func (e *env) peers(w bench.Workload, run, runs int, peer, alone string, results bench.Results) error {
+// runPeers runs the peers BENCH_PEERS asks for, after our provider's run.
+func (e *env) runPeers(w bench.Workload, run, runs int, peer, alone string, results bench.Results) error {
 	for _, p := range []struct {
 		name, what string
 		phases     func(string, bench.Results) error

@@ -11,9 +11,9 @@ import (
 )
 
 // wrap runs a provider binary as terraform would, passing the plugin
-// handshake through, and records the child's peak RSS in
-// $MESHBENCH_RSS_DIR/<pid>.json when it exits, with its CPU time. The same measure serves
-// both providers, ours and the peer.
+// handshake through, and records the child's peak RSS and CPU time in
+// $MESHBENCH_RSS_DIR/<pid>.json when it exits. The same measure serves both
+// providers, ours and the peer.
 func wrap(binary string, args []string) int {
 	cmd := exec.Command(binary, args...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
