@@ -12,6 +12,9 @@
 //	BENCH_PEERS           what to run beside our provider: a comma list of
 //	                      kubectl_manifest, floor and terraform (Terraform
 //	                      alone, terraform_data), or none; default all three
+//	BENCH_BACKEND=local   where Terraform keeps the state: local (a file,
+//	                      Terraform's default) or http (a remote backend
+//	                      this command serves on loopback)
 //	BENCH_KEEP=1          keep the work directory (state, profiles, logs)
 //	BENCH_PROVIDER_SRC    build the provider from this checkout instead (a
 //	                      "before" figure for a change: git worktree add)
@@ -44,6 +47,7 @@ type config struct {
 	pprofN    int
 	keep      bool
 	peers     map[string]bool
+	backend   string
 }
 
 // peerNames are BENCH_PEERS' values.
@@ -70,6 +74,9 @@ func configFromEnv() (config, error) {
 	}
 	if c.peers, err = peers(envOr("BENCH_PEERS", strings.Join(peerNames, ","))); err != nil {
 		return c, fmt.Errorf("BENCH_PEERS: %w", err)
+	}
+	if c.backend = envOr("BENCH_BACKEND", "local"); c.backend != "local" && c.backend != "http" {
+		return c, fmt.Errorf("BENCH_BACKEND: %q is neither local nor http", c.backend)
 	}
 	if c.runs < 1 || c.runsLarge < 1 {
 		return c, fmt.Errorf("BENCH_RUNS and BENCH_RUNS_LARGE must be at least 1")

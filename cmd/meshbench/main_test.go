@@ -10,15 +10,15 @@ import (
 )
 
 func TestConfigDefaultsToTheIssuesFullSet(t *testing.T) {
-	for _, name := range []string{"BENCH_N", "BENCH_MIXED", "BENCH_RUNS", "BENCH_RUNS_LARGE", "BENCH_PEERS"} {
+	for _, name := range []string{"BENCH_N", "BENCH_MIXED", "BENCH_RUNS", "BENCH_RUNS_LARGE", "BENCH_PEERS", "BENCH_BACKEND"} {
 		t.Setenv(name, "")
 	}
 	c, err := configFromEnv()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(c.sizes, []int{10, 100, 1000}) || c.mixed != 1000 || c.runs != 3 || c.runsLarge != 3 {
-		t.Errorf("defaults: sizes %v, mixed %d, runs %d/%d; want [10 100 1000], 1000, 3/3", c.sizes, c.mixed, c.runs, c.runsLarge)
+	if !slices.Equal(c.sizes, []int{10, 100, 1000}) || c.mixed != 1000 || c.runs != 3 || c.runsLarge != 3 || c.backend != "local" {
+		t.Errorf("defaults: sizes %v, mixed %d, runs %d/%d, backend %q; want [10 100 1000], 1000, 3/3, local", c.sizes, c.mixed, c.runs, c.runsLarge, c.backend)
 	}
 	for _, p := range peerNames {
 		if !c.peers[p] {
@@ -51,8 +51,9 @@ func TestConfigErrors(t *testing.T) {
 		{map[string]string{"BENCH_RUNS_LARGE": "x"}, `BENCH_RUNS_LARGE: strconv.Atoi`},
 		{map[string]string{"BENCH_RUNS": "0"}, "BENCH_RUNS and BENCH_RUNS_LARGE must be at least 1"},
 		{map[string]string{"BENCH_PEERS": "floor,helm"}, `BENCH_PEERS: "helm" is none of kubectl_manifest, floor, terraform (or none)`},
+		{map[string]string{"BENCH_BACKEND": "s3"}, `BENCH_BACKEND: "s3" is neither local nor http`},
 	} {
-		for _, name := range []string{"BENCH_N", "BENCH_MIXED", "BENCH_RUNS", "BENCH_RUNS_LARGE", "BENCH_PEERS"} {
+		for _, name := range []string{"BENCH_N", "BENCH_MIXED", "BENCH_RUNS", "BENCH_RUNS_LARGE", "BENCH_PEERS", "BENCH_BACKEND"} {
 			t.Setenv(name, tc.env[name])
 		}
 		_, err := configFromEnv()

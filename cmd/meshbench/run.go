@@ -31,6 +31,9 @@ type env struct {
 	// clusterPIDs are kube-apiserver's and etcd's, whose CPU time a phase
 	// costs the machine too.
 	clusterPIDs []int
+	// states and statesURL are the http backend's store (BENCH_BACKEND=http).
+	states    *stateStore
+	statesURL string
 }
 
 func run() error {
@@ -54,15 +57,24 @@ func run() error {
 		return err
 	}
 	defer stop()
+	if cfg.backend == "http" {
+		e.states = newStateStore()
+		var stopStates func()
+		if e.statesURL, stopStates, err = e.states.serve(); err != nil {
+			return err
+		}
+		defer stopStates()
+		logf("state in Terraform's http backend, served at %s", e.statesURL)
+	}
 
 	var report strings.Builder
 	fmt.Fprintf(&report, "%s\n", e.startupTable())
 	var workloads []bench.Workload
 	for _, n := range cfg.sizes {
-		workloads = append(workloads, bench.Workload{Name: "traffic_split", N: n})
+		workloads = append(workloads, bench.Workload{Name: "traffic_split", N: n, Backend: cfg.backend})
 	}
 	if cfg.mixed > 0 {
-		workloads = append(workloads, bench.Workload{Name: "mixed", N: cfg.mixed})
+		workloads = append(workloads, bench.Workload{Name: "mixed", N: cfg.mixed, Backend: cfg.backend})
 	}
 	for _, w := range workloads {
 		table, err := e.workload(w)
@@ -171,16 +183,17 @@ func (e *env) workload(w bench.Workload) (string, error) {
 		return "", err
 	}
 	mesh := filepath.Join(dir, "mesh")
-	if err := writeFile(filepath.Join(mesh, "main.tf"), w.MeshConfig()); err != nil {
-		return "", err
-	}
 	peer := filepath.Join(dir, "kubectl_manifest")
-	if err := writeFile(filepath.Join(peer, "main.tf"), bench.KubectlManifestConfig); err != nil {
-		return "", err
-	}
 	alone := filepath.Join(dir, "terraform_data")
-	if err := writeFile(filepath.Join(alone, "main.tf"), bench.TerraformAloneConfig); err != nil {
-		return "", err
+	for d, config := range map[string]string{mesh: w.MeshConfig(), peer: bench.KubectlManifestConfig, alone: bench.TerraformAloneConfig} {
+		if e.states != nil {
+			if err := e.initBackend(d, fmt.Sprintf("%s-%d/%s", w.Name, w.N, filepath.Base(d))); err != nil {
+				return "", err
+			}
+		}
+		if err := writeFile(filepath.Join(d, "main.tf"), config); err != nil {
+			return "", err
+		}
 	}
 	results := bench.Results{}
 	objects := 0
@@ -206,6 +219,24 @@ func (e *env) workload(w bench.Workload) (string, error) {
 		}
 	}
 	return bench.Table(w, objects, results) + "\n" + bench.CPUTable(w, results), nil
+}
+
+// initBackend points the configuration in dir at key in the http backend's
+// store and runs terraform init (not timed: a working directory is
+// initialised once, not on every plan). It runs before the configuration is
+// written: the providers are dev_overrides, which init would look up in the
+// registry, while plan and apply need no init for them.
+func (e *env) initBackend(dir, key string) error {
+	if err := writeFile(filepath.Join(dir, "backend.tf"), backendConfig(e.statesURL, key)); err != nil {
+		return err
+	}
+	cmd := exec.Command(e.terraform, "init", "-input=false", "-no-color")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+e.cliConfig)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("terraform init in %s: %v\n%s", dir, err, tail(string(out), 40))
+	}
+	return nil
 }
 
 // runPeers runs the peers BENCH_PEERS asks for, after our provider's run.
@@ -385,12 +416,15 @@ func (e *env) terraformPhase(dir, phase string, wantExit int, args ...string) (b
 	}
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	offset, clusterCPU := fileSize(e.auditLog), e.clusterCPU()
+	offset, clusterCPU, snapshots := fileSize(e.auditLog), e.clusterCPU(), e.snapshots()
 	start := time.Now()
 	err = cmd.Run()
 	wall := time.Since(start)
 	if code := exitCode(err); code != wantExit {
 		return bench.Sample{}, fmt.Errorf("terraform %s in %s: exit %d, want %d\n%s", strings.Join(args, " "), dir, code, wantExit, tail(out.String(), 60))
+	}
+	if e.states != nil {
+		logf("  %s: %.2f s, %d state snapshots persisted", phase, wall.Seconds(), e.snapshots()-snapshots)
 	}
 	s := bench.Sample{Wall: wall}
 	s.CPU.Cluster = e.clusterCPU() - clusterCPU
@@ -402,6 +436,14 @@ func (e *env) terraformPhase(dir, phase string, wantExit int, args ...string) (b
 	// Terraform's rusage includes the providers it reaped.
 	s.CPU.Client = cpuOf(cmd.ProcessState) - f.cpu
 	return s, err
+}
+
+// snapshots is how many states the http backend's store has been sent.
+func (e *env) snapshots() int {
+	if e.states == nil {
+		return 0
+	}
+	return e.states.Writes()
 }
 
 // figures are what a phase's provider processes recorded.

@@ -60,6 +60,30 @@ func TestTableShowsRatiosAndMissingPeers(t *testing.T) {
 	}
 }
 
+func TestTableShowsTheLargestPeakRSSAndTheBackend(t *testing.T) {
+	r := Results{}
+	for _, rss := range []int64{150, 190, 160} {
+		r.Add(Mesh, "create", Sample{Wall: time.Second, PeakRSS: rss << 20})
+	}
+	w := Workload{Name: "mixed", N: 1000, Backend: "http"}
+	table := Table(w, 1250, r)
+	for _, want := range []string{
+		"#### mixed, N = 1000 (1250 objects), state in an http backend",
+		"| 190 MiB | – | 3 |",
+	} {
+		if !strings.Contains(table, want) {
+			t.Errorf("table lacks %q:\n%s", want, table)
+		}
+	}
+	if cpu := CPUTable(w, r); !strings.Contains(cpu, "CPU seconds, mixed N = 1000, state in an http backend:") {
+		t.Errorf("CPU table's heading does not name the backend:\n%s", cpu)
+	}
+	w.Backend = "local"
+	if table := Table(w, 1250, r); !strings.Contains(table, "#### mixed, N = 1000 (1250 objects)\n") {
+		t.Errorf("the local backend, Terraform's default, is named in the heading:\n%s", table)
+	}
+}
+
 func TestMixedWorkloadHasAllFourResources(t *testing.T) {
 	cfg := Workload{Name: "mixed", N: 1000}.MeshConfig()
 	for _, want := range []string{

@@ -15,6 +15,18 @@ const Namespaces = 10
 type Workload struct {
 	Name string // "traffic_split" or "mixed"
 	N    int    // resources in all
+	// Backend is where Terraform keeps the state: "local" (a file, the
+	// default; also when empty) or "http" (a remote backend).
+	Backend string
+}
+
+// backendNote is what a table's heading says of the backend: nothing for
+// Terraform's default.
+func (w Workload) backendNote() string {
+	if w.Backend == "" || w.Backend == "local" {
+		return ""
+	}
+	return ", state in an " + w.Backend + " backend"
 }
 
 // Namespace of resource i.
