@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make bench: the benchmark of BENCHMARKS.md (see cmd/meshbench for the knobs:
-# BENCH_N, BENCH_MIXED, BENCH_RUNS, BENCH_PPROF_N, BENCH_KEEP). It builds
+# BENCH_N, BENCH_MIXED, BENCH_RUNS, BENCH_RUNS_LARGE, BENCH_PEERS,
+# BENCH_BACKEND, BENCH_PPROF_N, BENCH_KEEP, BENCH_PROVIDER_SRC). It builds
 # what it needs (cluster binaries, terraform-provider-kubectl v1.19.0, the
 # provider) and starts and stops a local control plane of its own.
 set -euo pipefail

@@ -423,9 +423,6 @@ func (e *env) terraformPhase(dir, phase string, wantExit int, args ...string) (b
 	if code := exitCode(err); code != wantExit {
 		return bench.Sample{}, fmt.Errorf("terraform %s in %s: exit %d, want %d\n%s", strings.Join(args, " "), dir, code, wantExit, tail(out.String(), 60))
 	}
-	if e.states != nil {
-		logf("  %s: %.2f s, %d state snapshots persisted", phase, wall.Seconds(), e.snapshots()-snapshots)
-	}
 	s := bench.Sample{Wall: wall}
 	s.CPU.Cluster = e.clusterCPU() - clusterCPU
 	if s.ServerRequests, err = e.serverRequests(offset); err != nil {
@@ -435,6 +432,12 @@ func (e *env) terraformPhase(dir, phase string, wantExit int, args ...string) (b
 	s.ClientRequests, s.PeakRSS, s.CPU.Providers = f.requests, f.peakRSS, f.cpu
 	// Terraform's rusage includes the providers it reaped.
 	s.CPU.Client = cpuOf(cmd.ProcessState) - f.cpu
+	// Each run's figures, which the tables reduce to medians and maxima.
+	line := fmt.Sprintf("  %s: %.2f s, %d requests, provider peak RSS %.0f MiB", phase, wall.Seconds(), s.ServerRequests, float64(s.PeakRSS)/(1<<20))
+	if e.states != nil {
+		line += fmt.Sprintf(", %d state snapshots persisted", e.snapshots()-snapshots)
+	}
+	logf("%s", line)
 	return s, err
 }
 
