@@ -1,12 +1,15 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/meshform/terraform-provider-mesh/internal/debugstats"
 )
 
 func TestConfigDefaultsToTheIssuesFullSet(t *testing.T) {
@@ -97,5 +100,41 @@ func TestServerPIDs(t *testing.T) {
 	}
 	if _, err := serverPIDs(filepath.Join(dir, "missing")); err == nil {
 		t.Error("serverPIDs of a missing file: no error")
+	}
+}
+
+func TestProcessFiguresSumTheProvidersAndKeepTheLargestPeaks(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, v any) {
+		data, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Two provider processes (debugstats) and the wrapper's measures of each.
+	write("1.json", debugstats.Stats{PID: 1, Requests: 3, GC: debugstats.GC{Cycles: 10, CPUSeconds: 1.5, PeakRuntimeBytes: 90 << 20, PeakLiveHeapBytes: 40 << 20}})
+	write("2.json", debugstats.Stats{PID: 2, Requests: 5, GC: debugstats.GC{Cycles: 30, CPUSeconds: 2.5, LimiterCycle: 28, PeakRuntimeBytes: 170 << 20, PeakLiveHeapBytes: 85 << 20}})
+	write("rss-1.json", map[string]int64{"max_rss_bytes": 150 << 20, "cpu_nanoseconds": int64(time.Second)})
+	write("rss-2.json", map[string]int64{"max_rss_bytes": 230 << 20, "cpu_nanoseconds": int64(3 * time.Second)})
+
+	f, err := processFigures(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.requests != 8 || f.peakRSS != 230<<20 || f.cpu != 4*time.Second {
+		t.Errorf("requests %d, peak RSS %d, CPU %v; want 8, 230 MiB, 4s", f.requests, f.peakRSS, f.cpu)
+	}
+	want := "; GC 40 cycles, 4.0 CPU s, CPU limiter on in 1 of 2 processes, Go memory peak 170 MiB, live heap peak 85 MiB"
+	if got := f.gc.String(); got != want {
+		t.Errorf("GC figures\n got %q\nwant %q", got, want)
+	}
+}
+
+func TestNoGCFiguresWithoutProviderRecords(t *testing.T) {
+	if got := (gcFigures{}).String(); got != "" {
+		t.Errorf("got %q; want nothing", got)
 	}
 }

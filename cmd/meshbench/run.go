@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/meshform/terraform-provider-mesh/internal/bench"
+	"github.com/meshform/terraform-provider-mesh/internal/debugstats"
 )
 
 // env is one benchmark run's tools and cluster.
@@ -437,7 +438,7 @@ func (e *env) terraformPhase(dir, phase string, wantExit int, args ...string) (b
 	if e.states != nil {
 		line += fmt.Sprintf(", %d state snapshots persisted", e.snapshots()-snapshots)
 	}
-	logf("%s", line)
+	logf("%s%s", line, f.gc)
 	return s, err
 }
 
@@ -453,6 +454,39 @@ func (e *env) snapshots() int {
 type figures struct {
 	requests, peakRSS int64
 	cpu               time.Duration
+	gc                gcFigures
+}
+
+// gcFigures sum what the garbage collector did in a phase's provider
+// processes, and keep the largest peaks: the log shows them beside the peak
+// RSS, to tell a heap the soft memory limit held from one the collector's
+// CPU limiter let grow past it.
+type gcFigures struct {
+	processes, limited int
+	cycles             uint64
+	cpuSeconds         float64
+	peakRuntime        uint64
+	peakLive           uint64
+}
+
+func (g gcFigures) add(s debugstats.GC) gcFigures {
+	g.processes++
+	if s.LimiterCycle > 0 {
+		g.limited++
+	}
+	g.cycles += s.Cycles
+	g.cpuSeconds += s.CPUSeconds
+	g.peakRuntime = max(g.peakRuntime, s.PeakRuntimeBytes)
+	g.peakLive = max(g.peakLive, s.PeakLiveHeapBytes)
+	return g
+}
+
+func (g gcFigures) String() string {
+	if g.processes == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; GC %d cycles, %.1f CPU s, CPU limiter on in %d of %d processes, Go memory peak %.0f MiB, live heap peak %.0f MiB",
+		g.cycles, g.cpuSeconds, g.limited, g.processes, float64(g.peakRuntime)/(1<<20), float64(g.peakLive)/(1<<20))
 }
 
 // processFigures sums the requests our provider processes counted and their
@@ -470,15 +504,17 @@ func processFigures(dir string) (figures, error) {
 			return figures{}, err
 		}
 		var f struct {
-			Requests    *int64 `json:"requests"`
-			MaxRSSBytes int64  `json:"max_rss_bytes"`
-			CPU         int64  `json:"cpu_nanoseconds"`
+			Requests    *int64        `json:"requests"`
+			GC          debugstats.GC `json:"gc"`
+			MaxRSSBytes int64         `json:"max_rss_bytes"`
+			CPU         int64         `json:"cpu_nanoseconds"`
 		}
 		if err := json.Unmarshal(data, &f); err != nil {
 			return figures{}, fmt.Errorf("%s: %w", entry.Name(), err)
 		}
-		if f.Requests != nil {
+		if f.Requests != nil { // the provider's own record (debugstats.Stats)
 			out.requests = max(out.requests, 0) + *f.Requests
+			out.gc = out.gc.add(f.GC)
 			continue
 		}
 		// The wrapper's measures, the same for every provider.

@@ -3,7 +3,8 @@
 // unless one of its environment variables names a directory:
 //
 //	MESH_DEBUG_STATS_DIR  writes <dir>/<pid>.json at exit: API requests sent,
-//	                      peak RSS, CPU and wall time
+//	                      peak RSS, CPU and wall time, and what the garbage
+//	                      collector did (cycles, CPU, its limiter, peaks)
 //	MESH_DEBUG_PPROF_DIR  writes <dir>/<pid>.cpu.pprof and <dir>/<pid>.heap.pprof
 //
 // Neither records request contents, so nothing sensitive reaches the files.
@@ -28,6 +29,7 @@ type Stats struct {
 	UserSeconds float64 `json:"user_seconds"`
 	SysSeconds  float64 `json:"sys_seconds"`
 	WallSeconds float64 `json:"wall_seconds"`
+	GC          GC      `json:"gc"`
 }
 
 // Start begins recording and returns the function that writes the records;
@@ -37,6 +39,10 @@ func Start() (stop func()) {
 	started := time.Now()
 	statsDir, pprofDir := os.Getenv("MESH_DEBUG_STATS_DIR"), os.Getenv("MESH_DEBUG_PPROF_DIR")
 	var cpu *os.File
+	var gc *gcRecorder
+	if statsDir != "" {
+		gc = startGC()
+	}
 	if pprofDir != "" {
 		var err error
 		if cpu, err = os.Create(filepath.Join(pprofDir, fmt.Sprintf("%d.cpu.pprof", os.Getpid()))); err == nil {
@@ -51,13 +57,13 @@ func Start() (stop func()) {
 			report(writeHeap(pprofDir))
 		}
 		if statsDir != "" {
-			report(writeStats(statsDir, time.Since(started)))
+			report(writeStats(statsDir, time.Since(started), gc.stop()))
 		}
 	}
 }
 
-func writeStats(dir string, wall time.Duration) error {
-	s := Stats{PID: os.Getpid(), Requests: kube.ProcessRequests(), WallSeconds: wall.Seconds()}
+func writeStats(dir string, wall time.Duration, gc GC) error {
+	s := Stats{PID: os.Getpid(), Requests: kube.ProcessRequests(), WallSeconds: wall.Seconds(), GC: gc}
 	if err := addUsage(&s); err != nil {
 		return err
 	}
