@@ -2,6 +2,7 @@ package kube
 
 import (
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -50,6 +51,8 @@ type Manager struct {
 	lastRediscovery atomic.Int64
 	// backoff paces retries of transient API errors.
 	backoff func() Backoff
+	// mappings are the mapper's answers by kind (see mapping).
+	mappings sync.Map // schema.GroupVersionKind -> *meta.RESTMapping
 }
 
 // New builds a Manager over cfg. It makes no request: discovery runs lazily,

@@ -29,8 +29,16 @@ func (m *Manager) resourceFor(ctx context.Context, id ID) (dynamic.ResourceInter
 // the same terraform apply, by a mesh_install) — but at most once a second,
 // so that a plan over many resources of a kind the cluster lacks does not
 // rediscover the whole API once per resource.
+//
+// Found mappings are kept for the Manager's life: the mapper works each
+// answer out anew (its allocations were a tenth of a plan's cluster checks),
+// and a kind's resource and scope do not change while it is served. A reset
+// drops them with the discovery cache.
 func (m *Manager) mapping(ctx context.Context, id ID) (*meta.RESTMapping, error) {
 	gvk := id.GroupVersionKind()
+	if known, ok := m.mappings.Load(gvk); ok {
+		return known.(*meta.RESTMapping), nil
+	}
 	var mapping *meta.RESTMapping
 	lookup := func() (err error) {
 		mapping, err = m.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
@@ -39,6 +47,7 @@ func (m *Manager) mapping(ctx context.Context, id ID) (*meta.RESTMapping, error)
 	err := m.retry(ctx, lookup)
 	if meta.IsNoMatchError(err) && m.mayRediscover() {
 		m.mapper.Reset()
+		m.mappings.Clear()
 		err = m.retry(ctx, lookup)
 	}
 	switch {
@@ -47,6 +56,7 @@ func (m *Manager) mapping(ctx context.Context, id ID) (*meta.RESTMapping, error)
 	case err != nil:
 		return nil, &ObjectError{ID: id, Op: "discover", Err: err}
 	}
+	m.mappings.Store(gvk, mapping)
 	return mapping, nil
 }
 

@@ -288,7 +288,7 @@ func (c *authzCheck) serverConflicts(ctx context.Context) error {
 		return err
 	}
 	for _, s := range servers {
-		if s.GetLabels()[mesh.LabelOwner] == c.a.Owner || c.recorded[kube.IDOf(s)] {
+		if ownerLabel(s) == c.a.Owner || c.recorded[kube.IDOf(s)] {
 			continue
 		}
 		if port, ok := c.sharedPort(s); ok && c.overlaps(s, ours) {

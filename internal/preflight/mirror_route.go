@@ -192,7 +192,7 @@ func (c mirrorCheck) routeConflicts(ctx context.Context) error {
 	split := ""
 	for _, o := range others {
 		names = append(names, describe(o))
-		if owner := o.GetLabels()[mesh.LabelOwner]; strings.HasPrefix(owner, splitOwnerPrefix) {
+		if owner := ownerLabel(o); strings.HasPrefix(owner, splitOwnerPrefix) {
 			split = owner
 		}
 	}
@@ -223,12 +223,12 @@ func (c mirrorCheck) otherRoutes(ctx context.Context) ([]*unstructured.Unstructu
 	}
 	var others []*unstructured.Unstructured
 	for _, vs := range vss {
-		if !c.ownedByUs(vs) && vsRoutesHost(vs, c.ts.Service, c.ts.Namespace) {
+		if vsRoutesHost(vs, c.ts.Service, c.ts.Namespace) && !c.ownedByUs(vs) {
 			others = append(others, vs)
 		}
 	}
 	for _, rt := range routes {
-		if !c.ownedByUs(rt) && httpRouteTargets(rt, c.ts.Service, c.ts.Port) {
+		if httpRouteTargets(rt, c.ts.Service, c.ts.Port) && !c.ownedByUs(rt) {
 			others = append(others, rt)
 		}
 	}

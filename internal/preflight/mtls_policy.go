@@ -116,7 +116,7 @@ func finished(p corev1.Pod) bool {
 }
 
 func (c *mtlsCheck) ownedByUs(obj *unstructured.Unstructured) bool {
-	return obj.GetLabels()[mesh.LabelOwner] == c.p.Owner || c.recorded[kube.IDOf(obj)]
+	return ownerLabel(obj) == c.p.Owner || c.recorded[kube.IDOf(obj)]
 }
 
 // namespaceWidePolicies checks MESH-MTLS-006: Istio honours only the oldest

@@ -284,12 +284,12 @@ func (c *splitCheck) routeConflicts(ctx context.Context) error {
 	}
 	var others []string
 	for _, vs := range vss {
-		if !c.ownedByUs(vs) && vsRoutesHost(vs, c.ts.Service, c.ts.Namespace) {
+		if vsRoutesHost(vs, c.ts.Service, c.ts.Namespace) && !c.ownedByUs(vs) {
 			others = append(others, describe(vs))
 		}
 	}
 	for _, rt := range routes {
-		if !c.ownedByUs(rt) && httpRouteTargets(rt, c.ts.Service, c.ts.Port) {
+		if httpRouteTargets(rt, c.ts.Service, c.ts.Port) && !c.ownedByUs(rt) {
 			others = append(others, describe(rt))
 		}
 	}
@@ -304,7 +304,7 @@ func (c *splitCheck) routeConflicts(ctx context.Context) error {
 }
 
 func (c *splitCheck) ownedByUs(obj *unstructured.Unstructured) bool {
-	return obj.GetLabels()[mesh.LabelOwner] == c.ts.Owner || c.recorded[kube.IDOf(obj)]
+	return ownerLabel(obj) == c.ts.Owner || c.recorded[kube.IDOf(obj)]
 }
 
 // subsetConflicts checks MESH-TS-005: the DestinationRule this split renders
@@ -317,10 +317,11 @@ func (c *splitCheck) subsetConflicts(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	services := c.subsetServices()
 	for _, dr := range drs {
 		host, _, _ := unstructured.NestedString(dr.Object, "spec", "host")
-		for _, svc := range c.subsetServices() {
-			if c.ownedByUs(dr) || !hostIs(host, svc, c.ts.Namespace) {
+		for _, svc := range services {
+			if !hostIs(host, svc, c.ts.Namespace) || c.ownedByUs(dr) {
 				continue
 			}
 			c.subsetConflict(dr, svc)
@@ -357,23 +358,51 @@ func describe(obj *unstructured.Unstructured) string {
 }
 
 func ownerOf(obj *unstructured.Unstructured) string {
-	if owner := obj.GetLabels()[mesh.LabelOwner]; owner != "" {
+	if owner := ownerLabel(obj); owner != "" {
 		return owner
 	}
 	return "unmanaged"
 }
 
+// ownerLabel reads the owner label without copying the object's labels
+// (GetLabels copies them): the conflict checks read it on every object of
+// a namespace, for every resource of a plan.
+func ownerLabel(obj *unstructured.Unstructured) string {
+	v, _, _ := unstructured.NestedFieldNoCopy(obj.Object, "metadata", "labels", mesh.LabelOwner)
+	owner, _ := v.(string)
+	return owner
+}
+
 // vsRoutesHost reports whether a VirtualService routes the Service's host.
 func vsRoutesHost(vs *unstructured.Unstructured, service, namespace string) bool {
-	hosts, _, _ := unstructured.NestedStringSlice(vs.Object, "spec", "hosts")
-	return slices.ContainsFunc(hosts, func(h string) bool { return hostIs(h, service, namespace) })
+	hosts, _, _ := unstructured.NestedFieldNoCopy(vs.Object, "spec", "hosts")
+	list, _ := hosts.([]any)
+	return slices.ContainsFunc(list, func(h any) bool {
+		s, ok := h.(string)
+		return ok && hostIs(s, service, namespace)
+	})
 }
 
 // hostIs reports whether an Istio host names the Service, in any of the
-// forms Istio resolves in the Service's namespace.
+// forms Istio resolves in the Service's namespace: service,
+// service.namespace, service.namespace.svc and mesh.ServiceFQDN. It builds
+// no strings: it runs for every route object of a namespace, for every
+// resource of a plan.
 func hostIs(host, service, namespace string) bool {
-	forms := []string{service, service + "." + namespace, service + "." + namespace + ".svc", mesh.ServiceFQDN(service, namespace)}
-	return slices.Contains(forms, host)
+	rest, ok := strings.CutPrefix(host, service)
+	if !ok {
+		return false
+	}
+	if rest == "" {
+		return true
+	}
+	if rest, ok = strings.CutPrefix(rest, "."); !ok {
+		return false
+	}
+	if rest, ok = strings.CutPrefix(rest, namespace); !ok {
+		return false
+	}
+	return rest == "" || rest == ".svc" || rest == ".svc.cluster.local"
 }
 
 // httpRouteTargets reports whether an HTTPRoute attaches to the Service on
