@@ -5,7 +5,8 @@
 //	MESH_DEBUG_STATS_DIR  writes <dir>/<pid>.json at exit: API requests sent,
 //	                      peak RSS, CPU and wall time, and what the garbage
 //	                      collector did (cycles, CPU, its limiter, peaks)
-//	MESH_DEBUG_PPROF_DIR  writes <dir>/<pid>.cpu.pprof and <dir>/<pid>.heap.pprof
+//	MESH_DEBUG_PPROF_DIR  writes <dir>/<pid>.cpu.pprof, <dir>/<pid>.heap.pprof and
+//	                      <dir>/<pid>.goroutines.txt (the goroutines left at exit)
 //
 // Neither records request contents, so nothing sensitive reaches the files.
 package debugstats
@@ -15,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"time"
 
@@ -55,6 +57,7 @@ func Start() (stop func()) {
 			pprof.StopCPUProfile()
 			report(cpu.Close())
 			report(writeHeap(pprofDir))
+			report(writeGoroutines(pprofDir))
 		}
 		if statsDir != "" {
 			report(writeStats(statsDir, time.Since(started), gc.stop()))
@@ -74,12 +77,31 @@ func writeStats(dir string, wall time.Duration, gc GC) error {
 	return os.WriteFile(filepath.Join(dir, fmt.Sprintf("%d.json", s.PID)), data, 0o644)
 }
 
+// writeHeap writes the heap profile after a collection, so that its in-use
+// figures are what the process still holds once its requests are done (the
+// caches, or a leak), not the garbage of the last requests; the allocation
+// figures cover the whole process either way.
 func writeHeap(dir string) error {
 	f, err := os.Create(filepath.Join(dir, fmt.Sprintf("%d.heap.pprof", os.Getpid())))
 	if err != nil {
 		return err
 	}
+	runtime.GC()
 	if err := pprof.WriteHeapProfile(f); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// writeGoroutines writes the goroutines still running when the server has
+// returned, grouped by stack: a request's goroutine left behind shows here.
+func writeGoroutines(dir string) error {
+	f, err := os.Create(filepath.Join(dir, fmt.Sprintf("%d.goroutines.txt", os.Getpid())))
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("goroutine").WriteTo(f, 1); err != nil {
 		_ = f.Close()
 		return err
 	}

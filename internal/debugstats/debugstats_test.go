@@ -25,7 +25,7 @@ func TestStatsAndProfilesAreWrittenOnlyWhereAsked(t *testing.T) {
 	if s.PID != os.Getpid() || s.MaxRSSBytes <= 0 {
 		t.Errorf("stats = %+v; want this process's pid and a peak RSS", s)
 	}
-	for _, name := range []string{".cpu.pprof", ".heap.pprof"} {
+	for _, name := range []string{".cpu.pprof", ".heap.pprof", ".goroutines.txt"} {
 		if _, err := os.Stat(filepath.Join(profiles, itoa(os.Getpid())+name)); err != nil {
 			t.Error(err)
 		}
