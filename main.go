@@ -1,15 +1,13 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"log"
 	"os"
 	rdebug "runtime/debug"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
-
 	"github.com/meshform/terraform-provider-mesh/internal/debugstats"
+	"github.com/meshform/terraform-provider-mesh/internal/protoserver"
 	"github.com/meshform/terraform-provider-mesh/internal/provider"
 )
 
@@ -28,10 +26,9 @@ func main() {
 		rdebug.SetMemoryLimit(softMemoryLimit)
 	}
 	stop := debugstats.Start()
-	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
-		Address: "registry.terraform.io/meshform/mesh",
-		Debug:   debug,
-	})
+	// protoserver is providerserver.Serve without the framework's retention
+	// of every request's context.
+	err := protoserver.Serve("registry.terraform.io/meshform/mesh", provider.New(version), debug)
 	stop()
 	if err != nil {
 		log.Fatal(err)

@@ -6,12 +6,12 @@ import (
 	"os"
 	"testing"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/meshform/terraform-provider-mesh/internal/kubetest"
+	"github.com/meshform/terraform-provider-mesh/internal/protoserver"
 )
 
 // cluster is the control plane the acceptance tests run against: a local
@@ -26,9 +26,13 @@ func TestMain(m *testing.M) {
 	kubetest.Main(m, &cluster)
 }
 
+// testAccProviderFactories serve the provider as main.go does, through
+// protoserver.
 var testAccProviderFactories = map[string]func() (tfprotov6.ProviderServer, error){
-	"mesh": providerserver.NewProtocol6WithError(New("test")()),
+	"mesh": func() (tfprotov6.ProviderServer, error) { return protoserver.New(testProvider), nil },
 }
+
+var testProvider = New("test")()
 
 // providerConfig points the provider at the test cluster.
 func providerConfig(target string) string {
