@@ -7,10 +7,10 @@
 // the cancel function until Terraform sends StopProvider, which it does only
 // on an interrupt. Each kept function holds its context, and with it the
 // whole request: the gRPC stream and the loggers terraform-plugin-go puts
-// into every context, about 8 KB. A provider process that serves a plan or
-// an apply of 1,000 resources answers some 4,000 requests and kept about
-// 35 MB live to the end (BENCHMARKS.md, round 7); its garbage collector
-// marked all of it on every cycle.
+// into every context, about 10 KB. A provider process that serves a plan or
+// an apply of 1,000 resources answers 4,000 to 5,000 requests and kept
+// about 45 MB live to the end (BENCHMARKS.md, round 7); its garbage
+// collector marked all of it on every cycle.
 //
 // The server here hands the framework a context that forwards to the
 // request's until the request returns, and to nothing after: what the
