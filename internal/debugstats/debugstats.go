@@ -82,26 +82,27 @@ func writeStats(dir string, wall time.Duration, gc GC) error {
 // caches, or a leak), not the garbage of the last requests; the allocation
 // figures cover the whole process either way.
 func writeHeap(dir string) error {
-	f, err := os.Create(filepath.Join(dir, fmt.Sprintf("%d.heap.pprof", os.Getpid())))
-	if err != nil {
-		return err
-	}
-	runtime.GC()
-	if err := pprof.WriteHeapProfile(f); err != nil {
-		_ = f.Close()
-		return err
-	}
-	return f.Close()
+	return writeProfile(dir, "heap.pprof", func(f *os.File) error {
+		runtime.GC()
+		return pprof.WriteHeapProfile(f)
+	})
 }
 
 // writeGoroutines writes the goroutines still running when the server has
 // returned, grouped by stack: a request's goroutine left behind shows here.
 func writeGoroutines(dir string) error {
-	f, err := os.Create(filepath.Join(dir, fmt.Sprintf("%d.goroutines.txt", os.Getpid())))
+	return writeProfile(dir, "goroutines.txt", func(f *os.File) error {
+		return pprof.Lookup("goroutine").WriteTo(f, 1)
+	})
+}
+
+// writeProfile writes <dir>/<pid>.<suffix> with write.
+func writeProfile(dir, suffix string, write func(*os.File) error) error {
+	f, err := os.Create(filepath.Join(dir, fmt.Sprintf("%d.%s", os.Getpid(), suffix)))
 	if err != nil {
 		return err
 	}
-	if err := pprof.Lookup("goroutine").WriteTo(f, 1); err != nil {
+	if err := write(f); err != nil {
 		_ = f.Close()
 		return err
 	}

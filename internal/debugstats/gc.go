@@ -25,13 +25,24 @@ type GC struct {
 	PeakLiveHeapBytes uint64 `json:"peak_live_heap_bytes"`
 }
 
+// gcMetrics are the runtime/metrics read, in the order of the metric*
+// indices.
+var gcMetrics = [...]string{
+	metricCycles:   "/gc/cycles/total:gc-cycles",
+	metricGCCPU:    "/cpu/classes/gc/total:cpu-seconds",
+	metricLimiter:  "/gc/limiter/last-enabled:gc-cycle",
+	metricTotal:    "/memory/classes/total:bytes",
+	metricReleased: "/memory/classes/heap/released:bytes",
+	metricLive:     "/gc/heap/live:bytes",
+}
+
 const (
-	metricCycles   = "/gc/cycles/total:gc-cycles"
-	metricGCCPU    = "/cpu/classes/gc/total:cpu-seconds"
-	metricLimiter  = "/gc/limiter/last-enabled:gc-cycle"
-	metricTotal    = "/memory/classes/total:bytes"
-	metricReleased = "/memory/classes/heap/released:bytes"
-	metricLive     = "/gc/heap/live:bytes"
+	metricCycles = iota
+	metricGCCPU
+	metricLimiter
+	metricTotal
+	metricReleased
+	metricLive
 )
 
 // gcSampleEvery is how often the peaks are sampled: often enough to see a
@@ -51,7 +62,7 @@ type gcRecorder struct {
 
 func startGC() *gcRecorder {
 	r := &gcRecorder{done: make(chan struct{})}
-	for _, name := range []string{metricCycles, metricGCCPU, metricLimiter, metricTotal, metricReleased, metricLive} {
+	for _, name := range gcMetrics {
 		r.samples = append(r.samples, metrics.Sample{Name: name})
 	}
 	r.sample()
@@ -76,19 +87,16 @@ func (r *gcRecorder) sample() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	metrics.Read(r.samples)
-	v := map[string]metrics.Value{}
-	for _, s := range r.samples {
-		v[s.Name] = s.Value
-	}
-	r.peak.Cycles = uint64Of(v[metricCycles])
-	r.peak.LimiterCycle = uint64Of(v[metricLimiter])
-	if f := v[metricGCCPU]; f.Kind() == metrics.KindFloat64 {
+	v := func(i int) metrics.Value { return r.samples[i].Value }
+	r.peak.Cycles = uint64Of(v(metricCycles))
+	r.peak.LimiterCycle = uint64Of(v(metricLimiter))
+	if f := v(metricGCCPU); f.Kind() == metrics.KindFloat64 {
 		r.peak.CPUSeconds = f.Float64()
 	}
-	if total, released := uint64Of(v[metricTotal]), uint64Of(v[metricReleased]); total > released {
+	if total, released := uint64Of(v(metricTotal)), uint64Of(v(metricReleased)); total > released {
 		r.peak.PeakRuntimeBytes = max(r.peak.PeakRuntimeBytes, total-released)
 	}
-	r.peak.PeakLiveHeapBytes = max(r.peak.PeakLiveHeapBytes, uint64Of(v[metricLive]))
+	r.peak.PeakLiveHeapBytes = max(r.peak.PeakLiveHeapBytes, uint64Of(v(metricLive)))
 }
 
 // stop takes a last sample and returns the figures.
