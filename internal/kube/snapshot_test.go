@@ -56,6 +56,11 @@ func TestReadCacheServesAManyResourceRefreshWithOneList(t *testing.T) {
 	if err != nil || len(got) != len(objs) {
 		t.Fatalf("List from the snapshot: %d objects, err %v; want %d", len(got), err, len(objs))
 	}
+	for i, obj := range got { // in name order, as an uncached List returns them
+		if want := fmt.Sprintf("ratings-%d", i); obj.GetName() != want {
+			t.Errorf("List from the snapshot: item %d is %s, want %s", i, obj.GetName(), want)
+		}
+	}
 	one, err := e.m.Get(e.ctx, IDOf(objs[0]))
 	if err != nil {
 		t.Fatal(err)
