@@ -170,30 +170,25 @@ func (l *lifecycle) checkCluster(ctx context.Context, check clusterCheck, record
 }
 
 // applyObjects applies objs atomically over the previous revision (nil on
-// create) and returns their manifests. On failure the engine has rolled the
-// cluster back to previous, and diags say so.
-func (l *lifecycle) applyObjects(ctx context.Context, objs []*unstructured.Unstructured, owner, address string, previous manifests, diags *diag.Diagnostics) (manifests, bool) {
+// create). On failure the engine has rolled the cluster back to previous, and
+// diags say so.
+func (l *lifecycle) applyObjects(ctx context.Context, objs []*unstructured.Unstructured, owner, address string, previous manifests, diags *diag.Diagnostics) bool {
 	mgr, err := l.manager()
 	if err != nil {
 		clusterUnavailable(diags, err)
-		return nil, false
+		return false
 	}
 	opts := kube.DefaultApplyOptions()
 	opts.Owner = owner
 	if opts.Previous, err = previous.objects(); err != nil {
 		diags.AddError("Unreadable state", err.Error())
-		return nil, false
+		return false
 	}
 	if _, err := mgr.Apply(ctx, objs, opts); err != nil {
 		applyFailed(diags, address, err)
-		return nil, false
+		return false
 	}
-	applied, err := manifestsOf(objs)
-	if err != nil {
-		diags.AddError("Rendering failed", err.Error())
-		return nil, false
-	}
-	return applied, true
+	return true
 }
 
 // refresh replaces each recorded manifest with the fields this provider owns

@@ -107,14 +107,25 @@ func applyMesh[M any, P interface {
 	if !checked && !l.checkCluster(ctx, r.checks, previous, diags, false) {
 		return false
 	}
-	applied, ok := l.applyObjects(ctx, r.objs, r.owner, r.address, previous, diags)
-	if !ok {
+	if !l.applyObjects(ctx, r.objs, r.owner, r.address, previous, diags) {
 		return false
 	}
 	s := P(plan).mesh()
-	s.Manifests, s.ID = applied.value(diags), types.StringValue(r.id)
-	if s.Revision.IsUnknown() {
-		s.Revision = nextRevision(previous, revision, applied)
+	s.ID = types.StringValue(r.id)
+	// Known planned manifests are these objects' (Terraform rejects an
+	// applied value that differs from a known planned one, and plans again
+	// at apply with every value known): encode them again only when a
+	// client sent them unknown.
+	if s.Manifests.IsUnknown() {
+		applied, err := manifestsOf(r.objs)
+		if err != nil {
+			diags.AddError("Rendering failed", err.Error())
+			return false
+		}
+		s.Manifests = applied.value(diags)
+		if s.Revision.IsUnknown() {
+			s.Revision = nextRevision(previous, revision, applied)
+		}
 	}
 	return !diags.HasError()
 }

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -72,15 +73,20 @@ func newSplitFixture(t *testing.T, target mesh.Target) splitFixture {
 
 // config is the canary at weights v1/v2 with a beta header route to v2.
 func (f splitFixture) config(v1, v2 int) string {
+	return f.configWeights(strconv.Itoa(v1), strconv.Itoa(v2))
+}
+
+// configWeights is config with the weights as HCL expressions.
+func (f splitFixture) configWeights(v1, v2 string) string {
 	backends := fmt.Sprintf(`[
-    { subset_labels = { version = "v1" }, weight = %d },
-    { subset_labels = { version = "v2" }, weight = %d },
+    { subset_labels = { version = "v1" }, weight = %s },
+    { subset_labels = { version = "v2" }, weight = %s },
   ]`, v1, v2)
 	beta := `[{ subset_labels = { version = "v2" } }]`
 	if f.target != mesh.TargetIstioSidecar {
 		backends = fmt.Sprintf(`[
-    { service = "reviews-v1", weight = %d },
-    { service = "reviews-v2", weight = %d },
+    { service = "reviews-v1", weight = %s },
+    { service = "reviews-v2", weight = %s },
   ]`, v1, v2)
 		beta = `[{ service = "reviews-v2" }]`
 	}

@@ -91,6 +91,45 @@ func testAccTrafficSplitLifecycle(t *testing.T, target mesh.Target) {
 	})
 }
 
+// Weights known only at apply (from another resource) leave the manifests
+// and the revision unknown in the plan. Terraform plans the resource again
+// when it applies, with the weights known: the manifests it records must be
+// those of the applied weights, and the next plan empty.
+func TestAccTrafficSplit_WeightsKnownOnlyAtApply(t *testing.T) {
+	fixture := newSplitFixture(t, mesh.TargetLinkerd)
+	config := func(v1 int) string {
+		return fixture.configWeights("terraform_data.v1.output", "100 - terraform_data.v1.output") + fmt.Sprintf(`
+resource "terraform_data" "v1" {
+  input = %d
+}
+`, v1)
+	}
+	step := func(v1, revision int) resource.TestStep {
+		return resource.TestStep{
+			Config: config(v1),
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectUnknownValue(splitAddress, tfjsonpath.New("manifests")),
+					plancheck.ExpectUnknownValue(splitAddress, tfjsonpath.New("revision")),
+				},
+				PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+			},
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(splitAddress, tfjsonpath.New("revision"), knownvalue.Int64Exact(int64(revision))),
+				statecheck.ExpectKnownValue(splitAddress, tfjsonpath.New("manifests").AtMapKey(fixture.route),
+					knownvalue.StringRegexp(regexp.MustCompile(fmt.Sprintf(`weight: %d\n[\s\S]*weight: %d\n`, v1, 100-v1)))),
+			},
+			Check: func(*terraform.State) error { return expectWeights(fixture.liveWeights(t), int64(v1), int64(100-v1)) },
+		}
+	}
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProviderFactories,
+		CheckDestroy:             func(*terraform.State) error { return fixture.checkGone(t) },
+		Steps:                    []resource.TestStep{step(70, 1), step(30, 2)},
+	})
+}
+
 func fixtureKeys(target mesh.Target) []string {
 	switch target {
 	case mesh.TargetIstioSidecar:
