@@ -5,12 +5,18 @@
 package provider
 
 import (
+	"context"
 	_ "embed"
 
+	fwprovider "github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	pfshim "github.com/pulumi/pulumi-terraform-bridge/v3/pkg/pf"
 	pf "github.com/pulumi/pulumi-terraform-bridge/v3/pkg/pf/tfbridge"
 	"github.com/pulumi/pulumi-terraform-bridge/v3/pkg/tfbridge"
 	"github.com/pulumi/pulumi-terraform-bridge/v3/pkg/tfbridge/tokens"
+	shim "github.com/pulumi/pulumi-terraform-bridge/v3/pkg/tfshim"
 
+	"github.com/meshform/terraform-provider-mesh/internal/protoserver"
 	meshprovider "github.com/meshform/terraform-provider-mesh/internal/provider"
 	"github.com/meshform/terraform-provider-mesh/provider/version"
 )
@@ -32,7 +38,7 @@ var bridgeMetadata []byte
 // Provider returns the bridge's description of the mesh provider.
 func Provider() tfbridge.ProviderInfo {
 	info := tfbridge.ProviderInfo{
-		P:                 pf.ShimProvider(meshprovider.New(version.Version)()),
+		P:                 shimProvider(meshprovider.New(version.Version)()),
 		Name:              "mesh",
 		DisplayName:       "Mesh",
 		Publisher:         "meshform",
@@ -84,3 +90,25 @@ func Provider() tfbridge.ProviderInfo {
 }
 
 func refLicense(t tfbridge.TFProviderLicense) *tfbridge.TFProviderLicense { return &t }
+
+// shimProvider is pf.ShimProvider, serving the framework through
+// protoserver as the Terraform provider does: the framework's own protocol
+// server, which the bridge calls in process, keeps every request's context
+// until the provider stops (internal/protoserver).
+func shimProvider(p fwprovider.Provider) shim.Provider {
+	s := pf.ShimProvider(p)
+	if full, ok := s.(pfshim.ShimProvider); ok {
+		return releasingShim{full}
+	}
+	return s
+}
+
+type releasingShim struct{ pfshim.ShimProvider }
+
+func (s releasingShim) Server(ctx context.Context) (tfprotov6.ProviderServer, error) {
+	inner, err := s.ShimProvider.Server(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return protoserver.Wrap(inner), nil
+}

@@ -9,7 +9,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	fwresource "github.com/hashicorp/terraform-plugin-framework/resource"
+	pfshim "github.com/pulumi/pulumi-terraform-bridge/v3/pkg/pf"
 
+	"github.com/meshform/terraform-provider-mesh/internal/protoserver/protoservertest"
 	meshprovider "github.com/meshform/terraform-provider-mesh/internal/provider"
 )
 
@@ -81,4 +83,21 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// The bridge calls the framework's protocol server in process, and a Pulumi
+// provider process lives for a whole `pulumi up`: the server it builds must
+// let go of request contexts, as the Terraform provider's does.
+func TestBridgeServerReleasesRequestContexts(t *testing.T) {
+	shim, ok := Provider().P.(pfshim.ShimProvider)
+	if !ok {
+		t.Fatalf("Provider().P is %T, not a plugin-framework shim", Provider().P)
+	}
+	srv, err := shim.Server(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := protoservertest.RetainedPerRequest(t, srv, 200); got > 1024 {
+		t.Errorf("the bridge's server retains %d bytes per request; want next to none (each request's context carried %d)", got, protoservertest.PayloadSize)
+	}
 }

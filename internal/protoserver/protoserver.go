@@ -52,7 +52,12 @@ type frameworkServer interface {
 // Requests sent once per provider process (schemas, configuration) go
 // through unchanged: they are a handful.
 func New(p provider.Provider) tfprotov6.ProviderServer {
-	inner := providerserver.NewProtocol6(p)()
+	return Wrap(providerserver.NewProtocol6(p)())
+}
+
+// Wrap makes a framework server that another caller built (the Pulumi
+// bridge builds its own) release request contexts as New's does.
+func Wrap(inner tfprotov6.ProviderServer) tfprotov6.ProviderServer {
 	full, ok := inner.(frameworkServer)
 	if !ok {
 		return inner // a framework whose server lacks an RPC: serve it as it is

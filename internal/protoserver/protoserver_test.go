@@ -3,59 +3,19 @@ package protoserver
 import (
 	"context"
 	"errors"
-	"runtime"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 
+	"github.com/meshform/terraform-provider-mesh/internal/protoserver/protoservertest"
 	"github.com/meshform/terraform-provider-mesh/internal/provider"
 )
 
-// payloadKey carries a large value in a request's context, standing in for
-// what terraform-plugin-go and gRPC put there.
-type payloadKey struct{}
-
-const payloadSize = 64 << 10
-
-// retainedPerRequest is the heap a server still holds, per request, after
-// serving n UpgradeResourceState requests whose contexts carry a payload.
-func retainedPerRequest(t *testing.T, srv tfprotov6.ProviderServer, n int) int64 {
-	t.Helper()
-	state := []byte(`{"id":"ns/a","name":"a","namespace":"ns","service":"svc","port":8080,"backends":[{"service":"svc","port":8080,"weight":100}],"manifests":{},"revision":1}`)
-	call := func() {
-		ctx := context.WithValue(context.Background(), payloadKey{}, make([]byte, payloadSize))
-		resp, err := srv.UpgradeResourceState(ctx, &tfprotov6.UpgradeResourceStateRequest{
-			TypeName: "mesh_traffic_split", RawState: &tfprotov6.RawState{JSON: state},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, d := range resp.Diagnostics {
-			t.Fatalf("%s: %s", d.Summary, d.Detail)
-		}
-	}
-	call() // the framework's caches
-	before := liveHeap()
-	for range n {
-		call()
-	}
-	after := liveHeap()
-	runtime.KeepAlive(srv) // what it retains is measured while it lives
-	return (int64(after) - int64(before)) / int64(n)
-}
-
-func liveHeap() uint64 {
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return ms.HeapAlloc
-}
-
 func TestRequestContextsAreNotRetained(t *testing.T) {
-	if got := retainedPerRequest(t, New(provider.New("test")()), 200); got > 1024 {
-		t.Errorf("the server retains %d bytes per request; want next to none (each request's context carried %d)", got, payloadSize)
+	if got := protoservertest.RetainedPerRequest(t, New(provider.New("test")()), 200); got > 1024 {
+		t.Errorf("the server retains %d bytes per request; want next to none (each request's context carried %d)", got, protoservertest.PayloadSize)
 	}
 }
 
@@ -63,21 +23,24 @@ func TestRequestContextsAreNotRetained(t *testing.T) {
 // keeping request contexts, and releasing can go.
 func TestTheFrameworkAloneRetainsRequestContexts(t *testing.T) {
 	srv := providerserver.NewProtocol6(provider.New("test")())()
-	if got := retainedPerRequest(t, srv, 200); got < payloadSize {
-		t.Errorf("the framework's own server retains %d bytes per request, less than the %d-byte context: it no longer keeps request contexts; serve it directly and remove package protoserver", got, payloadSize)
+	if got := protoservertest.RetainedPerRequest(t, srv, 200); got < protoservertest.PayloadSize {
+		t.Errorf("the framework's own server retains %d bytes per request, less than the %d-byte context: it no longer keeps request contexts; serve it directly and remove package protoserver", got, protoservertest.PayloadSize)
 	}
 }
 
+// valueKey is a context key of the test's own.
+type valueKey struct{}
+
 func TestRequestContextForwardsUntilReleased(t *testing.T) {
 	deadline := time.Now().Add(time.Hour)
-	parent, cancel := context.WithDeadline(context.WithValue(context.Background(), payloadKey{}, "v"), deadline)
+	parent, cancel := context.WithDeadline(context.WithValue(context.Background(), valueKey{}, "v"), deadline)
 	defer cancel()
 	rc := newRequestContext(parent)
 
 	if got, ok := rc.Deadline(); !ok || !got.Equal(deadline) {
 		t.Errorf("Deadline = %v, %v; want the request's", got, ok)
 	}
-	if rc.Value(payloadKey{}) != "v" || rc.Err() != nil || rc.Done() != parent.Done() {
+	if rc.Value(valueKey{}) != "v" || rc.Err() != nil || rc.Done() != parent.Done() {
 		t.Error("before release: want the request's values, error and Done channel")
 	}
 	// What the framework does with it: a child that the request's
@@ -92,7 +55,7 @@ func TestRequestContextForwardsUntilReleased(t *testing.T) {
 	}
 
 	rc.release()
-	if _, ok := rc.Deadline(); ok || rc.Value(payloadKey{}) != nil || !errors.Is(rc.Err(), context.Canceled) {
+	if _, ok := rc.Deadline(); ok || rc.Value(valueKey{}) != nil || !errors.Is(rc.Err(), context.Canceled) {
 		t.Error("after release: want no deadline, no values and context.Canceled")
 	}
 	select {
