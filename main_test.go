@@ -37,6 +37,29 @@ func TestQuietSDKLogs(t *testing.T) {
 	}
 }
 
+func TestTuneGCLeavesWhatTheUserSet(t *testing.T) {
+	for _, tc := range []struct {
+		name                string
+		env                 map[string]string
+		wantLimit, wantPerc int64
+	}{
+		{"nothing set", map[string]string{}, softMemoryLimit, gcPercent},
+		{"GOMEMLIMIT set", map[string]string{"GOMEMLIMIT": "1GiB"}, -1, gcPercent},
+		{"GOGC set", map[string]string{"GOGC": "100"}, softMemoryLimit, -1},
+		{"GOGC=off", map[string]string{"GOGC": "off", "GOMEMLIMIT": "64MiB"}, -1, -1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			limit, percent := int64(-1), int64(-1)
+			tuneGC(func(k string) (string, bool) { v, ok := tc.env[k]; return v, ok },
+				func(n int64) int64 { limit = n; return 0 },
+				func(n int) int { percent = int64(n); return 0 })
+			if limit != tc.wantLimit || percent != tc.wantPerc {
+				t.Errorf("memory limit %d, GC percent %d; want %d, %d (-1: left alone)", limit, percent, tc.wantLimit, tc.wantPerc)
+			}
+		})
+	}
+}
+
 // TestQuietSDKLogsSilencesTheProviderLogger builds the provider's root logger
 // as terraform-plugin-go's server does for our address (its level from
 // TF_LOG_PROVIDER_<type>) and checks that, with nobody asking for logs, an
