@@ -14,6 +14,7 @@ const (
 	CodeAuthzAllowNoRules    = "MESH-AUTHZ-001"
 	CodeAuthzNoRules         = "MESH-AUTHZ-002"
 	CodeAuthzProvider        = "MESH-AUTHZ-003"
+	CodeAuthzCustomIdentity  = "MESH-AUTHZ-004"
 	CodeAuthzPrincipal       = "MESH-AUTHZ-005"
 	CodeAuthzSAMixed         = "MESH-AUTHZ-006"
 	CodeAuthzAmbientL7       = "MESH-AUTHZ-007"
@@ -22,6 +23,7 @@ const (
 	CodeAuthzLinkerdField    = "MESH-AUTHZ-011"
 	CodeAuthzLinkerdAudit    = "MESH-AUTHZ-012"
 	CodeAuthzServerConflict  = "MESH-AUTHZ-013"
+	CodeAuthzDenyHTTPOnly    = "MESH-AUTHZ-016"
 	CodeAuthzPathSyntax      = "MESH-AUTHZ-017"
 	CodeAuthzNoPods          = "MESH-AUTHZ-018"
 	CodeAuthzDryRunAction    = "MESH-AUTHZ-021"
@@ -156,6 +158,69 @@ func (a Authorization) validateRule(ps *Problems, i int, r AuthzRule) {
 				"%s needs a key and at least one value.", tsAttrString(tsAttr(at, "when", j)))
 		}
 	}
+	if a.Target == TargetLinkerd {
+		return
+	}
+	if a.Action == AuthzCustom {
+		customIdentities(ps, at, r)
+	}
+	if a.Action == AuthzDeny && denyWithOnlyHTTP(r) {
+		ps.Warnf(CodeAuthzDenyHTTPOnly, tsAttr(at, "to"), "DENY with only HTTP attributes denies all TCP traffic",
+			"configured AuthorizationPolicy will deny all traffic to TCP ports under its scope due to the use of only HTTP attributes in a DENY rule; it is recommended to explicitly specify the port. Add the HTTP ports to %s, e.g. ports = [8080].",
+			tsAttrString(tsAttr(at, "to", 0, "ports")))
+	}
+}
+
+// customIdentities reports the identity matches Istio refuses in a CUSTOM
+// policy (MESH-AUTHZ-004, one per field): the external authorizer gets the
+// request, not the peer's verified identity.
+func customIdentities(ps *Problems, at []any, r AuthzRule) {
+	unsupported := func(path []any, istioField string) {
+		ps.Errorf(CodeAuthzCustomIdentity, path, "identity matches are not supported with CUSTOM",
+			"%s is currently not supported with CUSTOM action (%s). Match the identity in a separate ALLOW or DENY policy, or let the external authorizer decide on it, and remove it here.",
+			istioField, tsAttrString(path))
+	}
+	for j, s := range r.From {
+		from := tsAttr(at, "from", j)
+		switch {
+		case len(s.Principals) > 0:
+			unsupported(tsAttr(from, "principals"), "From.Principals")
+		case s.Authenticated: // rendered as principals ["*"]
+			unsupported(tsAttr(from, "authenticated"), "From.Principals")
+		}
+		if len(s.Namespaces) > 0 {
+			unsupported(tsAttr(from, "namespaces"), "From.Namespaces")
+		}
+		if len(s.ServiceAccounts) > 0 {
+			unsupported(tsAttr(from, "service_accounts"), "From.ServiceAccounts")
+		}
+	}
+	for j, c := range r.When {
+		switch c.Key {
+		case "source.namespace", "source.serviceAccount", "source.trustDomain", "source.principal":
+		default:
+			if !strings.HasPrefix(c.Key, "request.auth.") {
+				continue
+			}
+		}
+		unsupported(tsAttr(at, "when", j, "key"), c.Key)
+	}
+}
+
+// denyWithOnlyHTTP is Istio's test for a DENY rule that, without ports,
+// also denies the TCP traffic it cannot inspect: operations and none of
+// them names a port. (A rule with sources only matches on identities, which
+// TCP has; every source this schema allows is one.)
+func denyWithOnlyHTTP(r AuthzRule) bool {
+	if len(r.To) == 0 {
+		return false
+	}
+	for _, op := range r.To {
+		if len(op.Ports) > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func (s AuthzSource) empty() bool {

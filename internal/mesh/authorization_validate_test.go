@@ -45,8 +45,9 @@ func authzNoRules(edit func(*mesh.Authorization)) func(*mesh.Authorization) {
 }
 
 const (
-	authzRegexDetail = `rules[0].to[0].paths[0] = %q %s. Istio AuthorizationPolicy paths support exact ("/api", starting with "/"), prefix ("/api/*"), suffix ("*.json") and presence ("*"), not regular expressions or templates; the "~<regex>" form is accepted on linkerd only.`
-	authzL7Detail    = "ztunnel does not support HTTP attributes (found: %s). In ambient mode you must use a waypoint proxy to enforce HTTP rules: set target.service (rendered as targetRefs) and bind the Service to a waypoint."
+	authzRegexDetail  = `rules[0].to[0].paths[0] = %q %s. Istio AuthorizationPolicy paths support exact ("/api", starting with "/"), prefix ("/api/*"), suffix ("*.json") and presence ("*"), not regular expressions or templates; the "~<regex>" form is accepted on linkerd only.`
+	authzCustomDetail = "%s is currently not supported with CUSTOM action (%s). Match the identity in a separate ALLOW or DENY policy, or let the external authorizer decide on it, and remove it here."
+	authzL7Detail     = "ztunnel does not support HTTP attributes (found: %s). In ambient mode you must use a waypoint proxy to enforce HTTP rules: set target.service (rendered as targetRefs) and bind the Service to a waypoint."
 )
 
 func TestAuthorizationValidate(t *testing.T) {
@@ -183,6 +184,47 @@ func TestAuthorizationValidate(t *testing.T) {
 		{"target.ports on istio warns", ordersPolicy(sidecar, func(a *mesh.Authorization) { a.Workload.Ports = []int64{8080} }), []finding{
 			warningAt("MESH-AUTHZ-028", "target.ports selects the Linkerd Servers; an Istio AuthorizationPolicy covers every port of the selected workloads. Restrict ports with rules[].to[].ports instead, or remove target.ports.", "target", "ports"),
 		}},
+		{"CUSTOM with identity matches on istio", ordersPolicy(sidecar, func(a *mesh.Authorization) {
+			a.Action, a.CustomProvider = mesh.AuthzCustom, "ext-authz"
+			a.Rules[0].From = []mesh.AuthzSource{
+				{Namespaces: []string{"frontend"}, IPBlocks: []string{"10.0.0.0/8"}},
+				{Principals: []string{"cluster.local/ns/a/sa/b"}, Authenticated: true},
+				{ServiceAccounts: []string{"frontend/web"}},
+				{Authenticated: true},
+			}
+			a.Rules[0].When = []mesh.AuthzCondition{
+				{Key: "request.auth.claims[iss]", Values: []string{"https://issuer"}},
+				{Key: "source.ip", Values: []string{"10.0.0.1"}},
+				{Key: "source.namespace", Values: []string{"frontend"}},
+			}
+		}), []finding{
+			errorAt("MESH-AUTHZ-004", fmt.Sprintf(authzCustomDetail, "From.Namespaces", "rules[0].from[0].namespaces"), "rules", 0, "from", 0, "namespaces"),
+			errorAt("MESH-AUTHZ-004", fmt.Sprintf(authzCustomDetail, "From.Principals", "rules[0].from[1].principals"), "rules", 0, "from", 1, "principals"),
+			errorAt("MESH-AUTHZ-004", fmt.Sprintf(authzCustomDetail, "From.ServiceAccounts", "rules[0].from[2].service_accounts"), "rules", 0, "from", 2, "service_accounts"),
+			errorAt("MESH-AUTHZ-004", fmt.Sprintf(authzCustomDetail, "From.Principals", "rules[0].from[3].authenticated"), "rules", 0, "from", 3, "authenticated"),
+			errorAt("MESH-AUTHZ-004", fmt.Sprintf(authzCustomDetail, "request.auth.claims[iss]", "rules[0].when[0].key"), "rules", 0, "when", 0, "key"),
+			errorAt("MESH-AUTHZ-004", fmt.Sprintf(authzCustomDetail, "source.namespace", "rules[0].when[2].key"), "rules", 0, "when", 2, "key"),
+		}},
+		{"CUSTOM matching addresses and operations", ordersPolicy(ambient, func(a *mesh.Authorization) {
+			a.Action, a.CustomProvider = mesh.AuthzCustom, "ext-authz"
+			a.Workload = mesh.AuthzWorkload{Service: "orders"}
+			a.Rules[0].From = []mesh.AuthzSource{{IPBlocks: []string{"10.0.0.0/8"}}}
+			a.Rules[0].When = []mesh.AuthzCondition{{Key: "request.headers[x-user]", Values: []string{"a"}}}
+		}), nil},
+		{"DENY with only HTTP attributes warns", ordersPolicy(sidecar, func(a *mesh.Authorization) {
+			a.Action = mesh.AuthzDeny
+			a.Rules[0].To = []mesh.AuthzOperation{{Methods: []string{"DELETE"}}, {Paths: []string{"/admin/*"}}}
+		}), []finding{
+			warningAt("MESH-AUTHZ-016", "configured AuthorizationPolicy will deny all traffic to TCP ports under its scope due to the use of only HTTP attributes in a DENY rule; it is recommended to explicitly specify the port. Add the HTTP ports to rules[0].to[0].ports, e.g. ports = [8080].", "rules", 0, "to"),
+		}},
+		{"DENY naming a port", ordersPolicy(sidecar, func(a *mesh.Authorization) {
+			a.Action = mesh.AuthzDeny
+			a.Rules[0].To = []mesh.AuthzOperation{{Methods: []string{"DELETE"}}, {Ports: []int64{8080}, Paths: []string{"/admin/*"}}}
+		}), nil},
+		{"DENY of sources only", ordersPolicy(sidecar, func(a *mesh.Authorization) {
+			a.Action = mesh.AuthzDeny
+			a.Rules[0].To = nil
+		}), nil},
 		{"dry_run with AUDIT on istio", ordersPolicy(sidecar, func(a *mesh.Authorization) { a.DryRun, a.Action = true, mesh.AuthzAudit }), []finding{
 			errorAt("MESH-AUTHZ-021", "the annotation istio.io/dry-run currently only supports action ALLOW/DENY, found action AUDIT in shop/orders-allow. Remove dry_run.", "dry_run"),
 		}},

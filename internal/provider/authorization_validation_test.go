@@ -41,6 +41,10 @@ func TestAccAuthorization_ConfigErrors(t *testing.T) {
 		{"custom without provider", "istio-sidecar", authzSelector + authzWebRule + `
   action = "CUSTOM"`,
 			"MESH-AUTHZ-003[\\s\\S]*`provider.name` must not be empty"},
+		{"custom with identities", "istio-sidecar", authzSelector + authzWebRule + `
+  action          = "CUSTOM"
+  custom_provider = "ext-authz"`,
+			`MESH-AUTHZ-004[\s\S]*From.ServiceAccounts is currently not supported with CUSTOM action \(rules\[0\]\.from\[0\]\.service_accounts\)`},
 		{"spiffe principal", "istio-sidecar", authzSelector + `
   rules = [{ from = [{ principals = ["spiffe://cluster.local/ns/a/sa/b"] }] }]`,
 			`MESH-AUTHZ-005[\s\S]*without the "spiffe://" scheme`},

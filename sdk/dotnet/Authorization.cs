@@ -82,6 +82,7 @@ namespace Meshform.Mesh
     /// 
     /// - action `ALLOW` has no rules and neither `DenyAll` nor `AllowAll` (MESH-AUTHZ-001); `DENY`, `AUDIT` or `CUSTOM` has no rules (MESH-AUTHZ-002);
     /// - `CUSTOM` has no `CustomProvider`, or `CustomProvider` is set without `CUSTOM` (MESH-AUTHZ-003);
+    /// - on Istio a `CUSTOM` policy matches identities, which Istio does not support there: a source's `Namespaces`, `ServiceAccounts`, `Principals` or `Authenticated`, or a `When` key `source.namespace`, `source.serviceAccount`, `source.trustDomain`, `source.principal` or `request.auth.*` (MESH-AUTHZ-004, one error per field; `IpBlocks`, operations and other `When` keys are fine);
     /// - a principal starts with `spiffe://` or is not `&lt;trust-domain&gt;/ns/&lt;namespace&gt;/sa/&lt;service-account&gt;` (MESH-AUTHZ-005);
     /// - on Istio a source mixes `ServiceAccounts` with `Namespaces`, `Principals` or `Authenticated` (MESH-AUTHZ-006);
     /// - on istio-ambient HTTP attributes, `AUDIT` or `CUSTOM` are used with a `WorkloadSelector` only (MESH-AUTHZ-007), or the Service is not bound (`istio.io/use-waypoint` on the Service or namespace) to a waypoint Gateway that is Programmed (MESH-AUTHZ-008, cluster check);
@@ -95,8 +96,10 @@ namespace Meshform.Mesh
     /// - `target.service` does not exist or has no selector (MESH-AUTHZ-029, cluster check).
     /// 
     /// It warns when Linkerd `AUDIT` is used (MESH-AUTHZ-012: `accessPolicy: audit` differs from Istio AUDIT),
-    /// the selector matches no pods (MESH-AUTHZ-018), `target.ports` is set on Istio (MESH-AUTHZ-028), or the
-    /// namespace is not enrolled in the mesh (MESH-GEN-003).
+    /// the selector matches no pods (MESH-AUTHZ-018), `target.ports` is set on Istio (MESH-AUTHZ-028), an Istio
+    /// `DENY` rule has operations none of which names `Ports` (MESH-AUTHZ-016: Istio then denies all TCP traffic
+    /// to the workload too, as it cannot see HTTP attributes there), or the namespace is not enrolled in the mesh
+    /// (MESH-GEN-003).
     /// 
     /// If `target.service` cannot be looked up at plan time (cluster not reachable yet), `Manifests` is unknown
     /// in the plan and the Service is resolved before apply.

@@ -78,6 +78,7 @@ import * as utilities from "./utilities";
  *
  * - action `ALLOW` has no rules and neither `denyAll` nor `allowAll` (MESH-AUTHZ-001); `DENY`, `AUDIT` or `CUSTOM` has no rules (MESH-AUTHZ-002);
  * - `CUSTOM` has no `customProvider`, or `customProvider` is set without `CUSTOM` (MESH-AUTHZ-003);
+ * - on Istio a `CUSTOM` policy matches identities, which Istio does not support there: a source's `namespaces`, `serviceAccounts`, `principals` or `authenticated`, or a `when` key `source.namespace`, `source.serviceAccount`, `source.trustDomain`, `source.principal` or `request.auth.*` (MESH-AUTHZ-004, one error per field; `ipBlocks`, operations and other `when` keys are fine);
  * - a principal starts with `spiffe://` or is not `<trust-domain>/ns/<namespace>/sa/<service-account>` (MESH-AUTHZ-005);
  * - on Istio a source mixes `serviceAccounts` with `namespaces`, `principals` or `authenticated` (MESH-AUTHZ-006);
  * - on istio-ambient HTTP attributes, `AUDIT` or `CUSTOM` are used with a `workloadSelector` only (MESH-AUTHZ-007), or the Service is not bound (`istio.io/use-waypoint` on the Service or namespace) to a waypoint Gateway that is Programmed (MESH-AUTHZ-008, cluster check);
@@ -91,8 +92,10 @@ import * as utilities from "./utilities";
  * - `target.service` does not exist or has no selector (MESH-AUTHZ-029, cluster check).
  *
  * It warns when Linkerd `AUDIT` is used (MESH-AUTHZ-012: `accessPolicy: audit` differs from Istio AUDIT),
- * the selector matches no pods (MESH-AUTHZ-018), `target.ports` is set on Istio (MESH-AUTHZ-028), or the
- * namespace is not enrolled in the mesh (MESH-GEN-003).
+ * the selector matches no pods (MESH-AUTHZ-018), `target.ports` is set on Istio (MESH-AUTHZ-028), an Istio
+ * `DENY` rule has operations none of which names `ports` (MESH-AUTHZ-016: Istio then denies all TCP traffic
+ * to the workload too, as it cannot see HTTP attributes there), or the namespace is not enrolled in the mesh
+ * (MESH-GEN-003).
  *
  * If `target.service` cannot be looked up at plan time (cluster not reachable yet), `manifests` is unknown
  * in the plan and the Service is resolved before apply.

@@ -513,6 +513,7 @@ class Authorization(pulumi.CustomResource):
 
         - action `ALLOW` has no rules and neither `deny_all` nor `allow_all` (MESH-AUTHZ-001); `DENY`, `AUDIT` or `CUSTOM` has no rules (MESH-AUTHZ-002);
         - `CUSTOM` has no `custom_provider`, or `custom_provider` is set without `CUSTOM` (MESH-AUTHZ-003);
+        - on Istio a `CUSTOM` policy matches identities, which Istio does not support there: a source's `namespaces`, `service_accounts`, `principals` or `authenticated`, or a `when` key `source.namespace`, `source.serviceAccount`, `source.trustDomain`, `source.principal` or `request.auth.*` (MESH-AUTHZ-004, one error per field; `ip_blocks`, operations and other `when` keys are fine);
         - a principal starts with `spiffe://` or is not `<trust-domain>/ns/<namespace>/sa/<service-account>` (MESH-AUTHZ-005);
         - on Istio a source mixes `service_accounts` with `namespaces`, `principals` or `authenticated` (MESH-AUTHZ-006);
         - on istio-ambient HTTP attributes, `AUDIT` or `CUSTOM` are used with a `workload_selector` only (MESH-AUTHZ-007), or the Service is not bound (`istio.io/use-waypoint` on the Service or namespace) to a waypoint Gateway that is Programmed (MESH-AUTHZ-008, cluster check);
@@ -526,8 +527,10 @@ class Authorization(pulumi.CustomResource):
         - `target.service` does not exist or has no selector (MESH-AUTHZ-029, cluster check).
 
         It warns when Linkerd `AUDIT` is used (MESH-AUTHZ-012: `accessPolicy: audit` differs from Istio AUDIT),
-        the selector matches no pods (MESH-AUTHZ-018), `target.ports` is set on Istio (MESH-AUTHZ-028), or the
-        namespace is not enrolled in the mesh (MESH-GEN-003).
+        the selector matches no pods (MESH-AUTHZ-018), `target.ports` is set on Istio (MESH-AUTHZ-028), an Istio
+        `DENY` rule has operations none of which names `ports` (MESH-AUTHZ-016: Istio then denies all TCP traffic
+        to the workload too, as it cannot see HTTP attributes there), or the namespace is not enrolled in the mesh
+        (MESH-GEN-003).
 
         If `target.service` cannot be looked up at plan time (cluster not reachable yet), `manifests` is unknown
         in the plan and the Service is resolved before apply.
@@ -718,6 +721,7 @@ class Authorization(pulumi.CustomResource):
 
         - action `ALLOW` has no rules and neither `deny_all` nor `allow_all` (MESH-AUTHZ-001); `DENY`, `AUDIT` or `CUSTOM` has no rules (MESH-AUTHZ-002);
         - `CUSTOM` has no `custom_provider`, or `custom_provider` is set without `CUSTOM` (MESH-AUTHZ-003);
+        - on Istio a `CUSTOM` policy matches identities, which Istio does not support there: a source's `namespaces`, `service_accounts`, `principals` or `authenticated`, or a `when` key `source.namespace`, `source.serviceAccount`, `source.trustDomain`, `source.principal` or `request.auth.*` (MESH-AUTHZ-004, one error per field; `ip_blocks`, operations and other `when` keys are fine);
         - a principal starts with `spiffe://` or is not `<trust-domain>/ns/<namespace>/sa/<service-account>` (MESH-AUTHZ-005);
         - on Istio a source mixes `service_accounts` with `namespaces`, `principals` or `authenticated` (MESH-AUTHZ-006);
         - on istio-ambient HTTP attributes, `AUDIT` or `CUSTOM` are used with a `workload_selector` only (MESH-AUTHZ-007), or the Service is not bound (`istio.io/use-waypoint` on the Service or namespace) to a waypoint Gateway that is Programmed (MESH-AUTHZ-008, cluster check);
@@ -731,8 +735,10 @@ class Authorization(pulumi.CustomResource):
         - `target.service` does not exist or has no selector (MESH-AUTHZ-029, cluster check).
 
         It warns when Linkerd `AUDIT` is used (MESH-AUTHZ-012: `accessPolicy: audit` differs from Istio AUDIT),
-        the selector matches no pods (MESH-AUTHZ-018), `target.ports` is set on Istio (MESH-AUTHZ-028), or the
-        namespace is not enrolled in the mesh (MESH-GEN-003).
+        the selector matches no pods (MESH-AUTHZ-018), `target.ports` is set on Istio (MESH-AUTHZ-028), an Istio
+        `DENY` rule has operations none of which names `ports` (MESH-AUTHZ-016: Istio then denies all TCP traffic
+        to the workload too, as it cannot see HTTP attributes there), or the namespace is not enrolled in the mesh
+        (MESH-GEN-003).
 
         If `target.service` cannot be looked up at plan time (cluster not reachable yet), `manifests` is unknown
         in the plan and the Service is resolved before apply.
