@@ -26,6 +26,7 @@ const (
 	CodeAuthzDenyHTTPOnly    = "MESH-AUTHZ-016"
 	CodeAuthzPathSyntax      = "MESH-AUTHZ-017"
 	CodeAuthzNoPods          = "MESH-AUTHZ-018"
+	CodeAuthzNoNamespace     = "MESH-AUTHZ-019"
 	CodeAuthzDryRunAction    = "MESH-AUTHZ-021"
 	CodeAuthzEmpty           = "MESH-AUTHZ-023"
 	CodeAuthzLinkerdIdentity = "MESH-AUTHZ-024"

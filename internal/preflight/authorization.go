@@ -153,7 +153,7 @@ func Authorization(ctx context.Context, m *kube.Manager, a mesh.Authorization, r
 	for _, id := range recorded {
 		c.recorded[id] = true
 	}
-	for _, step := range []func(context.Context) error{c.apisServed, c.namespaceEnrolled, c.waypointBound, c.selectsPods, c.serverConflicts} {
+	for _, step := range []func(context.Context) error{c.apisServed, c.namespaceEnrolled, c.sourceNamespacesExist, c.waypointBound, c.selectsPods, c.serverConflicts} {
 		if err := step(ctx); err != nil {
 			return nil, err
 		}
@@ -206,6 +206,26 @@ func (c *authzCheck) namespaceEnrolled(ctx context.Context) error {
 		c.problems.Warnf("MESH-GEN-003", []any{"namespace"}, "namespace not enrolled in the mesh",
 			"namespace %s is not part of the %s mesh; policies/routes will not be enforced for its workloads. %s",
 			c.a.Namespace, c.a.Target, enrollHint(c.a.Target))
+	}
+	return nil
+}
+
+// sourceNamespacesExist checks MESH-AUTHZ-019: a source naming a namespace
+// that does not exist matches nothing, most often a typo.
+func (c *authzCheck) sourceNamespacesExist(ctx context.Context) error {
+	for i, r := range c.a.Rules {
+		for j, s := range r.From {
+			for k, name := range s.Namespaces {
+				ns, err := c.namespace(ctx, name)
+				if err != nil {
+					return fmt.Errorf("get namespace %s: %w", name, err)
+				}
+				if ns == nil {
+					c.problems.Warnf(mesh.CodeAuthzNoNamespace, []any{"rules", i, "from", j, "namespaces", k}, "namespace not found",
+						"Referenced namespace not found: %q. rules[%d].from[%d].namespaces[%d] matches no workload until it exists; check the name, or create the namespace.", name, i, j, k)
+				}
+			}
+		}
 	}
 	return nil
 }

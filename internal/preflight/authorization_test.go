@@ -59,6 +59,20 @@ func TestAuthorizationSelectorMatchesNoPods(t *testing.T) {
 		"No matching workloads for this resource with the following labels: app=payments")
 }
 
+func TestAuthorizationSourceNamespacesExist(t *testing.T) {
+	ns := kubetest.Namespace(t, cluster.Config, map[string]string{"istio-injection": "enabled"})
+	kubetest.Deployment(t, cluster.Config, ns, "orders", map[string]string{"app": "orders"}, 1)
+	a := authzOrdersPolicy(ns, mesh.TargetIstioSidecar, mesh.AuthzWorkload{Selector: map[string]string{"app": "orders"}})
+	a.Rules = []mesh.AuthzRule{{From: []mesh.AuthzSource{{ServiceAccounts: []string{"no-such-ns/web"}}, {Namespaces: []string{ns, "no-such-ns"}}}}}
+
+	expectOnly(t, checkAuthz(t, a), "MESH-AUTHZ-019", mesh.SeverityWarning, "[rules 0 from 1 namespaces 1]",
+		`Referenced namespace not found: "no-such-ns"`, "rules[0].from[1].namespaces[1]")
+	a.Rules[0].From[1].Namespaces = []string{ns, "kube-system"}
+	if got := checkAuthz(t, a); len(got) != 0 {
+		t.Errorf("findings for namespaces that exist: %+v", got)
+	}
+}
+
 func TestAuthorizationServiceLookup(t *testing.T) {
 	ns := kubetest.Namespace(t, cluster.Config, map[string]string{"istio-injection": "enabled"})
 	kubetest.Service(t, cluster.Config, ns, "orders", map[string]string{"app": "orders"}, 8080)

@@ -527,7 +527,8 @@ class Authorization(pulumi.CustomResource):
         - `target.service` does not exist or has no selector (MESH-AUTHZ-029, cluster check).
 
         It warns when Linkerd `AUDIT` is used (MESH-AUTHZ-012: `accessPolicy: audit` differs from Istio AUDIT),
-        the selector matches no pods (MESH-AUTHZ-018), `target.ports` is set on Istio (MESH-AUTHZ-028), an Istio
+        the selector matches no pods (MESH-AUTHZ-018), a source's `namespaces` names a namespace that does not
+        exist (MESH-AUTHZ-019, cluster check), `target.ports` is set on Istio (MESH-AUTHZ-028), an Istio
         `DENY` rule has operations none of which names `ports` (MESH-AUTHZ-016: Istio then denies all TCP traffic
         to the workload too, as it cannot see HTTP attributes there), or the namespace is not enrolled in the mesh
         (MESH-GEN-003).
@@ -735,7 +736,8 @@ class Authorization(pulumi.CustomResource):
         - `target.service` does not exist or has no selector (MESH-AUTHZ-029, cluster check).
 
         It warns when Linkerd `AUDIT` is used (MESH-AUTHZ-012: `accessPolicy: audit` differs from Istio AUDIT),
-        the selector matches no pods (MESH-AUTHZ-018), `target.ports` is set on Istio (MESH-AUTHZ-028), an Istio
+        the selector matches no pods (MESH-AUTHZ-018), a source's `namespaces` names a namespace that does not
+        exist (MESH-AUTHZ-019, cluster check), `target.ports` is set on Istio (MESH-AUTHZ-028), an Istio
         `DENY` rule has operations none of which names `ports` (MESH-AUTHZ-016: Istio then denies all TCP traffic
         to the workload too, as it cannot see HTTP attributes there), or the namespace is not enrolled in the mesh
         (MESH-GEN-003).
