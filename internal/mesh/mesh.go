@@ -53,5 +53,8 @@ func OwnerLabels(owner string) map[string]string {
 
 // ServiceFQDN is the cluster-local name Istio hosts must use.
 func ServiceFQDN(service, namespace string) string {
-	return fmt.Sprintf("%s.%s.svc.cluster.local", service, namespace)
+	return fmt.Sprintf("%s.%s.svc.%s", service, namespace, ClusterDomain)
 }
+
+// ClusterDomain is the cluster's DNS domain, the suffix of ServiceFQDN.
+const ClusterDomain = "cluster.local"

@@ -402,7 +402,7 @@ func hostIs(host, service, namespace string) bool {
 	if rest, ok = strings.CutPrefix(rest, namespace); !ok {
 		return false
 	}
-	return rest == "" || rest == ".svc" || rest == ".svc.cluster.local"
+	return rest == "" || rest == ".svc" || rest == ".svc."+mesh.ClusterDomain
 }
 
 // httpRouteTargets reports whether an HTTPRoute attaches to the Service on
