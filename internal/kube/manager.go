@@ -22,7 +22,8 @@ type Options struct {
 	FieldManager string
 	// QPS and Burst bound the request rate of all the Manager's clients
 	// together (one token bucket). client-go's defaults (5 and 10) make a
-	// plan over hundreds of objects crawl.
+	// plan over hundreds of objects crawl; the API server's own priority and
+	// fairness is what protects it (client-go retries its 429s).
 	QPS   float32
 	Burst int
 	// ReadCache, when positive, lets Read, Get and List of a namespaced kind
@@ -35,8 +36,10 @@ type Options struct {
 const DefaultFieldManager = "terraform-provider-mesh"
 
 // DefaultOptions returns the options the provider uses unless configured.
+// A bucket of 200 held back the apply of 1,000 resources (two requests per
+// object, ten at a time): 500 and 1000 do not (BENCHMARKS.md, round 9).
 func DefaultOptions() Options {
-	return Options{FieldManager: DefaultFieldManager, QPS: 200, Burst: 400}
+	return Options{FieldManager: DefaultFieldManager, QPS: 500, Burst: 1000}
 }
 
 // Manager applies, reads, waits for and deletes sets of objects.

@@ -113,7 +113,7 @@ namespace Meshform.Mesh
     public sealed class ProviderArgs : global::Pulumi.ResourceArgs
     {
         /// <summary>
-        /// Burst of API requests above `Qps`. Default 400.
+        /// Burst of API requests above `Qps`. Default 1000.
         /// </summary>
         [Input("burst", json: true)]
         public Input<int>? Burst { get; set; }
@@ -177,7 +177,7 @@ namespace Meshform.Mesh
         public Input<string>? KubeconfigPath { get; set; }
 
         /// <summary>
-        /// Sustained API requests per second, for all of one provider process's requests together. Default 200 (client-go's own default of 5 makes large plans crawl).
+        /// Sustained API requests per second, for all of one provider process's requests together. Default 500 (client-go's own default of 5 makes large plans crawl).
         /// </summary>
         [Input("qps", json: true)]
         public Input<double>? Qps { get; set; }

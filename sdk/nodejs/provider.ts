@@ -107,7 +107,7 @@ export class Provider extends pulumi.ProviderResource {
  */
 export interface ProviderArgs {
     /**
-     * Burst of API requests above `qps`. Default 400.
+     * Burst of API requests above `qps`. Default 1000.
      */
     burst?: pulumi.Input<number>;
     /**
@@ -143,7 +143,7 @@ export interface ProviderArgs {
      */
     kubeconfigPath?: pulumi.Input<string>;
     /**
-     * Sustained API requests per second, for all of one provider process's requests together. Default 200 (client-go's own default of 5 makes large plans crawl).
+     * Sustained API requests per second, for all of one provider process's requests together. Default 500 (client-go's own default of 5 makes large plans crawl).
      */
     qps?: pulumi.Input<number>;
     /**

@@ -34,7 +34,7 @@ namespace Meshform.Mesh
 
         private static readonly __Value<int?> _burst = new __Value<int?>(() => __config.GetInt32("burst"));
         /// <summary>
-        /// Burst of API requests above `Qps`. Default 400.
+        /// Burst of API requests above `Qps`. Default 1000.
         /// </summary>
         public static int? Burst
         {
@@ -124,7 +124,7 @@ namespace Meshform.Mesh
 
         private static readonly __Value<double?> _qps = new __Value<double?>(() => __config.GetDouble("qps"));
         /// <summary>
-        /// Sustained API requests per second, for all of one provider process's requests together. Default 200 (client-go's own default of 5 makes large plans crawl).
+        /// Sustained API requests per second, for all of one provider process's requests together. Default 500 (client-go's own default of 5 makes large plans crawl).
         /// </summary>
         public static double? Qps
         {

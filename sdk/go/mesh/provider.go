@@ -66,7 +66,7 @@ func NewProvider(ctx *pulumi.Context,
 }
 
 type providerArgs struct {
-	// Burst of API requests above `qps`. Default 400.
+	// Burst of API requests above `qps`. Default 1000.
 	Burst *int `pulumi:"burst"`
 	// PEM client certificate for `host`. Env: `MESH_CLIENT_CERTIFICATE`.
 	ClientCertificate *string `pulumi:"clientCertificate"`
@@ -84,7 +84,7 @@ type providerArgs struct {
 	KubeconfigContext *string `pulumi:"kubeconfigContext"`
 	// Path to a kubeconfig file. Env: `MESH_KUBECONFIG`, then `KUBECONFIG` (a list separated by `:` is merged), then `~/.kube/config`. Ignored when `host` is set.
 	KubeconfigPath *string `pulumi:"kubeconfigPath"`
-	// Sustained API requests per second, for all of one provider process's requests together. Default 200 (client-go's own default of 5 makes large plans crawl).
+	// Sustained API requests per second, for all of one provider process's requests together. Default 500 (client-go's own default of 5 makes large plans crawl).
 	Qps *float64 `pulumi:"qps"`
 	// Default data plane for every resource: `istio-sidecar`, `istio-ambient` or `linkerd`. A resource's own `target` overrides it. Env: `MESH_TARGET`.
 	Target *string `pulumi:"target"`
@@ -94,7 +94,7 @@ type providerArgs struct {
 
 // The set of arguments for constructing a Provider resource.
 type ProviderArgs struct {
-	// Burst of API requests above `qps`. Default 400.
+	// Burst of API requests above `qps`. Default 1000.
 	Burst pulumi.IntPtrInput
 	// PEM client certificate for `host`. Env: `MESH_CLIENT_CERTIFICATE`.
 	ClientCertificate pulumi.StringPtrInput
@@ -112,7 +112,7 @@ type ProviderArgs struct {
 	KubeconfigContext pulumi.StringPtrInput
 	// Path to a kubeconfig file. Env: `MESH_KUBECONFIG`, then `KUBECONFIG` (a list separated by `:` is merged), then `~/.kube/config`. Ignored when `host` is set.
 	KubeconfigPath pulumi.StringPtrInput
-	// Sustained API requests per second, for all of one provider process's requests together. Default 200 (client-go's own default of 5 makes large plans crawl).
+	// Sustained API requests per second, for all of one provider process's requests together. Default 500 (client-go's own default of 5 makes large plans crawl).
 	Qps pulumi.Float64PtrInput
 	// Default data plane for every resource: `istio-sidecar`, `istio-ambient` or `linkerd`. A resource's own `target` overrides it. Env: `MESH_TARGET`.
 	Target pulumi.StringPtrInput

@@ -8,7 +8,7 @@ declare var exports: any;
 const __config = new pulumi.Config("mesh");
 
 /**
- * Burst of API requests above `qps`. Default 400.
+ * Burst of API requests above `qps`. Default 1000.
  */
 export declare const burst: number | undefined;
 Object.defineProperty(exports, "burst", {
@@ -107,7 +107,7 @@ Object.defineProperty(exports, "kubeconfigPath", {
 });
 
 /**
- * Sustained API requests per second, for all of one provider process's requests together. Default 200 (client-go's own default of 5 makes large plans crawl).
+ * Sustained API requests per second, for all of one provider process's requests together. Default 500 (client-go's own default of 5 makes large plans crawl).
  */
 export declare const qps: number | undefined;
 Object.defineProperty(exports, "qps", {

@@ -33,7 +33,7 @@ class ProviderArgs:
                  token: Optional[pulumi.Input[_builtins.str]] = None):
         """
         The set of arguments for constructing a Provider resource.
-        :param pulumi.Input[_builtins.int] burst: Burst of API requests above `qps`. Default 400.
+        :param pulumi.Input[_builtins.int] burst: Burst of API requests above `qps`. Default 1000.
         :param pulumi.Input[_builtins.str] client_certificate: PEM client certificate for `host`. Env: `MESH_CLIENT_CERTIFICATE`.
         :param pulumi.Input[_builtins.str] client_key: PEM private key of `client_certificate`. Env: `MESH_CLIENT_KEY`.
         :param pulumi.Input[_builtins.str] cluster_ca_certificate: PEM CA bundle that signs the API server's certificate, for `host`. Env: `MESH_CLUSTER_CA_CERTIFICATE`.
@@ -42,7 +42,7 @@ class ProviderArgs:
         :param pulumi.Input[_builtins.bool] insecure: Skip verification of the API server's certificate. Default `false`; never use it outside a throwaway cluster. Env: `MESH_INSECURE`.
         :param pulumi.Input[_builtins.str] kubeconfig_context: Context of the kubeconfig to use; default: its current context. Env: `MESH_KUBECONFIG_CONTEXT`.
         :param pulumi.Input[_builtins.str] kubeconfig_path: Path to a kubeconfig file. Env: `MESH_KUBECONFIG`, then `KUBECONFIG` (a list separated by `:` is merged), then `~/.kube/config`. Ignored when `host` is set.
-        :param pulumi.Input[_builtins.float] qps: Sustained API requests per second, for all of one provider process's requests together. Default 200 (client-go's own default of 5 makes large plans crawl).
+        :param pulumi.Input[_builtins.float] qps: Sustained API requests per second, for all of one provider process's requests together. Default 500 (client-go's own default of 5 makes large plans crawl).
         :param pulumi.Input[_builtins.str] target: Default data plane for every resource: `istio-sidecar`, `istio-ambient` or `linkerd`. A resource's own `target` overrides it. Env: `MESH_TARGET`.
         :param pulumi.Input[_builtins.str] token: Bearer token for `host`. Env: `MESH_TOKEN`.
         """
@@ -75,7 +75,7 @@ class ProviderArgs:
     @pulumi.getter
     def burst(self) -> Optional[pulumi.Input[_builtins.int]]:
         """
-        Burst of API requests above `qps`. Default 400.
+        Burst of API requests above `qps`. Default 1000.
         """
         return pulumi.get(self, "burst")
 
@@ -183,7 +183,7 @@ class ProviderArgs:
     @pulumi.getter
     def qps(self) -> Optional[pulumi.Input[_builtins.float]]:
         """
-        Sustained API requests per second, for all of one provider process's requests together. Default 200 (client-go's own default of 5 makes large plans crawl).
+        Sustained API requests per second, for all of one provider process's requests together. Default 500 (client-go's own default of 5 makes large plans crawl).
         """
         return pulumi.get(self, "qps")
 
@@ -243,7 +243,7 @@ class Provider(pulumi.ProviderResource):
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
-        :param pulumi.Input[_builtins.int] burst: Burst of API requests above `qps`. Default 400.
+        :param pulumi.Input[_builtins.int] burst: Burst of API requests above `qps`. Default 1000.
         :param pulumi.Input[_builtins.str] client_certificate: PEM client certificate for `host`. Env: `MESH_CLIENT_CERTIFICATE`.
         :param pulumi.Input[_builtins.str] client_key: PEM private key of `client_certificate`. Env: `MESH_CLIENT_KEY`.
         :param pulumi.Input[_builtins.str] cluster_ca_certificate: PEM CA bundle that signs the API server's certificate, for `host`. Env: `MESH_CLUSTER_CA_CERTIFICATE`.
@@ -252,7 +252,7 @@ class Provider(pulumi.ProviderResource):
         :param pulumi.Input[_builtins.bool] insecure: Skip verification of the API server's certificate. Default `false`; never use it outside a throwaway cluster. Env: `MESH_INSECURE`.
         :param pulumi.Input[_builtins.str] kubeconfig_context: Context of the kubeconfig to use; default: its current context. Env: `MESH_KUBECONFIG_CONTEXT`.
         :param pulumi.Input[_builtins.str] kubeconfig_path: Path to a kubeconfig file. Env: `MESH_KUBECONFIG`, then `KUBECONFIG` (a list separated by `:` is merged), then `~/.kube/config`. Ignored when `host` is set.
-        :param pulumi.Input[_builtins.float] qps: Sustained API requests per second, for all of one provider process's requests together. Default 200 (client-go's own default of 5 makes large plans crawl).
+        :param pulumi.Input[_builtins.float] qps: Sustained API requests per second, for all of one provider process's requests together. Default 500 (client-go's own default of 5 makes large plans crawl).
         :param pulumi.Input[_builtins.str] target: Default data plane for every resource: `istio-sidecar`, `istio-ambient` or `linkerd`. A resource's own `target` overrides it. Env: `MESH_TARGET`.
         :param pulumi.Input[_builtins.str] token: Bearer token for `host`. Env: `MESH_TOKEN`.
         """

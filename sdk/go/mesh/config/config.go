@@ -11,7 +11,7 @@ import (
 
 var _ = internal.GetEnvOrDefault
 
-// Burst of API requests above `qps`. Default 400.
+// Burst of API requests above `qps`. Default 1000.
 func GetBurst(ctx *pulumi.Context) int {
 	return config.GetInt(ctx, "mesh:burst")
 }
@@ -56,7 +56,7 @@ func GetKubeconfigPath(ctx *pulumi.Context) string {
 	return config.Get(ctx, "mesh:kubeconfigPath")
 }
 
-// Sustained API requests per second, for all of one provider process's requests together. Default 200 (client-go's own default of 5 makes large plans crawl).
+// Sustained API requests per second, for all of one provider process's requests together. Default 500 (client-go's own default of 5 makes large plans crawl).
 func GetQps(ctx *pulumi.Context) float64 {
 	return config.GetFloat64(ctx, "mesh:qps")
 }

@@ -16,7 +16,7 @@ from .. import _utilities
 
 burst: Optional[int]
 """
-Burst of API requests above `qps`. Default 400.
+Burst of API requests above `qps`. Default 1000.
 """
 
 clientCertificate: Optional[str]
@@ -61,7 +61,7 @@ Path to a kubeconfig file. Env: `MESH_KUBECONFIG`, then `KUBECONFIG` (a list sep
 
 qps: Optional[float]
 """
-Sustained API requests per second, for all of one provider process's requests together. Default 200 (client-go's own default of 5 makes large plans crawl).
+Sustained API requests per second, for all of one provider process's requests together. Default 500 (client-go's own default of 5 makes large plans crawl).
 """
 
 target: Optional[str]

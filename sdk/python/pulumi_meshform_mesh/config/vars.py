@@ -23,7 +23,7 @@ class _ExportableConfig(types.ModuleType):
     @_builtins.property
     def burst(self) -> Optional[int]:
         """
-        Burst of API requests above `qps`. Default 400.
+        Burst of API requests above `qps`. Default 1000.
         """
         return __config__.get_int('burst')
 
@@ -86,7 +86,7 @@ class _ExportableConfig(types.ModuleType):
     @_builtins.property
     def qps(self) -> Optional[float]:
         """
-        Sustained API requests per second, for all of one provider process's requests together. Default 200 (client-go's own default of 5 makes large plans crawl).
+        Sustained API requests per second, for all of one provider process's requests together. Default 500 (client-go's own default of 5 makes large plans crawl).
         """
         return __config__.get_float('qps')
 
