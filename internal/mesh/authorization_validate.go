@@ -23,6 +23,7 @@ const (
 	CodeAuthzLinkerdField    = "MESH-AUTHZ-011"
 	CodeAuthzLinkerdAudit    = "MESH-AUTHZ-012"
 	CodeAuthzServerConflict  = "MESH-AUTHZ-013"
+	CodeAuthzServicePort     = "MESH-AUTHZ-015"
 	CodeAuthzDenyHTTPOnly    = "MESH-AUTHZ-016"
 	CodeAuthzPathSyntax      = "MESH-AUTHZ-017"
 	CodeAuthzNoPods          = "MESH-AUTHZ-018"

@@ -56,6 +56,7 @@ func ResolveAuthorization(ctx context.Context, m *kube.Manager, a mesh.Authoriza
 		}
 		out.Selector = svc.Spec.Selector
 		out.ServicePorts = targetPorts(svc)
+		servicePortsInRules(&ps, a, svc)
 	}
 	if a.NeedsIdentityLookup() {
 		legacy, err := AuthzLegacyPrincipals(ctx, m)
@@ -87,6 +88,42 @@ func targetPorts(svc *corev1.Service) []intstr.IntOrString {
 		}
 	}
 	return out
+}
+
+// servicePortsInRules checks MESH-AUTHZ-015: the ports of to[] are the
+// workload's (container) ports, which is what the proxy sees, so a port of
+// target.service that forwards to another targetPort matches no request.
+// A port that is also one of the Service's targetPorts is a workload port
+// too; with a named targetPort the container port numbers are not known
+// from the Service, so nothing is reported.
+func servicePortsInRules(ps *mesh.Problems, a mesh.Authorization, svc *corev1.Service) {
+	forwards := map[int64]int32{}
+	workload := map[int64]bool{}
+	for _, p := range svc.Spec.Ports {
+		tp := p.TargetPort
+		switch {
+		case tp.Type == intstr.String:
+			return
+		case tp.IntVal == 0 || tp.IntVal == p.Port:
+			workload[int64(p.Port)] = true
+		default:
+			forwards[int64(p.Port)] = tp.IntVal
+			workload[int64(tp.IntVal)] = true
+		}
+	}
+	for i, r := range a.Rules {
+		for j, op := range r.To {
+			for k, port := range op.Ports {
+				tp, ok := forwards[port]
+				if !ok || workload[port] {
+					continue
+				}
+				ps.Errorf(mesh.CodeAuthzServicePort, []any{"rules", i, "to", j, "ports", k}, "Service port, not a workload port",
+					"ports are workload (container) ports; Service %s port %d targets %d. rules[%d].to[%d].ports[%d] = %d matches no request the proxy sees: use %d.",
+					svc.Name, port, tp, i, j, k, port, tp)
+			}
+		}
+	}
 }
 
 // probePaths returns the httpGet probe paths of the selected pods, by the

@@ -94,6 +94,54 @@ func TestAuthorizationServiceLookup(t *testing.T) {
 	expectOnly(t, problems, "MESH-AUTHZ-029", mesh.SeverityError, "[target service]", "has no spec.selector")
 }
 
+// TestAuthorizationServicePortInRules is MESH-AUTHZ-015: to.ports naming a
+// port of target.service that forwards elsewhere matches nothing.
+func TestAuthorizationServicePortInRules(t *testing.T) {
+	ns := kubetest.Namespace(t, cluster.Config, map[string]string{"istio-injection": "enabled"})
+	m, _ := kube.New(cluster.Config, kube.DefaultOptions())
+	service := func(name string, ports ...corev1.ServicePort) {
+		t.Helper()
+		svc := &corev1.Service{
+			ObjectMeta: metav1.ObjectMeta{Name: name},
+			Spec:       corev1.ServiceSpec{Selector: map[string]string{"app": "orders"}, Ports: ports},
+		}
+		if _, err := m.Clientset().CoreV1().Services(ns).Create(context.Background(), svc, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	port := func(name string, p int32, target intstr.IntOrString) corev1.ServicePort {
+		return corev1.ServicePort{Name: name, Port: p, TargetPort: target}
+	}
+	service("orders", port("http", 80, intstr.FromInt32(8080)), port("grpc", 9090, intstr.FromInt32(0)))
+	service("both", port("http", 80, intstr.FromInt32(8080)), port("direct", 8081, intstr.FromInt32(80)))
+	service("named", port("http", 80, intstr.FromString("http")))
+	resolve := func(svc string, ports ...int64) mesh.Problems {
+		t.Helper()
+		a := authzOrdersPolicy(ns, mesh.TargetIstioSidecar, mesh.AuthzWorkload{Service: svc})
+		a.Rules[0].To = []mesh.AuthzOperation{{Methods: []string{"GET"}}, {Ports: ports}}
+		_, problems, err := ResolveAuthorization(context.Background(), m, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return problems
+	}
+
+	expectOnly(t, resolve("orders", 8080, 80), "MESH-AUTHZ-015", mesh.SeverityError, "[rules 0 to 1 ports 1]",
+		"ports are workload (container) ports; Service orders port 80 targets 8080.", "rules[0].to[1].ports[1] = 80", "use 8080")
+	for _, c := range []struct {
+		svc   string
+		ports []int64
+	}{
+		{"orders", []int64{8080, 9090}}, // the targetPorts
+		{"both", []int64{80}},           // 80 is also a targetPort: a container port
+		{"named", []int64{80}},          // the container port behind "http" is not known
+	} {
+		if got := resolve(c.svc, c.ports...); len(got) != 0 {
+			t.Errorf("Service %s, ports %v: %+v", c.svc, c.ports, got)
+		}
+	}
+}
+
 // TestAuthorizationProbePaths reads the httpGet probes of the selected pods,
 // through named container ports, for the Linkerd probe routes.
 func TestAuthorizationProbePaths(t *testing.T) {

@@ -4,6 +4,10 @@ import (
 	"fmt"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
 	"github.com/meshform/terraform-provider-mesh/internal/kubetest"
 )
 
@@ -132,6 +136,15 @@ spec:
   podSelector: {matchLabels: {app: orders}}
   port: 8080
 `)
+	cs, _ := clients(t)
+	web := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "web"},
+		Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "orders"},
+			Ports: []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromInt32(8080)}}},
+	}
+	if _, err := cs.CoreV1().Services(ns).Create(ctx, web, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name, target, body, want string
 	}{
@@ -142,6 +155,10 @@ spec:
 		{"unmanaged linkerd server on the port", "linkerd", `
   target = { service = "orders" }` + authzWebRule,
 			`MESH-AUTHZ-013[\s\S]*Server ` + ns + `/hand-written already selects port 8080 on these pods`},
+		{"service port in to.ports", "istio-sidecar", `
+  target = { service = "web" }
+  rules  = [{ to = [{ ports = [80] }] }]`,
+			`MESH-AUTHZ-015[\s\S]*ports are workload \(container\) ports; Service web port 80 targets 8080[\s\S]*rules\[0\]\.to\[0\]\.ports\[0\] = 80[\s\S]*use 8080`},
 		{"service missing", "istio-sidecar", `
   target = { service = "nope" }` + authzWebRule,
 			`MESH-AUTHZ-029[\s\S]*Service ` + ns + `/nope does not exist`},

@@ -93,6 +93,7 @@ namespace Meshform.Mesh
     /// - `DenyAll` and `AllowAll` are both set, or either is combined with `Rules` or a non-ALLOW action (MESH-AUTHZ-025);
     /// - `Target` sets both or neither of `WorkloadSelector` and `Service`, or `target.ports` is missing on Linkerd with a `WorkloadSelector` (MESH-AUTHZ-026);
     /// - a value is malformed: service account not `ns/sa`, namespace, CIDR, method, port, Linkerd regex, incomplete `When`, or a `to.ports` entry that is not in Linkerd's `target.ports` (MESH-AUTHZ-027);
+    /// - a `to.ports` entry is a port of `target.service` that forwards to a different `targetPort` (MESH-AUTHZ-015, cluster check: `Ports` are the workload's container ports, the ones the proxy sees; the message names the `targetPort` to use);
     /// - `target.service` does not exist or has no selector (MESH-AUTHZ-029, cluster check).
     /// 
     /// It warns when Linkerd `AUDIT` is used (MESH-AUTHZ-012: `accessPolicy: audit` differs from Istio AUDIT),
