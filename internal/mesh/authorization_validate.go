@@ -28,6 +28,7 @@ const (
 	CodeAuthzPathSyntax      = "MESH-AUTHZ-017"
 	CodeAuthzNoPods          = "MESH-AUTHZ-018"
 	CodeAuthzNoNamespace     = "MESH-AUTHZ-019"
+	CodeAuthzAmbientDryRun   = "MESH-AUTHZ-020"
 	CodeAuthzDryRunAction    = "MESH-AUTHZ-021"
 	CodeAuthzEmpty           = "MESH-AUTHZ-023"
 	CodeAuthzLinkerdIdentity = "MESH-AUTHZ-024"

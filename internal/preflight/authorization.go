@@ -5,8 +5,12 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -190,7 +194,7 @@ func Authorization(ctx context.Context, m *kube.Manager, a mesh.Authorization, r
 	for _, id := range recorded {
 		c.recorded[id] = true
 	}
-	for _, step := range []func(context.Context) error{c.apisServed, c.namespaceEnrolled, c.sourceNamespacesExist, c.waypointBound, c.selectsPods, c.serverConflicts} {
+	for _, step := range []func(context.Context) error{c.apisServed, c.namespaceEnrolled, c.sourceNamespacesExist, c.waypointBound, c.selectsPods, c.serverConflicts, c.ambientDryRun} {
 		if err := step(ctx); err != nil {
 			return nil, err
 		}
@@ -265,6 +269,52 @@ func (c *authzCheck) sourceNamespacesExist(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// ambientDryRunEnv is the istiod setting without which istiod drops a
+// dry-run policy from ztunnel's configuration (Istio's features.EnableWdsDryRunAuthzPol).
+const ambientDryRunEnv = "AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY"
+
+// ambientDryRun checks MESH-AUTHZ-020: istiod gives ztunnel a dry-run
+// policy only when ambientDryRunEnv is on; otherwise the policy is neither
+// enforced nor logged. With no istiod in the cluster yet (a mesh_install in
+// the same apply) there is nothing to read, and nothing is reported.
+func (c *authzCheck) ambientDryRun(ctx context.Context) error {
+	if !c.a.DryRun || c.a.EnforcementPoint() != mesh.EnforcedByZtunnel {
+		return nil
+	}
+	deps, err := c.m.Clientset().AppsV1().Deployments("").List(ctx, metav1.ListOptions{LabelSelector: "app=istiod"})
+	if apierrors.IsForbidden(err) {
+		return nil // not allowed to read the control plane: nothing to tell
+	}
+	if err != nil {
+		return fmt.Errorf("look for istiod: %w", err)
+	}
+	if len(deps.Items) == 0 || slices.ContainsFunc(deps.Items, ambientDryRunEnabled) {
+		return nil
+	}
+	d := deps.Items[0]
+	c.problems.Errorf(mesh.CodeAuthzAmbientDryRun, []any{"dry_run"}, "ambient dry-run policies are not enabled",
+		"found policy \"%s/%s\" using dry-run annotation, but support for ambient dry-run authorizationPolicies isn't enabled. istiod (Deployment %s/%s) does not set %s, so ztunnel would get no part of this policy, neither enforced nor logged. Set control_plane_env = { %s = \"true\" } in mesh_install (ztunnel 1.29 or later), or remove dry_run.",
+		c.a.Namespace, c.a.Name, d.Namespace, d.Name, ambientDryRunEnv, ambientDryRunEnv)
+	return nil
+}
+
+// ambientDryRunEnabled reports whether an istiod Deployment turns
+// ambientDryRunEnv on, or may (a value from a ConfigMap or Secret).
+func ambientDryRunEnabled(d appsv1.Deployment) bool {
+	for _, ctr := range d.Spec.Template.Spec.Containers {
+		for _, e := range ctr.Env {
+			if e.Name != ambientDryRunEnv {
+				continue
+			}
+			on, err := strconv.ParseBool(e.Value)
+			if e.ValueFrom != nil || (err == nil && on) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // waypointBound checks MESH-AUTHZ-008: a targetRefs policy is enforced only

@@ -5,9 +5,12 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/util/retry"
+	"k8s.io/utils/ptr"
 
 	"github.com/meshform/terraform-provider-mesh/internal/kube"
 	"github.com/meshform/terraform-provider-mesh/internal/kubetest"
@@ -139,6 +142,75 @@ func TestAuthorizationServicePortInRules(t *testing.T) {
 		if got := resolve(c.svc, c.ports...); len(got) != 0 {
 			t.Errorf("Service %s, ports %v: %+v", c.svc, c.ports, got)
 		}
+	}
+}
+
+// TestAuthorizationAmbientDryRun is MESH-AUTHZ-020: a dry-run ztunnel policy
+// needs istiod's AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY.
+func TestAuthorizationAmbientDryRun(t *testing.T) {
+	ns := kubetest.Namespace(t, cluster.Config, map[string]string{"istio.io/dataplane-mode": "ambient"})
+	kubetest.Deployment(t, cluster.Config, ns, "orders", map[string]string{"app": "orders"}, 1)
+	m, err := kube.New(cluster.Config, kube.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := m.Clientset()
+	istiod := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: "istiod", Labels: map[string]string{"app": "istiod"}},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To[int32](0),
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "istiod"}},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "istiod"}},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{
+					Name: "discovery", Image: "registry.local/pilot:1",
+					Env: []corev1.EnvVar{{Name: "PILOT_ENABLE_AMBIENT", Value: "true"}},
+				}}},
+			},
+		},
+	}
+	// Deleted as soon as the test ends: another package's mesh_install test
+	// must not find a second control plane while the namespace terminates.
+	istiod, err = cs.AppsV1().Deployments(ns).Create(context.Background(), istiod, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cs.AppsV1().Deployments(ns).Delete(context.Background(), istiod.Name, metav1.DeleteOptions{})
+	})
+	a := authzOrdersPolicy(ns, mesh.TargetIstioAmbient, mesh.AuthzWorkload{Selector: map[string]string{"app": "orders"}})
+	a.DryRun = true
+
+	expectOnly(t, checkAuthz(t, a), "MESH-AUTHZ-020", mesh.SeverityError, "[dry_run]",
+		`found policy "`+ns+`/orders-allow" using dry-run annotation, but support for ambient dry-run authorizationPolicies isn't enabled`,
+		"Deployment "+ns+"/istiod", `control_plane_env = { AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY = "true" }`)
+
+	setEnv := func(value string) {
+		t.Helper()
+		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			d, err := cs.AppsV1().Deployments(ns).Get(context.Background(), "istiod", metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			d.Spec.Template.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY", Value: value}}
+			_, err = cs.AppsV1().Deployments(ns).Update(context.Background(), d, metav1.UpdateOptions{})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	setEnv("true")
+	if got := checkAuthz(t, a); len(got) != 0 {
+		t.Errorf("findings with the setting on: %+v", got)
+	}
+	setEnv("false")
+	if got := checkAuthz(t, a); len(got) != 1 {
+		t.Errorf("findings with the setting off: %+v, want MESH-AUTHZ-020", got)
+	}
+	a.DryRun = false
+	if got := checkAuthz(t, a); len(got) != 0 {
+		t.Errorf("findings without dry_run: %+v", got)
 	}
 }
 

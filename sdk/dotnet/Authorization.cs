@@ -88,7 +88,7 @@ namespace Meshform.Mesh
     /// - on istio-ambient HTTP attributes, `AUDIT` or `CUSTOM` are used with a `WorkloadSelector` only (MESH-AUTHZ-007), or the Service is not bound (`istio.io/use-waypoint` on the Service or namespace) to a waypoint Gateway that is Programmed (MESH-AUTHZ-008, cluster check);
     /// - on Linkerd the action is `DENY` or `CUSTOM` (MESH-AUTHZ-010), `When` or `Principals` are used (MESH-AUTHZ-011), a source sets more than one of `ServiceAccounts`, `Namespaces` and `Authenticated` (MESH-AUTHZ-024), or an unmanaged Server already selects the same port of these pods (MESH-AUTHZ-013, cluster check);
     /// - a path is a regular expression or template on Istio (MESH-AUTHZ-017);
-    /// - `DryRun` is combined with `AUDIT` or `CUSTOM` on Istio (MESH-AUTHZ-021);
+    /// - `DryRun` is combined with `AUDIT` or `CUSTOM` on Istio (MESH-AUTHZ-021), or set on an `istio-ambient` policy that ztunnel enforces while the cluster's istiod does not set `AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY` (MESH-AUTHZ-020, cluster check: istiod would drop the policy, neither enforcing nor logging it; set it with `mesh.Install`'s `ControlPlaneEnv`, ztunnel 1.29 or later);
     /// - a `From` or `To` entry is empty (MESH-AUTHZ-023);
     /// - `DenyAll` and `AllowAll` are both set, or either is combined with `Rules` or a non-ALLOW action (MESH-AUTHZ-025);
     /// - `Target` sets both or neither of `WorkloadSelector` and `Service`, or `target.ports` is missing on Linkerd with a `WorkloadSelector` (MESH-AUTHZ-026);

@@ -84,7 +84,7 @@ import * as utilities from "./utilities";
  * - on istio-ambient HTTP attributes, `AUDIT` or `CUSTOM` are used with a `workloadSelector` only (MESH-AUTHZ-007), or the Service is not bound (`istio.io/use-waypoint` on the Service or namespace) to a waypoint Gateway that is Programmed (MESH-AUTHZ-008, cluster check);
  * - on Linkerd the action is `DENY` or `CUSTOM` (MESH-AUTHZ-010), `when` or `principals` are used (MESH-AUTHZ-011), a source sets more than one of `serviceAccounts`, `namespaces` and `authenticated` (MESH-AUTHZ-024), or an unmanaged Server already selects the same port of these pods (MESH-AUTHZ-013, cluster check);
  * - a path is a regular expression or template on Istio (MESH-AUTHZ-017);
- * - `dryRun` is combined with `AUDIT` or `CUSTOM` on Istio (MESH-AUTHZ-021);
+ * - `dryRun` is combined with `AUDIT` or `CUSTOM` on Istio (MESH-AUTHZ-021), or set on an `istio-ambient` policy that ztunnel enforces while the cluster's istiod does not set `AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY` (MESH-AUTHZ-020, cluster check: istiod would drop the policy, neither enforcing nor logging it; set it with `mesh.Install`'s `controlPlaneEnv`, ztunnel 1.29 or later);
  * - a `from` or `to` entry is empty (MESH-AUTHZ-023);
  * - `denyAll` and `allowAll` are both set, or either is combined with `rules` or a non-ALLOW action (MESH-AUTHZ-025);
  * - `target` sets both or neither of `workloadSelector` and `service`, or `target.ports` is missing on Linkerd with a `workloadSelector` (MESH-AUTHZ-026);

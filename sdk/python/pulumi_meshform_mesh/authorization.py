@@ -519,7 +519,7 @@ class Authorization(pulumi.CustomResource):
         - on istio-ambient HTTP attributes, `AUDIT` or `CUSTOM` are used with a `workload_selector` only (MESH-AUTHZ-007), or the Service is not bound (`istio.io/use-waypoint` on the Service or namespace) to a waypoint Gateway that is Programmed (MESH-AUTHZ-008, cluster check);
         - on Linkerd the action is `DENY` or `CUSTOM` (MESH-AUTHZ-010), `when` or `principals` are used (MESH-AUTHZ-011), a source sets more than one of `service_accounts`, `namespaces` and `authenticated` (MESH-AUTHZ-024), or an unmanaged Server already selects the same port of these pods (MESH-AUTHZ-013, cluster check);
         - a path is a regular expression or template on Istio (MESH-AUTHZ-017);
-        - `dry_run` is combined with `AUDIT` or `CUSTOM` on Istio (MESH-AUTHZ-021);
+        - `dry_run` is combined with `AUDIT` or `CUSTOM` on Istio (MESH-AUTHZ-021), or set on an `istio-ambient` policy that ztunnel enforces while the cluster's istiod does not set `AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY` (MESH-AUTHZ-020, cluster check: istiod would drop the policy, neither enforcing nor logging it; set it with `Install`'s `control_plane_env`, ztunnel 1.29 or later);
         - a `from` or `to` entry is empty (MESH-AUTHZ-023);
         - `deny_all` and `allow_all` are both set, or either is combined with `rules` or a non-ALLOW action (MESH-AUTHZ-025);
         - `target` sets both or neither of `workload_selector` and `service`, or `target.ports` is missing on Linkerd with a `workload_selector` (MESH-AUTHZ-026);
@@ -729,7 +729,7 @@ class Authorization(pulumi.CustomResource):
         - on istio-ambient HTTP attributes, `AUDIT` or `CUSTOM` are used with a `workload_selector` only (MESH-AUTHZ-007), or the Service is not bound (`istio.io/use-waypoint` on the Service or namespace) to a waypoint Gateway that is Programmed (MESH-AUTHZ-008, cluster check);
         - on Linkerd the action is `DENY` or `CUSTOM` (MESH-AUTHZ-010), `when` or `principals` are used (MESH-AUTHZ-011), a source sets more than one of `service_accounts`, `namespaces` and `authenticated` (MESH-AUTHZ-024), or an unmanaged Server already selects the same port of these pods (MESH-AUTHZ-013, cluster check);
         - a path is a regular expression or template on Istio (MESH-AUTHZ-017);
-        - `dry_run` is combined with `AUDIT` or `CUSTOM` on Istio (MESH-AUTHZ-021);
+        - `dry_run` is combined with `AUDIT` or `CUSTOM` on Istio (MESH-AUTHZ-021), or set on an `istio-ambient` policy that ztunnel enforces while the cluster's istiod does not set `AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY` (MESH-AUTHZ-020, cluster check: istiod would drop the policy, neither enforcing nor logging it; set it with `Install`'s `control_plane_env`, ztunnel 1.29 or later);
         - a `from` or `to` entry is empty (MESH-AUTHZ-023);
         - `deny_all` and `allow_all` are both set, or either is combined with `rules` or a non-ALLOW action (MESH-AUTHZ-025);
         - `target` sets both or neither of `workload_selector` and `service`, or `target.ports` is missing on Linkerd with a `workload_selector` (MESH-AUTHZ-026);
