@@ -19,6 +19,7 @@ const (
 	CodeAuthzSAMixed         = "MESH-AUTHZ-006"
 	CodeAuthzAmbientL7       = "MESH-AUTHZ-007"
 	CodeAuthzNoWaypoint      = "MESH-AUTHZ-008"
+	CodeAuthzWaypointIdent   = "MESH-AUTHZ-009"
 	CodeAuthzLinkerdAction   = "MESH-AUTHZ-010"
 	CodeAuthzLinkerdField    = "MESH-AUTHZ-011"
 	CodeAuthzLinkerdAudit    = "MESH-AUTHZ-012"

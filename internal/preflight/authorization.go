@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -194,7 +195,7 @@ func Authorization(ctx context.Context, m *kube.Manager, a mesh.Authorization, r
 	for _, id := range recorded {
 		c.recorded[id] = true
 	}
-	for _, step := range []func(context.Context) error{c.apisServed, c.namespaceEnrolled, c.sourceNamespacesExist, c.waypointBound, c.selectsPods, c.serverConflicts, c.ambientDryRun} {
+	for _, step := range []func(context.Context) error{c.apisServed, c.namespaceEnrolled, c.sourceNamespacesExist, c.waypointBound, c.waypointIdentity, c.selectsPods, c.serverConflicts, c.ambientDryRun} {
 		if err := step(ctx); err != nil {
 			return nil, err
 		}
@@ -360,6 +361,79 @@ func (c *authzCheck) waypointBound(ctx context.Context) error {
 		"Service %s/%s is not bound to a waypoint; a policy attached with targetRefs would not be enforced. It %s. Deploy a waypoint (istioctl waypoint apply -n %s) and label the Service or namespace istio.io/use-waypoint=<waypoint>.",
 		c.a.Namespace, c.a.Workload.Service, state, c.a.Namespace)
 	return nil
+}
+
+// labelUseWaypointNamespace names the namespace of the waypoint that
+// istio.io/use-waypoint names, when it is not the Service's own.
+const labelUseWaypointNamespace = "istio.io/use-waypoint-namespace"
+
+// waypointIdentity checks MESH-AUTHZ-009: on istio-ambient, traffic to a
+// Service bound to a waypoint reaches the pods from the waypoint, so a
+// ztunnel (selector) ALLOW policy that lists client identities sees the
+// waypoint's identity, not the client's, and denies it unless one of its
+// rules admits the waypoint's service account (named after the waypoint).
+func (c *authzCheck) waypointIdentity(ctx context.Context) error {
+	if c.a.EnforcementPoint() != mesh.EnforcedByZtunnel || c.a.Action != mesh.AuthzAllow || len(c.a.Rules) == 0 {
+		return nil
+	}
+	svcs, err := c.services(ctx, c.a.Namespace)
+	if err != nil {
+		return err
+	}
+	ns, err := c.namespace(ctx, c.a.Namespace)
+	if err != nil || ns == nil {
+		return err
+	}
+	selector := c.a.Cluster.Selector
+	if selector == nil {
+		selector = c.a.Workload.Selector
+	}
+	for _, svc := range svcs {
+		if len(svc.Spec.Selector) == 0 || !labels.SelectorFromSet(svc.Spec.Selector).Matches(labels.Set(selector)) {
+			continue // the Service does not front every pod of the policy
+		}
+		name, wpNS := svc.Labels[labelUseWaypoint], svc.Labels[labelUseWaypointNamespace]
+		if name == "" {
+			name, wpNS = ns.Labels[labelUseWaypoint], ns.Labels[labelUseWaypointNamespace]
+		}
+		if name == "" || name == "none" {
+			continue
+		}
+		if wpNS == "" {
+			wpNS = c.a.Namespace
+		}
+		if admitsIdentity(c.a.Rules, wpNS, name) {
+			return nil
+		}
+		c.problems.Errorf(mesh.CodeAuthzWaypointIdent, []any{"rules"}, "waypoint traffic would be denied",
+			"traffic through waypoint %s/%s reaches the pods of Service %s/%s with the waypoint's identity; this ALLOW policy would block it. Allow %q (add it to a rule's from[].service_accounts), or enforce the rules at the waypoint instead (target.service with an HTTP attribute renders targetRefs).",
+			wpNS, name, c.a.Namespace, svc.Name, wpNS+"/"+name)
+		return nil
+	}
+	return nil
+}
+
+// admitsIdentity reports whether a request from service account ns/sa
+// could match one of the rules: a rule with no from, or a source whose
+// identity fields all admit it. A source that names no identity (only IP
+// blocks, or authenticated) is taken to admit it.
+func admitsIdentity(rules []mesh.AuthzRule, ns, sa string) bool {
+	principal := "/ns/" + ns + "/sa/" + sa
+	for _, r := range rules {
+		if len(r.From) == 0 {
+			return true
+		}
+		for _, s := range r.From {
+			if (len(s.ServiceAccounts) == 0 || slices.Contains(s.ServiceAccounts, ns+"/"+sa)) &&
+				(len(s.Namespaces) == 0 || slices.Contains(s.Namespaces, ns)) &&
+				(len(s.Principals) == 0 || slices.ContainsFunc(s.Principals, func(p string) bool {
+					return p == "*" || strings.HasSuffix(p, principal)
+				})) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // selectsPods warns (MESH-AUTHZ-018) when the selector matches no pods.

@@ -214,6 +214,47 @@ func TestAuthorizationAmbientDryRun(t *testing.T) {
 	}
 }
 
+// TestAuthorizationWaypointIdentity is MESH-AUTHZ-009: a ztunnel ALLOW
+// policy listing client identities blocks the waypoint the pods' Service
+// sends its traffic through.
+func TestAuthorizationWaypointIdentity(t *testing.T) {
+	ns := kubetest.Namespace(t, cluster.Config, map[string]string{"istio.io/dataplane-mode": "ambient"})
+	kubetest.Deployment(t, cluster.Config, ns, "orders", map[string]string{"app": "orders", "version": "v1"}, 1)
+	m, err := kube.New(cluster.Config, kube.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "orders", Labels: map[string]string{"istio.io/use-waypoint": "waypoint"}},
+		Spec:       corev1.ServiceSpec{Selector: map[string]string{"app": "orders"}, Ports: []corev1.ServicePort{{Port: 8080}}},
+	}
+	if _, err := m.Clientset().CoreV1().Services(ns).Create(context.Background(), svc, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	a := authzOrdersPolicy(ns, mesh.TargetIstioAmbient, mesh.AuthzWorkload{Selector: map[string]string{"app": "orders", "version": "v1"}})
+
+	expectOnly(t, checkAuthz(t, a), "MESH-AUTHZ-009", mesh.SeverityError, "[rules]",
+		"traffic through waypoint "+ns+"/waypoint reaches the pods of Service "+ns+"/orders with the waypoint's identity; this ALLOW policy would block it.",
+		`Allow "`+ns+`/waypoint"`)
+	for name, from := range map[string][]mesh.AuthzSource{
+		"the waypoint's service account": {{ServiceAccounts: []string{"frontend/web"}}, {ServiceAccounts: []string{ns + "/waypoint"}}},
+		"the waypoint's namespace":       {{Namespaces: []string{ns}}},
+		"the waypoint's principal":       {{Principals: []string{"cluster.local/ns/" + ns + "/sa/waypoint"}}},
+		"any authenticated identity":     {{Authenticated: true}},
+	} {
+		b := a
+		b.Rules = []mesh.AuthzRule{{From: from}}
+		if got := checkAuthz(t, b); len(got) != 0 {
+			t.Errorf("rules admitting %s: %+v", name, got)
+		}
+	}
+	other := authzOrdersPolicy(ns, mesh.TargetIstioAmbient, mesh.AuthzWorkload{Selector: map[string]string{"app": "payments"}})
+	kubetest.Deployment(t, cluster.Config, ns, "payments", map[string]string{"app": "payments"}, 1)
+	if got := checkAuthz(t, other); len(got) != 0 {
+		t.Errorf("pods no waypoint-bound Service fronts: %+v", got)
+	}
+}
+
 // TestAuthorizationProbePaths reads the httpGet probes of the selected pods,
 // through named container ports, for the Linkerd probe routes.
 func TestAuthorizationProbePaths(t *testing.T) {

@@ -142,8 +142,15 @@ spec:
 		Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "orders"},
 			Ports: []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromInt32(8080)}}},
 	}
-	if _, err := cs.CoreV1().Services(ns).Create(ctx, web, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
+	bound := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "bound", Labels: map[string]string{"istio.io/use-waypoint": "waypoint"}},
+		Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "orders"},
+			Ports: []corev1.ServicePort{{Name: "http", Port: 8080}}},
+	}
+	for _, svc := range []*corev1.Service{web, bound} {
+		if _, err := cs.CoreV1().Services(ns).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	cases := []struct {
 		name, target, body, want string
@@ -159,6 +166,9 @@ spec:
   target = { service = "web" }
   rules  = [{ to = [{ ports = [80] }] }]`,
 			`MESH-AUTHZ-015[\s\S]*ports are workload \(container\) ports; Service web port 80 targets 8080[\s\S]*rules\[0\]\.to\[0\]\.ports\[0\] = 80[\s\S]*use 8080`},
+		{"ztunnel policy blocking the waypoint", "istio-ambient", `
+  target = { workload_selector = { app = "orders" } }` + authzWebRule,
+			`MESH-AUTHZ-009[\s\S]*traffic through waypoint ` + ns + `/waypoint reaches the pods of Service ` + ns + `/bound with the waypoint's[\s\S]*Allow "` + ns + `/waypoint"`},
 		{"service missing", "istio-sidecar", `
   target = { service = "nope" }` + authzWebRule,
 			`MESH-AUTHZ-029[\s\S]*Service ` + ns + `/nope does not exist`},

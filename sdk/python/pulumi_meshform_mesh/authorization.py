@@ -525,6 +525,7 @@ class Authorization(pulumi.CustomResource):
         - `target` sets both or neither of `workload_selector` and `service`, or `target.ports` is missing on Linkerd with a `workload_selector` (MESH-AUTHZ-026);
         - a value is malformed: service account not `ns/sa`, namespace, CIDR, method, port, Linkerd regex, incomplete `when`, or a `to.ports` entry that is not in Linkerd's `target.ports` (MESH-AUTHZ-027);
         - a `to.ports` entry is a port of `target.service` that forwards to a different `targetPort` (MESH-AUTHZ-015, cluster check: `ports` are the workload's container ports, the ones the proxy sees; the message names the `targetPort` to use);
+        - an `istio-ambient` ALLOW policy that ztunnel enforces lists client identities, and a Service in front of its pods is bound to a waypoint (`istio.io/use-waypoint`) whose service account no rule admits (MESH-AUTHZ-009, cluster check: that traffic reaches the pods with the waypoint's identity and would be denied; allow `"<namespace>/<waypoint>"`, or enforce the rules at the waypoint);
         - `target.service` does not exist or has no selector (MESH-AUTHZ-029, cluster check).
 
         It warns when Linkerd `AUDIT` is used (MESH-AUTHZ-012: `accessPolicy: audit` differs from Istio AUDIT),
@@ -735,6 +736,7 @@ class Authorization(pulumi.CustomResource):
         - `target` sets both or neither of `workload_selector` and `service`, or `target.ports` is missing on Linkerd with a `workload_selector` (MESH-AUTHZ-026);
         - a value is malformed: service account not `ns/sa`, namespace, CIDR, method, port, Linkerd regex, incomplete `when`, or a `to.ports` entry that is not in Linkerd's `target.ports` (MESH-AUTHZ-027);
         - a `to.ports` entry is a port of `target.service` that forwards to a different `targetPort` (MESH-AUTHZ-015, cluster check: `ports` are the workload's container ports, the ones the proxy sees; the message names the `targetPort` to use);
+        - an `istio-ambient` ALLOW policy that ztunnel enforces lists client identities, and a Service in front of its pods is bound to a waypoint (`istio.io/use-waypoint`) whose service account no rule admits (MESH-AUTHZ-009, cluster check: that traffic reaches the pods with the waypoint's identity and would be denied; allow `"<namespace>/<waypoint>"`, or enforce the rules at the waypoint);
         - `target.service` does not exist or has no selector (MESH-AUTHZ-029, cluster check).
 
         It warns when Linkerd `AUDIT` is used (MESH-AUTHZ-012: `accessPolicy: audit` differs from Istio AUDIT),
