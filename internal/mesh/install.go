@@ -122,9 +122,52 @@ func (in Install) Validate() Problems {
 		values[chart] = v
 	}
 	if in.Mesh == MeshIstio {
+		ps = append(ps, in.validateAmbientVersion()...)
 		ps = append(ps, in.validateAmbient(values)...)
 		ps = append(ps, in.validateDataPlaneVersions(values)...)
+		ps = append(ps, in.validateHoldApplication(values)...)
 	}
+	return ps
+}
+
+// atLeast reports whether version v is major.minor or later; a version that
+// does not parse (unknown until apply, a digest) is not judged and passes.
+func atLeast(v string, major, minor int) bool {
+	maj, min, ok := MajorMinor(v)
+	return !ok || maj > major || (maj == major && min >= minor)
+}
+
+// validateAmbientVersion is MESH-INS-012: the charts install ambient mode
+// (ztunnel, the CNI agent's redirection) from Istio 1.24, where it is GA.
+func (in Install) validateAmbientVersion() Problems {
+	var ps Problems
+	if in.Mode == ModeAmbient && !atLeast(in.Version, 1, 24) {
+		ps.Errorf("MESH-INS-012", []any{"version"}, "ambient mode requires Istio 1.24 or later",
+			`ambient mode requires Istio ≥ 1.24 (version = %q). Set version to 1.24 or later, or use mode = "sidecar".`, in.Version)
+	}
+	return ps
+}
+
+// validateHoldApplication is MESH-INS-011: from Istio 1.27 istiod injects
+// native sidecars (ENABLE_NATIVE_SIDECARS=auto) on every Kubernetes version
+// it supports (1.29 and later, which MESH-INS-003 holds it to), and the
+// kubelet then starts the proxy first anyway: holdApplicationUntilProxyStarts
+// does nothing.
+func (in Install) validateHoldApplication(values map[string]map[string]any) Problems {
+	var ps Problems
+	istiod := values[ChartIstiod]
+	istiodVersion := componentVersion(istiod, in.Version, []string{"tag"}, []string{"pilot", "tag"}, []string{"global", "tag"})
+	if _, _, ok := MajorMinor(istiodVersion); !ok || !atLeast(istiodVersion, 1, 27) {
+		return ps
+	}
+	hold, _ := lookupFirst(istiod, []string{"meshConfig", "defaultConfig", "holdApplicationUntilProxyStarts"},
+		[]string{"global", "proxy", "holdApplicationUntilProxyStarts"}).(bool)
+	native := lookupFirst(istiod, []string{"env", "ENABLE_NATIVE_SIDECARS"}, []string{"pilot", "env", "ENABLE_NATIVE_SIDECARS"})
+	if !hold || native == false || native == "false" {
+		return ps
+	}
+	ps.Warnf("MESH-INS-011", []any{"values"}, "holdApplicationUntilProxyStarts has no effect",
+		`holdApplicationUntilProxyStarts has no effect when Istio injects native sidecars (ENABLE_NATIVE_SIDECARS=auto): istiod %s runs the proxy as a native sidecar, which the kubelet starts before the application. Remove it from values["istiod"], or set env.ENABLE_NATIVE_SIDECARS = "false" there to keep the proxy a regular container.`, istiodVersion)
 	return ps
 }
 

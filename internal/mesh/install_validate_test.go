@@ -1,6 +1,7 @@
 package mesh
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -38,6 +39,19 @@ func TestInstallValidate(t *testing.T) {
 			"istiod": "pilot:\n  tag: 1.30.1\n"}}, []string{"MESH-INS-002", "ztunnel version 1.31.0", "MESH-INS-002", "cni version 1.31.0"}},
 		{"non-version tags are not judged", Install{Mesh: MeshIstio, Mode: ModeAmbient, Version: v, Values: map[string]string{
 			"ztunnel": "tag: latest\n"}}, nil},
+		{"ambient before 1.24", Install{Mesh: MeshIstio, Mode: ModeAmbient, Version: "1.23.6"},
+			[]string{"MESH-INS-012", `ambient mode requires Istio ≥ 1.24 (version = "1.23.6"). Set version to 1.24 or later, or use mode = "sidecar".`}},
+		{"ambient at 1.24", Install{Mesh: MeshIstio, Mode: ModeAmbient, Version: "1.24.0"}, nil},
+		{"sidecar before 1.24", Install{Mesh: MeshIstio, Mode: ModeSidecar, Version: "1.23.6"}, nil},
+		{"hold application with native sidecars", Install{Mesh: MeshIstio, Mode: ModeSidecar, Version: v, Values: map[string]string{
+			"istiod": "meshConfig:\n  defaultConfig:\n    holdApplicationUntilProxyStarts: true\n"}},
+			[]string{"MESH-INS-011", "holdApplicationUntilProxyStarts has no effect when Istio injects native sidecars (ENABLE_NATIVE_SIDECARS=auto): istiod " + v, `set env.ENABLE_NATIVE_SIDECARS = "false"`}},
+		{"hold application, legacy global.proxy", Install{Mesh: MeshIstio, Mode: ModeAmbient, Version: v, Values: map[string]string{
+			"istiod": "global:\n  proxy:\n    holdApplicationUntilProxyStarts: true\n"}}, []string{"MESH-INS-011"}},
+		{"hold application, native sidecars off", Install{Mesh: MeshIstio, Mode: ModeSidecar, Version: v, Values: map[string]string{
+			"istiod": "meshConfig:\n  defaultConfig:\n    holdApplicationUntilProxyStarts: true\nenv:\n  ENABLE_NATIVE_SIDECARS: \"false\"\n"}}, nil},
+		{"hold application before 1.27", Install{Mesh: MeshIstio, Mode: ModeSidecar, Version: "1.26.4", Values: map[string]string{
+			"istiod": "meshConfig:\n  defaultConfig:\n    holdApplicationUntilProxyStarts: true\n"}}, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -115,6 +129,28 @@ func TestKubernetesTooOld(t *testing.T) {
 		}
 		if got := ps[0].Summary + "|" + ps[0].Detail; !strings.Contains(got, c.want) {
 			t.Errorf("%s %s on %s:\n got %s\nwant %s", c.mesh, c.version, c.kube, got, c.want)
+		}
+	}
+}
+
+// MESH-INS-011 warns (the install still works as asked); MESH-INS-012
+// refuses the plan, at the attributes they name.
+func TestInstallVersionFindingsSeverity(t *testing.T) {
+	hold := Install{Mesh: MeshIstio, Mode: ModeSidecar, Version: "1.27.0", Values: map[string]string{
+		"istiod": "meshConfig:\n  defaultConfig:\n    holdApplicationUntilProxyStarts: true\n"}}
+	old := Install{Mesh: MeshIstio, Mode: ModeAmbient, Version: "1.22.0"}
+	for _, c := range []struct {
+		in   Install
+		code string
+		sev  Severity
+		path string
+	}{
+		{hold, "MESH-INS-011", SeverityWarning, "[values]"},
+		{old, "MESH-INS-012", SeverityError, "[version]"},
+	} {
+		ps := c.in.Validate()
+		if len(ps) != 1 || ps[0].Code != c.code || ps[0].Severity != c.sev || fmt.Sprint(ps[0].Path) != c.path {
+			t.Errorf("%s: got %+v", c.code, ps)
 		}
 	}
 }

@@ -33,6 +33,8 @@ func TestAccInstall_ValidationErrors(t *testing.T) {
 	cases := []struct{ name, body, want string }{
 		{"ambient without cni", istio + `  values = { cni = yamlencode({ ambient = { enabled = false } }) }`,
 			`MESH-INS-001: ambient mode requires the Istio CNI node agent`},
+		{"ambient before 1.24", "\n  mesh    = \"istio\"\n  version = \"1.23.6\"\n",
+			`MESH-INS-012: ambient mode requires Istio 1.24 or later[\s\S]*ambient mode requires Istio ≥ 1.24 \(version = "1.23.6"\)`},
 		{"ztunnel newer than istiod", istio + `  values = { ztunnel = yamlencode({ tag = "1.33.0" }) }`,
 			`MESH-INS-002[\s\S]*ztunnel version 1.33.0 is not supported with istiod`},
 		{"values for a chart the mode does not install", istio + `  mode = "sidecar"

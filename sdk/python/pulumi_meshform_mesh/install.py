@@ -607,6 +607,8 @@ class Install(pulumi.CustomResource):
         | `MESH-INS-003` | the cluster's Kubernetes is below the mesh's minimum (Istio ≥ 1.30: 1.32; Linkerd 2026.x: 1.31), read from `/version` at plan time | error |
         | `MESH-INS-004` | Linkerd with `gateway_api_crds.mode = "require"` and no `HTTPRoute` v1 CRD | error |
         | `MESH-INS-007` – `-010` | supplied certificates that do not parse, a key that does not match, not ECDSA P-256, an issuer that is not a CA or not signed by an anchor, expired or not yet valid; expiring within 60 days warns | error / warning |
+        | `MESH-INS-011` | Istio 1.27 or later (istiod's `version` or image `tag`) with `holdApplicationUntilProxyStarts: true` in the `istiod` values (`meshConfig.defaultConfig` or `global.proxy`) while native sidecars stay on (`env.ENABLE_NATIVE_SIDECARS` not `"false"`): the kubelet already starts the proxy first, so the setting does nothing | warning |
+        | `MESH-INS-012` | `mode = "ambient"` with a `version` before Istio 1.24 | error |
         | `MESH-INS-013` | the other mesh's control plane is installed (an `istiod` Deployment, or Linkerd's `linkerd-config` ConfigMap) | error |
         | `MESH-INS-014` | the trust domain in `values` changes (Istio `meshConfig.trustDomain`, Linkerd `identityTrustDomain`) | warning |
 
@@ -773,6 +775,8 @@ class Install(pulumi.CustomResource):
         | `MESH-INS-003` | the cluster's Kubernetes is below the mesh's minimum (Istio ≥ 1.30: 1.32; Linkerd 2026.x: 1.31), read from `/version` at plan time | error |
         | `MESH-INS-004` | Linkerd with `gateway_api_crds.mode = "require"` and no `HTTPRoute` v1 CRD | error |
         | `MESH-INS-007` – `-010` | supplied certificates that do not parse, a key that does not match, not ECDSA P-256, an issuer that is not a CA or not signed by an anchor, expired or not yet valid; expiring within 60 days warns | error / warning |
+        | `MESH-INS-011` | Istio 1.27 or later (istiod's `version` or image `tag`) with `holdApplicationUntilProxyStarts: true` in the `istiod` values (`meshConfig.defaultConfig` or `global.proxy`) while native sidecars stay on (`env.ENABLE_NATIVE_SIDECARS` not `"false"`): the kubelet already starts the proxy first, so the setting does nothing | warning |
+        | `MESH-INS-012` | `mode = "ambient"` with a `version` before Istio 1.24 | error |
         | `MESH-INS-013` | the other mesh's control plane is installed (an `istiod` Deployment, or Linkerd's `linkerd-config` ConfigMap) | error |
         | `MESH-INS-014` | the trust domain in `values` changes (Istio `meshConfig.trustDomain`, Linkerd `identityTrustDomain`) | warning |
 
