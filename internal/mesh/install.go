@@ -156,7 +156,7 @@ func (in Install) validateAmbientVersion() Problems {
 func (in Install) validateHoldApplication(values map[string]map[string]any) Problems {
 	var ps Problems
 	istiod := values[ChartIstiod]
-	istiodVersion := componentVersion(istiod, in.Version, []string{"tag"}, []string{"pilot", "tag"}, []string{"global", "tag"})
+	istiodVersion := in.istiodVersion(values)
 	if _, _, ok := MajorMinor(istiodVersion); !ok || !atLeast(istiodVersion, 1, 27) {
 		return ps
 	}
@@ -195,7 +195,7 @@ func (in Install) validateAmbient(values map[string]map[string]any) Problems {
 // istiod or one older.
 func (in Install) validateDataPlaneVersions(values map[string]map[string]any) Problems {
 	var ps Problems
-	istiod := componentVersion(values[ChartIstiod], in.Version, []string{"tag"}, []string{"pilot", "tag"}, []string{"global", "tag"})
+	istiod := in.istiodVersion(values)
 	if in.Mode != ModeAmbient {
 		return ps // sidecar mode installs neither ztunnel nor the CNI agent
 	}
@@ -209,6 +209,11 @@ func (in Install) validateDataPlaneVersions(values map[string]map[string]any) Pr
 			chart, v, istiod, chart)
 	}
 	return ps
+}
+
+// istiodVersion is istiod's image tag in values, else the chart version.
+func (in Install) istiodVersion(values map[string]map[string]any) string {
+	return componentVersion(values[ChartIstiod], in.Version, []string{"tag"}, []string{"pilot", "tag"}, []string{"global", "tag"})
 }
 
 // componentVersion is the image tag values set at the first path found, else

@@ -11,7 +11,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -284,17 +283,17 @@ func (c *authzCheck) ambientDryRun(ctx context.Context) error {
 	if !c.a.DryRun || c.a.EnforcementPoint() != mesh.EnforcedByZtunnel {
 		return nil
 	}
-	deps, err := c.m.Clientset().AppsV1().Deployments("").List(ctx, metav1.ListOptions{LabelSelector: "app=istiod"})
+	deps, err := c.istiods(ctx)
 	if apierrors.IsForbidden(err) {
 		return nil // not allowed to read the control plane: nothing to tell
 	}
 	if err != nil {
 		return fmt.Errorf("look for istiod: %w", err)
 	}
-	if len(deps.Items) == 0 || slices.ContainsFunc(deps.Items, ambientDryRunEnabled) {
+	if len(deps) == 0 || slices.ContainsFunc(deps, ambientDryRunEnabled) {
 		return nil
 	}
-	d := deps.Items[0]
+	d := deps[0]
 	c.problems.Errorf(mesh.CodeAuthzAmbientDryRun, []any{"dry_run"}, "ambient dry-run policies are not enabled",
 		"found policy \"%s/%s\" using dry-run annotation, but support for ambient dry-run authorizationPolicies isn't enabled. istiod (Deployment %s/%s) does not set %s, so ztunnel would get no part of this policy, neither enforced nor logged. Set control_plane_env = { %s = \"true\" } in mesh_install (ztunnel 1.29 or later), or remove dry_run.",
 		c.a.Namespace, c.a.Name, d.Namespace, d.Name, ambientDryRunEnv, ambientDryRunEnv)
@@ -333,15 +332,9 @@ func (c *authzCheck) waypointBound(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("get Service %s/%s: %w", c.a.Namespace, c.a.Workload.Service, err)
 	}
-	name := svc.Labels[labelUseWaypoint]
-	if name == "" {
-		ns, err := c.namespace(ctx, c.a.Namespace)
-		if err != nil {
-			return fmt.Errorf("get namespace %s: %w", c.a.Namespace, err)
-		}
-		if ns != nil {
-			name = ns.Labels[labelUseWaypoint]
-		}
+	name, _, err := c.useWaypoint(ctx, svc, c.a.Namespace)
+	if err != nil {
+		return fmt.Errorf("get namespace %s: %w", c.a.Namespace, err)
 	}
 	state := "has no istio.io/use-waypoint label (nor has its namespace)"
 	if name != "" {
@@ -363,10 +356,6 @@ func (c *authzCheck) waypointBound(ctx context.Context) error {
 	return nil
 }
 
-// labelUseWaypointNamespace names the namespace of the waypoint that
-// istio.io/use-waypoint names, when it is not the Service's own.
-const labelUseWaypointNamespace = "istio.io/use-waypoint-namespace"
-
 // waypointIdentity checks MESH-AUTHZ-009: on istio-ambient, traffic to a
 // Service bound to a waypoint reaches the pods from the waypoint, so a
 // ztunnel (selector) ALLOW policy that lists client identities sees the
@@ -380,10 +369,6 @@ func (c *authzCheck) waypointIdentity(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ns, err := c.namespace(ctx, c.a.Namespace)
-	if err != nil || ns == nil {
-		return err
-	}
 	selector := c.a.Cluster.Selector
 	if selector == nil {
 		selector = c.a.Workload.Selector
@@ -392,15 +377,12 @@ func (c *authzCheck) waypointIdentity(ctx context.Context) error {
 		if len(svc.Spec.Selector) == 0 || !labels.SelectorFromSet(svc.Spec.Selector).Matches(labels.Set(selector)) {
 			continue // the Service does not front every pod of the policy
 		}
-		name, wpNS := svc.Labels[labelUseWaypoint], svc.Labels[labelUseWaypointNamespace]
-		if name == "" {
-			name, wpNS = ns.Labels[labelUseWaypoint], ns.Labels[labelUseWaypointNamespace]
+		name, wpNS, err := c.useWaypoint(ctx, &svc, c.a.Namespace)
+		if err != nil {
+			return err
 		}
 		if name == "" || name == "none" {
 			continue
-		}
-		if wpNS == "" {
-			wpNS = c.a.Namespace
 		}
 		if admitsIdentity(c.a.Rules, wpNS, name) {
 			return nil

@@ -53,12 +53,12 @@ func Install(ctx context.Context, m *kube.Manager, in mesh.Install, gateway mesh
 func otherMesh(ctx context.Context, m *kube.Manager, want mesh.InstallMesh) (string, error) {
 	cs := m.Clientset()
 	if want == mesh.MeshLinkerd {
-		deps, err := cs.AppsV1().Deployments("").List(ctx, metav1.ListOptions{LabelSelector: "app=istiod"})
+		deps, err := (lookup{m}).istiods(ctx)
 		if err != nil {
 			return "", fmt.Errorf("look for istiod: %w", err)
 		}
-		if len(deps.Items) > 0 {
-			d := deps.Items[0]
+		if len(deps) > 0 {
+			d := deps[0]
 			return fmt.Sprintf("istio: Deployment %s in %s", d.Name, d.Namespace), nil
 		}
 		return "", nil

@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"strings"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -87,6 +89,41 @@ func (l lookup) namespace(ctx context.Context, name string) (*corev1.Namespace, 
 		return nil, err
 	}
 	return ns, nil
+}
+
+// useWaypoint returns the waypoint a Service's traffic goes through: the
+// Service's istio.io/use-waypoint label, else its namespace's, with the
+// waypoint's namespace from the same object's
+// istio.io/use-waypoint-namespace (default: the Service's). name is ""
+// when neither is labelled. svc may be nil (a Service not found).
+func (l lookup) useWaypoint(ctx context.Context, svc *corev1.Service, namespace string) (name, waypointNamespace string, err error) {
+	var labels map[string]string
+	if svc != nil {
+		labels = svc.Labels
+	}
+	if labels[labelUseWaypoint] == "" {
+		ns, err := l.namespace(ctx, namespace)
+		if err != nil || ns == nil {
+			return "", "", err
+		}
+		labels = ns.Labels
+	}
+	name, waypointNamespace = labels[labelUseWaypoint], labels[labelUseWaypointNamespace]
+	if waypointNamespace == "" {
+		waypointNamespace = namespace
+	}
+	return name, waypointNamespace, nil
+}
+
+// istiods lists the istiod Deployments of every namespace (label
+// app=istiod), straight from the API server: a run asks at most once per
+// check that needs it, and only for the few resources those checks cover.
+func (l lookup) istiods(ctx context.Context) ([]appsv1.Deployment, error) {
+	deps, err := l.m.Clientset().AppsV1().Deployments("").List(ctx, metav1.ListOptions{LabelSelector: "app=istiod"})
+	if err != nil {
+		return nil, err
+	}
+	return deps.Items, nil
 }
 
 // pods returns the pods of namespace whose labels sel matches, from the

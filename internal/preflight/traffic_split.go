@@ -18,15 +18,18 @@ import (
 
 // Labels the checks read.
 const (
-	labelUseWaypoint      = "istio.io/use-waypoint"
-	labelIstioInjection   = "istio-injection"
-	labelIstioRev         = "istio.io/rev"
-	labelDataplaneMode    = "istio.io/dataplane-mode"
-	annotationLinkerdInj  = "linkerd.io/inject"
-	conditionProgrammed   = "Programmed"
-	dataplaneModeAmbient  = "ambient"
-	linkerdInjectEnabled  = "enabled"
-	istioInjectionEnabled = "enabled"
+	labelUseWaypoint = "istio.io/use-waypoint"
+	// labelUseWaypointNamespace names the namespace of the waypoint that
+	// istio.io/use-waypoint names, when it is not the Service's own.
+	labelUseWaypointNamespace = "istio.io/use-waypoint-namespace"
+	labelIstioInjection       = "istio-injection"
+	labelIstioRev             = "istio.io/rev"
+	labelDataplaneMode        = "istio.io/dataplane-mode"
+	annotationLinkerdInj      = "linkerd.io/inject"
+	conditionProgrammed       = "Programmed"
+	dataplaneModeAmbient      = "ambient"
+	linkerdInjectEnabled      = "enabled"
+	istioInjectionEnabled     = "enabled"
 )
 
 // TrafficSplit runs the cluster checks of a mesh_traffic_split (MESH-MAPPING
@@ -244,14 +247,8 @@ func (c *splitCheck) waypointBound(ctx context.Context) error {
 // boundWaypoint returns the waypoint named by the Service's or namespace's
 // istio.io/use-waypoint label, or "".
 func (c *splitCheck) boundWaypoint(ctx context.Context) (string, error) {
-	if svc := c.services[c.ts.Service]; svc != nil && svc.Labels[labelUseWaypoint] != "" {
-		return svc.Labels[labelUseWaypoint], nil
-	}
-	ns, err := c.lookup.namespace(ctx, c.ts.Namespace)
-	if err != nil || ns == nil {
-		return "", err
-	}
-	return ns.Labels[labelUseWaypoint], nil
+	name, _, err := c.lookup.useWaypoint(ctx, c.services[c.ts.Service], c.ts.Namespace)
+	return name, err
 }
 
 // serviceProfile checks MESH-TS-013: in Linkerd a ServiceProfile wins over
