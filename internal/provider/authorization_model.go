@@ -150,12 +150,10 @@ func (m *authorizationModel) setIntent(a mesh.Authorization) diag.Diagnostics {
 	m.EnforcementPoint = types.StringValue(string(a.EnforcementPoint()))
 	selector := types.MapNull(types.StringType)
 	if len(a.Workload.Selector) > 0 {
-		var d diag.Diagnostics
-		selector, d = types.MapValueFrom(context.Background(), types.StringType, a.Workload.Selector)
-		diags.Append(d...)
+		selector = stringMapValue(a.Workload.Selector)
 	}
 	m.Target = objectOf(authzTargetAttrTypes, map[string]attr.Value{
-		"workload_selector": selector, "service": authzOptString(a.Workload.Service), "ports": authzInt64sValue(a.Workload.Ports, &diags),
+		"workload_selector": selector, "service": authzOptString(a.Workload.Service), "ports": authzInt64sValue(a.Workload.Ports),
 	}, &diags)
 	if len(a.Rules) == 0 {
 		m.Rules = types.ListNull(types.ObjectType{AttrTypes: authzRuleAttrTypes})
@@ -179,8 +177,8 @@ func authzRuleValue(r mesh.AuthzRule, diags *diag.Diagnostics) attr.Value {
 				authenticated = types.BoolValue(true)
 			}
 			values[i] = objectOf(authzSourceAttrTypes, map[string]attr.Value{
-				"service_accounts": authzStringsValue(s.ServiceAccounts, diags), "namespaces": authzStringsValue(s.Namespaces, diags),
-				"authenticated": authenticated, "ip_blocks": authzStringsValue(s.IPBlocks, diags), "principals": authzStringsValue(s.Principals, diags),
+				"service_accounts": authzStringsValue(s.ServiceAccounts), "namespaces": authzStringsValue(s.Namespaces),
+				"authenticated": authenticated, "ip_blocks": authzStringsValue(s.IPBlocks), "principals": authzStringsValue(s.Principals),
 			}, diags)
 		}
 		from = listOf(authzSourceAttrTypes, values, diags)
@@ -190,7 +188,7 @@ func authzRuleValue(r mesh.AuthzRule, diags *diag.Diagnostics) attr.Value {
 		values := make([]attr.Value, len(r.To))
 		for i, op := range r.To {
 			values[i] = objectOf(authzOperationAttrTypes, map[string]attr.Value{
-				"ports": authzInt64sValue(op.Ports, diags), "methods": authzStringsValue(op.Methods, diags), "paths": authzStringsValue(op.Paths, diags),
+				"ports": authzInt64sValue(op.Ports), "methods": authzStringsValue(op.Methods), "paths": authzStringsValue(op.Paths),
 			}, diags)
 		}
 		to = listOf(authzOperationAttrTypes, values, diags)
@@ -200,7 +198,7 @@ func authzRuleValue(r mesh.AuthzRule, diags *diag.Diagnostics) attr.Value {
 		values := make([]attr.Value, len(r.When))
 		for i, c := range r.When {
 			values[i] = objectOf(authzConditionAttrTypes, map[string]attr.Value{
-				"key": types.StringValue(c.Key), "values": authzStringsValue(c.Values, diags),
+				"key": types.StringValue(c.Key), "values": authzStringsValue(c.Values),
 			}, diags)
 		}
 		when = listOf(authzConditionAttrTypes, values, diags)
@@ -215,20 +213,16 @@ func authzOptString(s string) types.String {
 	return types.StringValue(s)
 }
 
-func authzStringsValue(values []string, diags *diag.Diagnostics) types.List {
+func authzStringsValue(values []string) types.List {
 	if len(values) == 0 {
 		return types.ListNull(types.StringType)
 	}
-	l, d := types.ListValueFrom(context.Background(), types.StringType, values)
-	diags.Append(d...)
-	return l
+	return stringListValue(values)
 }
 
-func authzInt64sValue(values []int64, diags *diag.Diagnostics) types.List {
+func authzInt64sValue(values []int64) types.List {
 	if len(values) == 0 {
 		return types.ListNull(types.Int64Type)
 	}
-	l, d := types.ListValueFrom(context.Background(), types.Int64Type, values)
-	diags.Append(d...)
-	return l
+	return int64ListValue(values)
 }

@@ -49,7 +49,7 @@ func (r *authorizationResource) Configure(_ context.Context, req resource.Config
 // otherwise ModifyPlan runs them with the provider's target.
 func (r *authorizationResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var cfg authorizationModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	resp.Diagnostics.Append(getConfig(ctx, req.Config, &cfg)...)
 	if resp.Diagnostics.HasError() || cfg.MeshTarget.IsNull() || cfg.MeshTarget.IsUnknown() {
 		return
 	}

@@ -12,7 +12,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 
 	"sigs.k8s.io/yaml"
 
@@ -104,7 +103,9 @@ func (m installModel) intent(ctx context.Context) (mesh.Install, bool, diag.Diag
 		return in, false, diags
 	}
 	if !m.Values.IsNull() {
-		diags.Append(m.Values.ElementsAs(ctx, &in.Values, false)...)
+		var d diag.Diagnostics
+		in.Values, d = stringsOf(m.Values)
+		diags.Append(d...)
 	}
 	if in.Mesh == mesh.MeshIstio && in.Mode == "" {
 		in.Mode = mesh.ModeAmbient
@@ -117,7 +118,7 @@ func (m installModel) gatewayAPI(ctx context.Context) (gatewayAPIModel, diag.Dia
 	if m.GatewayAPICRDs.IsNull() || m.GatewayAPICRDs.IsUnknown() {
 		return gatewayAPIModel{Mode: types.StringValue(string(mesh.GatewayAPIRequire)), Version: types.StringValue(defaultGatewayAPIVersion)}, nil
 	}
-	d := m.GatewayAPICRDs.As(ctx, &g, basetypes.ObjectAsOptions{})
+	d := objectInto(m.GatewayAPICRDs, &g)
 	return g, d
 }
 
@@ -132,7 +133,7 @@ func (m installModel) identity(ctx context.Context) (install.LinkerdIdentity, bo
 			continue
 		}
 		var id identityModel
-		d := obj.As(ctx, &id, basetypes.ObjectAsOptions{})
+		d := objectInto(obj, &id)
 		if d.HasError() || !known(id.TrustAnchorsPEM, id.IssuerCertPEM, id.IssuerKeyPEM) {
 			return install.LinkerdIdentity{}, false, d
 		}

@@ -77,7 +77,7 @@ func (r *installResource) engine() (*install.Installer, error) {
 // takes, the values, and the supplied Linkerd certificates.
 func (r *installResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var cfg installModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	resp.Diagnostics.Append(getConfig(ctx, req.Config, &cfg)...)
 	if resp.Diagnostics.HasError() || cfg.Mesh.IsUnknown() || cfg.Mesh.IsNull() {
 		return
 	}
@@ -124,11 +124,11 @@ func (r *installResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		return // destroy
 	}
 	var plan, cfg installModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	resp.Diagnostics.Append(getPlan(ctx, req.Plan, &plan)...)
+	resp.Diagnostics.Append(getConfig(ctx, req.Config, &cfg)...)
 	state := emptyInstallModel()
 	if !req.State.Raw.IsNull() {
-		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+		resp.Diagnostics.Append(getState(ctx, req.State, &state)...)
 	}
 	if resp.Diagnostics.HasError() || plan.Mesh.IsUnknown() {
 		return
@@ -160,7 +160,7 @@ func (r *installResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
+	resp.Diagnostics.Append(setPlan(ctx, &resp.Plan, plan)...)
 }
 
 // planDefaults fills the mesh-dependent defaults, decides replacement and
@@ -398,7 +398,7 @@ func mergeRendered(planned types.Map, fresh map[string][]install.RenderedObject)
 
 func (r *installResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan installModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(getPlan(ctx, req.Plan, &plan)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -413,20 +413,20 @@ func (r *installResource) Create(ctx context.Context, req resource.CreateRequest
 		plan.GeneratedIdentity = identityValue(id)
 	}
 	if r.apply(ctx, &plan, false, &resp.Diagnostics) {
-		resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+		resp.Diagnostics.Append(setState(ctx, &resp.State, plan)...)
 		recordApplied(ctx, resp.Private, plan, &resp.Diagnostics)
 	}
 }
 
 func (r *installResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan, state installModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(getPlan(ctx, req.Plan, &plan)...)
+	resp.Diagnostics.Append(getState(ctx, req.State, &state)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	if !plan.ReleaseRevisions.IsUnknown() {
-		resp.Diagnostics.Append(resp.State.Set(ctx, plan)...) // only wait, timeout or chart_repository changed
+		resp.Diagnostics.Append(setState(ctx, &resp.State, plan)...) // only wait, timeout or chart_repository changed
 		return
 	}
 	if plan.GeneratedIdentity.IsUnknown() {
@@ -441,7 +441,7 @@ func (r *installResource) Update(ctx context.Context, req resource.UpdateRequest
 		plan.GeneratedIdentity = identityValue(id)
 	}
 	if r.apply(ctx, &plan, true, &resp.Diagnostics) {
-		resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+		resp.Diagnostics.Append(setState(ctx, &resp.State, plan)...)
 		recordApplied(ctx, resp.Private, plan, &resp.Diagnostics)
 		return
 	}
@@ -451,7 +451,7 @@ func (r *installResource) Update(ctx context.Context, req resource.UpdateRequest
 	if r.refreshReleases(ctx, &state, &d) {
 		recordApplied(ctx, resp.Private, state, &d)
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+	resp.Diagnostics.Append(setState(ctx, &resp.State, state)...)
 }
 
 // apply installs or upgrades the releases the plan describes and records
@@ -610,7 +610,7 @@ func releaseStatus(st *install.Status, rel install.Release) (install.ReleaseStat
 
 func (r *installResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state installModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(getState(ctx, req.State, &state)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -618,7 +618,7 @@ func (r *installResource) Read(ctx context.Context, req resource.ReadRequest, re
 	defer cancel()
 	if state.Version.IsNull() {
 		if r.importLive(ctx, &state, &resp.Diagnostics) {
-			resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+			resp.Diagnostics.Append(setState(ctx, &resp.State, state)...)
 			recordApplied(ctx, resp.Private, state, &resp.Diagnostics)
 		}
 		return
@@ -632,12 +632,12 @@ func (r *installResource) Read(ctx context.Context, req resource.ReadRequest, re
 		resp.State.RemoveResource(ctx) // every release was uninstalled out of band
 		return
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+	resp.Diagnostics.Append(setState(ctx, &resp.State, state)...)
 }
 
 func (r *installResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state installModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(getState(ctx, req.State, &state)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}

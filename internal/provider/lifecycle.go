@@ -102,7 +102,7 @@ func (l *lifecycle) planned(objs []*unstructured.Unstructured, recorded manifest
 		diags.AddError("Rendering failed", err.Error())
 		return types.MapUnknown(types.StringType), types.Int64Unknown()
 	}
-	return m.value(diags), nextRevision(recorded, revision, m)
+	return m.value(), nextRevision(recorded, revision, m)
 }
 
 // nextRevision keeps the recorded revision when the manifests do not change,

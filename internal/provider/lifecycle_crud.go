@@ -54,7 +54,7 @@ func createMesh[M any, P interface {
 	meshModel
 }](ctx context.Context, l *lifecycle, k meshKind[M], req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan M
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(getPlan(ctx, req.Plan, &plan)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -62,7 +62,7 @@ func createMesh[M any, P interface {
 	defer cancel()
 	// Create gets no planned private state, so the cluster checks run again.
 	if applyMesh[M, P](ctx, l, k, &plan, nil, false, &resp.Diagnostics) {
-		resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+		resp.Diagnostics.Append(setState(ctx, &resp.State, plan)...)
 	}
 }
 
@@ -71,8 +71,8 @@ func updateMesh[M any, P interface {
 	meshModel
 }](ctx context.Context, l *lifecycle, k meshKind[M], req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan, state M
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(getPlan(ctx, req.Plan, &plan)...)
+	resp.Diagnostics.Append(getState(ctx, req.State, &state)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -81,11 +81,11 @@ func updateMesh[M any, P interface {
 	checked, d := req.Private.GetKey(ctx, privateChecked)
 	resp.Diagnostics.Append(d...)
 	if applyMesh[M, P](ctx, l, k, &plan, &state, checked != nil, &resp.Diagnostics) {
-		resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+		resp.Diagnostics.Append(setState(ctx, &resp.State, plan)...)
 		return
 	}
 	// The engine rolled the cluster back to the state's revision: keep it.
-	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+	resp.Diagnostics.Append(setState(ctx, &resp.State, state)...)
 }
 
 // applyMesh renders the plan and applies it atomically over the previous
@@ -122,7 +122,7 @@ func applyMesh[M any, P interface {
 			diags.AddError("Rendering failed", err.Error())
 			return false
 		}
-		s.Manifests = applied.value(diags)
+		s.Manifests = applied.value()
 		if s.Revision.IsUnknown() {
 			s.Revision = nextRevision(previous, revision, applied)
 		}
@@ -135,7 +135,7 @@ func readMesh[M any, P interface {
 	meshModel
 }](ctx context.Context, l *lifecycle, k meshKind[M], req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state M
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(getState(ctx, req.State, &state)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -155,8 +155,8 @@ func readMesh[M any, P interface {
 		resp.State.RemoveResource(ctx) // every object was deleted out of band
 		return
 	}
-	s.Manifests = refreshed.value(&resp.Diagnostics)
-	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+	s.Manifests = refreshed.value()
+	resp.Diagnostics.Append(setState(ctx, &resp.State, state)...)
 }
 
 func deleteMesh[M any, P interface {
@@ -164,7 +164,7 @@ func deleteMesh[M any, P interface {
 	meshModel
 }](ctx context.Context, l *lifecycle, k meshKind[M], req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state M
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(getState(ctx, req.State, &state)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -198,13 +198,13 @@ func modifyPlanMesh[M any, P interface {
 		return // destroy
 	}
 	var plan, cfg, state M
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	resp.Diagnostics.Append(getPlan(ctx, req.Plan, &plan)...)
+	resp.Diagnostics.Append(getConfig(ctx, req.Config, &cfg)...)
 	recorded := P(&state).mesh()
 	recorded.Manifests, recorded.Revision = types.MapNull(types.StringType), types.Int64Null()
 	*k.targetOf(&state) = types.StringNull()
 	if !req.State.Raw.IsNull() {
-		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+		resp.Diagnostics.Append(getState(ctx, req.State, &state)...)
 	}
 	target, ok := l.target(*k.targetOf(&cfg), k.targetAttr(), &resp.Diagnostics)
 	if !ok || resp.Diagnostics.HasError() {
@@ -224,7 +224,7 @@ func modifyPlanMesh[M any, P interface {
 		planned.Manifests, planned.Revision = types.MapUnknown(types.StringType), types.Int64Unknown()
 	}
 	replaceOnTarget(k.targetAttr(), *k.targetOf(&state), target, recorded.Manifests, planned.Manifests, resp)
-	resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
+	resp.Diagnostics.Append(setPlan(ctx, &resp.Plan, plan)...)
 	switch {
 	case !known || resp.Diagnostics.HasError():
 	case planned.Manifests.Equal(recorded.Manifests):

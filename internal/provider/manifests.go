@@ -28,10 +28,8 @@ func manifestsOf(objs []*unstructured.Unstructured) (manifests, error) {
 	return out, nil
 }
 
-func (m manifests) value(diags *diag.Diagnostics) types.Map {
-	v, d := types.MapValueFrom(context.Background(), types.StringType, map[string]string(m))
-	diags.Append(d...)
-	return v
+func (m manifests) value() types.Map {
+	return stringMapValue(m)
 }
 
 // manifestsFrom reads the attribute; a null or unknown map gives nil.
@@ -39,8 +37,8 @@ func manifestsFrom(ctx context.Context, v types.Map, diags *diag.Diagnostics) ma
 	if v.IsNull() || v.IsUnknown() {
 		return nil
 	}
-	out := manifests{}
-	diags.Append(v.ElementsAs(ctx, (*map[string]string)(&out), false)...)
+	out, d := stringsOf(v)
+	diags.Append(d...)
 	return out
 }
 

@@ -118,7 +118,7 @@ func (m *mirrorRouteModel) setIntent(mr mesh.MirrorRoute) diag.Diagnostics {
 	}, &diags)
 	m.Primary = objectOf(primaryAttrTypes, map[string]attr.Value{
 		"service": types.StringValue(mr.Primary.Service), "port": types.Int64Value(mr.Primary.Port),
-		"subset_labels": labelsValue(mr.Primary.SubsetLabels, &diags),
+		"subset_labels": labelsValue(mr.Primary.SubsetLabels),
 	}, &diags)
 	m.Mirror = objectOf(mirrorAttrTypes, mirrorTargetValues(mr.Mirror.Destination, &diags), &diags)
 	m.Percentage = types.Float64Value(mr.Mirror.Percentage)
@@ -175,7 +175,7 @@ func splitMirrorValue(m *mesh.Mirror, diags *diag.Diagnostics) types.Object {
 func mirrorTargetValues(d mesh.MirrorDestination, diags *diag.Diagnostics) map[string]attr.Value {
 	return map[string]attr.Value{
 		"service": types.StringValue(d.Service), "namespace": types.StringValue(d.Namespace),
-		"port": types.Int64Value(d.Port), "subset_labels": labelsValue(d.SubsetLabels, diags),
+		"port": types.Int64Value(d.Port), "subset_labels": labelsValue(d.SubsetLabels),
 	}
 }
 
@@ -187,11 +187,9 @@ func matchValue(r *mesh.MatchRoute, diags *diag.Diagnostics) types.Object {
 }
 
 // labelsValue is a subset_labels map, null when empty.
-func labelsValue(labels map[string]string, diags *diag.Diagnostics) types.Map {
+func labelsValue(labels map[string]string) types.Map {
 	if len(labels) == 0 {
 		return types.MapNull(types.StringType)
 	}
-	v, d := types.MapValueFrom(context.Background(), types.StringType, labels)
-	diags.Append(d...)
-	return v
+	return stringMapValue(labels)
 }

@@ -45,7 +45,7 @@ func (r *mirrorRouteResource) Configure(_ context.Context, req resource.Configur
 // otherwise ModifyPlan runs them with the provider's.
 func (r *mirrorRouteResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var cfg mirrorRouteModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	resp.Diagnostics.Append(getConfig(ctx, req.Config, &cfg)...)
 	if resp.Diagnostics.HasError() || cfg.Target.IsNull() || cfg.Target.IsUnknown() {
 		return
 	}

@@ -73,9 +73,7 @@ func (m *mtlsPolicyModel) setIntent(p mesh.MTLSPolicy) diag.Diagnostics {
 	}
 	m.WorkloadSelector = types.MapNull(types.StringType)
 	if len(p.WorkloadSelector) > 0 {
-		var d diag.Diagnostics
-		m.WorkloadSelector, d = types.MapValueFrom(context.Background(), types.StringType, p.WorkloadSelector)
-		diags.Append(d...)
+		m.WorkloadSelector = stringMapValue(p.WorkloadSelector)
 	}
 	m.Ports = types.ListNull(types.ObjectType{AttrTypes: mtlsPortAttrTypes})
 	if len(p.Ports) > 0 {

@@ -46,7 +46,7 @@ func (r *mtlsPolicyResource) Configure(_ context.Context, req resource.Configure
 // otherwise ModifyPlan runs them with the provider's target.
 func (r *mtlsPolicyResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var cfg mtlsPolicyModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	resp.Diagnostics.Append(getConfig(ctx, req.Config, &cfg)...)
 	if resp.Diagnostics.HasError() || cfg.Target.IsNull() || cfg.Target.IsUnknown() {
 		return
 	}

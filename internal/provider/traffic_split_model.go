@@ -6,7 +6,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 
 	"github.com/meshform/terraform-provider-mesh/internal/mesh"
 )
@@ -128,7 +127,7 @@ func (c *converter) elements(l types.List, target any) {
 		return
 	}
 	if !l.IsNull() {
-		c.diags.Append(l.ElementsAs(c.ctx, target, false)...)
+		c.diags.Append(elementsInto(l, target)...)
 	}
 }
 
@@ -140,7 +139,7 @@ func (c *converter) object(o types.Object, target any) bool {
 	if o.IsNull() {
 		return false
 	}
-	c.diags.Append(o.As(c.ctx, target, basetypes.ObjectAsOptions{})...)
+	c.diags.Append(objectInto(o, target)...)
 	return true
 }
 
@@ -152,8 +151,8 @@ func (c *converter) stringMap(m types.Map) map[string]string {
 	if m.IsNull() {
 		return nil
 	}
-	out := map[string]string{}
-	c.diags.Append(m.ElementsAs(c.ctx, &out, false)...)
+	out, d := stringsOf(m)
+	c.diags.Append(d...)
 	return out
 }
 
@@ -222,9 +221,7 @@ func backendsValue(backends []mesh.Backend, diags *diag.Diagnostics) types.List 
 	for i, b := range backends {
 		labels := types.MapNull(types.StringType)
 		if len(b.SubsetLabels) > 0 {
-			var d diag.Diagnostics
-			labels, d = types.MapValueFrom(context.Background(), types.StringType, b.SubsetLabels)
-			diags.Append(d...)
+			labels = stringMapValue(b.SubsetLabels)
 		}
 		values[i] = objectOf(backendAttrTypes, map[string]attr.Value{
 			"service": types.StringValue(b.Service), "port": types.Int64Value(b.Port),

@@ -46,7 +46,7 @@ func (r *trafficSplitResource) Configure(_ context.Context, req resource.Configu
 // the provider's target.
 func (r *trafficSplitResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var cfg trafficSplitModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	resp.Diagnostics.Append(getConfig(ctx, req.Config, &cfg)...)
 	if resp.Diagnostics.HasError() || cfg.Target.IsNull() || cfg.Target.IsUnknown() {
 		return
 	}
