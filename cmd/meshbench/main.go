@@ -16,6 +16,10 @@
 //	                      Terraform's default) or http (a remote backend
 //	                      this command serves on loopback)
 //	BENCH_KEEP=1          keep the work directory (state, profiles, logs)
+//	BENCH_PERF_TERRAFORM=1
+//	                      also profile Terraform itself in the BENCH_PPROF_N
+//	                      runs, with perf (terraform.cpu.pprof beside the
+//	                      provider's profiles)
 //	BENCH_PROVIDER_SRC    build the provider from this checkout instead (a
 //	                      "before" figure for a change: git worktree add)
 package main
@@ -46,6 +50,7 @@ type config struct {
 	runsLarge int
 	pprofN    int
 	keep      bool
+	perf      bool
 	peers     map[string]bool
 	backend   string
 }
@@ -54,7 +59,7 @@ type config struct {
 var peerNames = []string{"kubectl_manifest", "floor", "terraform"}
 
 func configFromEnv() (config, error) {
-	c := config{mixed: 1000, runs: 3, pprofN: 1000, keep: os.Getenv("BENCH_KEEP") == "1"}
+	c := config{mixed: 1000, runs: 3, pprofN: 1000, keep: os.Getenv("BENCH_KEEP") == "1", perf: os.Getenv("BENCH_PERF_TERRAFORM") == "1"}
 	var err error
 	if c.sizes, err = ints(envOr("BENCH_N", "10,100,1000")); err != nil {
 		return c, fmt.Errorf("BENCH_N: %w", err)

@@ -20,6 +20,7 @@ type env struct {
 	cfg        config
 	root, work string
 	terraform  string
+	perf       string // perf, when Terraform itself is profiled
 	kubectl    string
 	kubeconfig string
 	auditLog   string
@@ -102,6 +103,11 @@ func (e *env) buildTools() error {
 	var err error
 	if e.terraform, err = script("terraform.sh"); err != nil {
 		return err
+	}
+	if e.cfg.perf {
+		if e.perf, err = exec.LookPath("perf"); err != nil {
+			return fmt.Errorf("BENCH_PERF_TERRAFORM needs perf (Debian: apt-get install linux-perf): %w", err)
+		}
 	}
 	bin, err := script("cluster-tools.sh")
 	if err != nil {
@@ -403,16 +409,24 @@ func (e *env) terraformPhase(dir, phase string, wantExit int, args ...string) (b
 		return bench.Sample{}, err
 	}
 	defer os.RemoveAll(phaseDir)
-	cmd := exec.Command(e.terraform, append(args, "-input=false", "-no-color")...)
+	argv := append([]string{e.terraform}, append(args, "-input=false", "-no-color")...)
+	var perfData, pprof string
+	if e.pprofDir != "" {
+		pprof = filepath.Join(e.pprofDir, strings.NewReplacer(" ", "-", "(", "", ")", "", "%", "pct").Replace(phase))
+		if err := os.MkdirAll(pprof, 0o755); err != nil {
+			return bench.Sample{}, err
+		}
+		if e.perf != "" {
+			perfData = filepath.Join(phaseDir, "perf.data")
+			argv = perfRecord(e.perf, perfData, argv)
+		}
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(),
 		"TF_CLI_CONFIG_FILE="+e.cliConfig, "KUBECONFIG="+e.kubeconfig, "TF_IN_AUTOMATION=1",
 		"MESH_DEBUG_STATS_DIR="+phaseDir, "MESHBENCH_RSS_DIR="+phaseDir)
-	if e.pprofDir != "" {
-		pprof := filepath.Join(e.pprofDir, strings.NewReplacer(" ", "-", "(", "", ")", "", "%", "pct").Replace(phase))
-		if err := os.MkdirAll(pprof, 0o755); err != nil {
-			return bench.Sample{}, err
-		}
+	if pprof != "" {
 		cmd.Env = append(cmd.Env, "MESH_DEBUG_PPROF_DIR="+pprof)
 	}
 	var out bytes.Buffer
@@ -423,6 +437,12 @@ func (e *env) terraformPhase(dir, phase string, wantExit int, args ...string) (b
 	wall := time.Since(start)
 	if code := exitCode(err); code != wantExit {
 		return bench.Sample{}, fmt.Errorf("terraform %s in %s: exit %d, want %d\n%s", strings.Join(args, " "), dir, code, wantExit, tail(out.String(), 60))
+	}
+	if perfData != "" {
+		// Terraform's CPU figure then includes perf's own.
+		if err := perfToPprof(e.perf, perfData, "terraform", filepath.Join(pprof, "terraform.cpu.pprof")); err != nil {
+			return bench.Sample{}, fmt.Errorf("profiling terraform %s: %w", strings.Join(args, " "), err)
+		}
 	}
 	s := bench.Sample{Wall: wall}
 	s.CPU.Cluster = e.clusterCPU() - clusterCPU
