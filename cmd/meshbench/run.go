@@ -417,7 +417,7 @@ func (e *env) terraformPhase(dir, phase string, wantExit int, args ...string) (b
 			return bench.Sample{}, err
 		}
 		if e.perf != "" {
-			perfData = filepath.Join(phaseDir, "perf.data")
+			perfData = filepath.Join(pprof, "terraform.perf.data") // not in phaseDir, whose files are the processes' figures
 			argv = perfRecord(e.perf, perfData, argv)
 		}
 	}
@@ -440,9 +440,11 @@ func (e *env) terraformPhase(dir, phase string, wantExit int, args ...string) (b
 	}
 	if perfData != "" {
 		// Terraform's CPU figure then includes perf's own.
-		if err := perfToPprof(e.perf, perfData, "terraform", filepath.Join(pprof, "terraform.cpu.pprof")); err != nil {
+		err := perfToPprof(e.perf, perfData, "terraform", filepath.Join(pprof, "terraform.cpu.pprof"))
+		if err != nil {
 			return bench.Sample{}, fmt.Errorf("profiling terraform %s: %w", strings.Join(args, " "), err)
 		}
+		_ = os.Remove(perfData) // tens of MB, and converted
 	}
 	s := bench.Sample{Wall: wall}
 	s.CPU.Cluster = e.clusterCPU() - clusterCPU
