@@ -47,10 +47,7 @@ func perfToPprof(perf, in, comm, out string) error {
 	if err != nil {
 		return fmt.Errorf("perf script: %w", err)
 	}
-	names, err := symbolize(stacks)
-	if err != nil {
-		return err
-	}
+	names := symbolize(stacks)
 	f, err := os.Create(out)
 	if err != nil {
 		return err
@@ -108,7 +105,7 @@ func perfStacks(r io.Reader, comm string) ([][]perfFrame, error) {
 // symbolize names the frames in executables through their Go line tables.
 // perf gives their addresses as file offsets; the line table wants virtual
 // addresses, which the executable's first loadable segment maps them to.
-func symbolize(stacks [][]perfFrame) (map[perfFrame]string, error) {
+func symbolize(stacks [][]perfFrame) map[perfFrame]string {
 	byFile := map[string]map[uint64]bool{}
 	for _, s := range stacks {
 		for _, fr := range s {
@@ -146,7 +143,7 @@ func symbolize(stacks [][]perfFrame) (map[perfFrame]string, error) {
 			}
 		}
 	}
-	return names, nil
+	return names
 }
 
 // loadBase is what turns a file offset in file's executable segment into a

@@ -34,11 +34,7 @@ func TestPerfSamplesToProfile(t *testing.T) {
 	if len(stacks) != 1 || len(stacks[0]) != 2 {
 		t.Fatalf("stacks: %+v, want the terraform sample's two frames", stacks)
 	}
-	names, err := symbolize(stacks)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := buildProfile(stacks, names)
+	p := buildProfile(stacks, symbolize(stacks))
 	if err := p.CheckValid(); err != nil {
 		t.Fatal(err)
 	}

@@ -78,7 +78,7 @@ var (
 // intent converts the model to the mesh intent; known is false when any
 // value the rendering depends on is not known yet.
 func (m authorizationModel) intent(ctx context.Context, target mesh.Target, owner string) (a mesh.Authorization, known bool, diags diag.Diagnostics) {
-	c := &converter{ctx: ctx, known: true}
+	c := &converter{known: true}
 	a = mesh.Authorization{
 		Name: c.str(m.Name), Namespace: c.str(m.Namespace), Owner: owner, Target: target,
 		Action: mesh.AuthzAction(c.str(m.Action)), CustomProvider: c.str(m.CustomProvider),
@@ -148,12 +148,8 @@ func (m *authorizationModel) setIntent(a mesh.Authorization) diag.Diagnostics {
 	m.CustomProvider = authzOptString(a.CustomProvider)
 	m.DenyAll, m.AllowAll, m.DryRun = types.BoolValue(a.DenyAll), types.BoolValue(a.AllowAll), types.BoolValue(a.DryRun)
 	m.EnforcementPoint = types.StringValue(string(a.EnforcementPoint()))
-	selector := types.MapNull(types.StringType)
-	if len(a.Workload.Selector) > 0 {
-		selector = stringMapValue(a.Workload.Selector)
-	}
 	m.Target = objectOf(authzTargetAttrTypes, map[string]attr.Value{
-		"workload_selector": selector, "service": authzOptString(a.Workload.Service), "ports": authzInt64sValue(a.Workload.Ports),
+		"workload_selector": optionalStringMap(a.Workload.Selector), "service": authzOptString(a.Workload.Service), "ports": authzInt64sValue(a.Workload.Ports),
 	}, &diags)
 	if len(a.Rules) == 0 {
 		m.Rules = types.ListNull(types.ObjectType{AttrTypes: authzRuleAttrTypes})

@@ -74,7 +74,7 @@ var (
 
 // intent converts the model to the mesh intent; see trafficSplitModel.intent.
 func (m mirrorRouteModel) intent(ctx context.Context, target mesh.Target, owner string) (mr mesh.MirrorRoute, known bool, diags diag.Diagnostics) {
-	c := converter{ctx: ctx, known: true}
+	c := converter{known: true}
 	mr = mesh.MirrorRoute{
 		Name:      c.str(m.Name),
 		Namespace: c.str(m.Namespace),
@@ -118,7 +118,7 @@ func (m *mirrorRouteModel) setIntent(mr mesh.MirrorRoute) diag.Diagnostics {
 	}, &diags)
 	m.Primary = objectOf(primaryAttrTypes, map[string]attr.Value{
 		"service": types.StringValue(mr.Primary.Service), "port": types.Int64Value(mr.Primary.Port),
-		"subset_labels": labelsValue(mr.Primary.SubsetLabels),
+		"subset_labels": optionalStringMap(mr.Primary.SubsetLabels),
 	}, &diags)
 	m.Mirror = objectOf(mirrorAttrTypes, mirrorTargetValues(mr.Mirror.Destination, &diags), &diags)
 	m.Percentage = types.Float64Value(mr.Mirror.Percentage)
@@ -175,7 +175,7 @@ func splitMirrorValue(m *mesh.Mirror, diags *diag.Diagnostics) types.Object {
 func mirrorTargetValues(d mesh.MirrorDestination, diags *diag.Diagnostics) map[string]attr.Value {
 	return map[string]attr.Value{
 		"service": types.StringValue(d.Service), "namespace": types.StringValue(d.Namespace),
-		"port": types.Int64Value(d.Port), "subset_labels": labelsValue(d.SubsetLabels),
+		"port": types.Int64Value(d.Port), "subset_labels": optionalStringMap(d.SubsetLabels),
 	}
 }
 
@@ -184,12 +184,4 @@ func matchValue(r *mesh.MatchRoute, diags *diag.Diagnostics) types.Object {
 		return types.ObjectNull(matchAttrTypes)
 	}
 	return objectOf(matchAttrTypes, conditionValues(*r, diags), diags)
-}
-
-// labelsValue is a subset_labels map, null when empty.
-func labelsValue(labels map[string]string) types.Map {
-	if len(labels) == 0 {
-		return types.MapNull(types.StringType)
-	}
-	return stringMapValue(labels)
 }

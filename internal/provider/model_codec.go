@@ -350,6 +350,15 @@ func stringMapValue(m map[string]string) types.Map {
 	return types.MapValueMust(types.StringType, elems)
 }
 
+// optionalStringMap is a map of strings, null when empty: what a
+// configuration that leaves the attribute out reads as.
+func optionalStringMap(m map[string]string) types.Map {
+	if len(m) == 0 {
+		return types.MapNull(types.StringType)
+	}
+	return stringMapValue(m)
+}
+
 // stringListValue and int64ListValue are known lists.
 func stringListValue(values []string) types.List {
 	elems := make([]attr.Value, len(values))

@@ -35,7 +35,7 @@ var mtlsPortAttrTypes = map[string]attr.Type{"port": types.Int64Type, "mode": ty
 // value the rendering depends on is not known yet. The owner label follows
 // from the intent (see mtlsOwner).
 func (m mtlsPolicyModel) intent(ctx context.Context, target mesh.Target) (p mesh.MTLSPolicy, known bool, diags diag.Diagnostics) {
-	c := converter{ctx: ctx, known: true}
+	c := converter{known: true}
 	p = mesh.MTLSPolicy{
 		Name:             c.str(m.Name),
 		Namespace:        c.str(m.Namespace),
@@ -71,10 +71,7 @@ func (m *mtlsPolicyModel) setIntent(p mesh.MTLSPolicy) diag.Diagnostics {
 	if p.Namespace != "" {
 		m.Namespace = types.StringValue(p.Namespace)
 	}
-	m.WorkloadSelector = types.MapNull(types.StringType)
-	if len(p.WorkloadSelector) > 0 {
-		m.WorkloadSelector = stringMapValue(p.WorkloadSelector)
-	}
+	m.WorkloadSelector = optionalStringMap(p.WorkloadSelector)
 	m.Ports = types.ListNull(types.ObjectType{AttrTypes: mtlsPortAttrTypes})
 	if len(p.Ports) > 0 {
 		values := make([]attr.Value, len(p.Ports))

@@ -75,7 +75,7 @@ var (
 // value the rendering depends on is not known yet; the intent is then
 // incomplete and must not be rendered.
 func (m trafficSplitModel) intent(ctx context.Context, target mesh.Target, owner string) (ts mesh.TrafficSplit, known bool, diags diag.Diagnostics) {
-	c := converter{ctx: ctx, known: true}
+	c := converter{known: true}
 	ts = mesh.TrafficSplit{
 		Name:            c.str(m.Name),
 		Namespace:       c.str(m.Namespace),
@@ -102,7 +102,6 @@ func (m trafficSplitModel) intent(ctx context.Context, target mesh.Target, owner
 
 // converter reads framework values, remembering whether any was unknown.
 type converter struct {
-	ctx   context.Context
 	known bool
 	diags diag.Diagnostics
 }
@@ -219,13 +218,9 @@ func (m *trafficSplitModel) setIntent(ts mesh.TrafficSplit) diag.Diagnostics {
 func backendsValue(backends []mesh.Backend, diags *diag.Diagnostics) types.List {
 	values := make([]attr.Value, len(backends))
 	for i, b := range backends {
-		labels := types.MapNull(types.StringType)
-		if len(b.SubsetLabels) > 0 {
-			labels = stringMapValue(b.SubsetLabels)
-		}
 		values[i] = objectOf(backendAttrTypes, map[string]attr.Value{
 			"service": types.StringValue(b.Service), "port": types.Int64Value(b.Port),
-			"weight": types.Int64Value(b.Weight), "subset_labels": labels,
+			"weight": types.Int64Value(b.Weight), "subset_labels": optionalStringMap(b.SubsetLabels),
 		}, diags)
 	}
 	return listOf(backendAttrTypes, values, diags)
