@@ -29,18 +29,18 @@ func ValidateLinkerdIdentity(anchorsPEM, issuerCertPEM, issuerKeyPEM string, now
 	var ps mesh.Problems
 	anchors, err := parseCerts(anchorsPEM)
 	if err != nil {
-		ps.Errorf("MESH-INS-007", pathAnchors, "trust anchors do not parse",
+		ps.Errorf(mesh.CodeInsIdentityParse, pathAnchors, "trust anchors do not parse",
 			"linkerd_identity.trust_anchors_pem %v. Provide one or more PEM \"CERTIFICATE\" blocks, or omit linkerd_identity to let the provider generate them.", err)
 	}
 	issuers, err := parseCerts(issuerCertPEM)
 	if err != nil {
-		ps.Errorf("MESH-INS-007", pathIssuer, "issuer certificate does not parse",
+		ps.Errorf(mesh.CodeInsIdentityParse, pathIssuer, "issuer certificate does not parse",
 			"linkerd_identity.issuer_cert_pem %v. Provide the issuer certificate as a PEM \"CERTIFICATE\" block.", err)
 	}
 	key, err := parseKey(issuerKeyPEM)
 	if err != nil {
 		// err describes the PEM structure only, never the key bytes.
-		ps.Errorf("MESH-INS-007", pathIssuerKey, "issuer key does not parse",
+		ps.Errorf(mesh.CodeInsIdentityParse, pathIssuerKey, "issuer key does not parse",
 			"linkerd_identity.issuer_key_pem %v. Provide the issuer's ECDSA P-256 private key as a PEM \"EC PRIVATE KEY\" (or \"PRIVATE KEY\") block.", err)
 	}
 	for _, a := range anchors {
@@ -52,15 +52,15 @@ func ValidateLinkerdIdentity(anchorsPEM, issuerCertPEM, issuerKeyPEM string, now
 	}
 	issuer := issuers[0]
 	if key != nil && !keyMatches(issuer, key) {
-		ps.Errorf("MESH-INS-007", pathIssuerKey, "issuer key does not match the issuer certificate",
+		ps.Errorf(mesh.CodeInsIdentityParse, pathIssuerKey, "issuer key does not match the issuer certificate",
 			"linkerd_identity.issuer_key_pem does not match issuer_cert_pem. Supply the private key that belongs to the issuer certificate.")
 	}
 	checkIssuerAlgorithm(&ps, issuer)
 	if !issuer.IsCA {
-		ps.Errorf("MESH-INS-009", pathIssuer, "issuer certificate is not a CA",
+		ps.Errorf(mesh.CodeInsIdentityChain, pathIssuer, "issuer certificate is not a CA",
 			"issuer certificate is not a CA. Linkerd's identity service signs workload certificates with it: create it as an intermediate CA (step certificate create ... --profile intermediate-ca).")
 	} else if len(anchors) > 0 && !signedByAnchor(issuer, anchors) {
-		ps.Errorf("MESH-INS-009", pathIssuer, "issuer certificate is not signed by a trust anchor",
+		ps.Errorf(mesh.CodeInsIdentityChain, pathIssuer, "issuer certificate is not signed by a trust anchor",
 			"issuer certificate is not signed by any trust anchor in trust_anchors_pem. Sign the issuer with one of the trust anchors, or add its signing CA to trust_anchors_pem.")
 	}
 	checkValidity(&ps, pathIssuer, "issuer certificate", issuer, now)
@@ -140,7 +140,7 @@ func algorithm(c *x509.Certificate) string {
 
 func checkIssuerAlgorithm(ps *mesh.Problems, c *x509.Certificate) {
 	if k, ok := c.PublicKey.(*ecdsa.PublicKey); !ok || k.Curve != elliptic.P256() {
-		ps.Errorf("MESH-INS-008", pathIssuer, "issuer certificate must use ECDSA P-256",
+		ps.Errorf(mesh.CodeInsIdentityKeyAlg, pathIssuer, "issuer certificate must use ECDSA P-256",
 			"issuer certificate must use ECDSA P-256 (found %s). Linkerd accepts only ECDSA P-256 issuers; create one with step certificate create --kty EC --crv P-256.", algorithm(c))
 	}
 }
@@ -156,7 +156,7 @@ func checkAnchorAlgorithm(ps *mesh.Problems, c *x509.Certificate) {
 			return
 		}
 	}
-	ps.Errorf("MESH-INS-008", pathAnchors, "trust anchor uses an unsupported algorithm",
+	ps.Errorf(mesh.CodeInsIdentityKeyAlg, pathAnchors, "trust anchor uses an unsupported algorithm",
 		"trust anchor %q must use ECDSA P-256 or RSA 2048/4096 (found %s).", c.Subject.CommonName, algorithm(c))
 }
 
@@ -172,13 +172,13 @@ func signedByAnchor(issuer *x509.Certificate, anchors []*x509.Certificate) bool 
 func checkValidity(ps *mesh.Problems, path []any, what string, c *x509.Certificate, now time.Time) {
 	switch {
 	case now.Before(c.NotBefore):
-		ps.Errorf("MESH-INS-010", path, what+" is not yet valid",
+		ps.Errorf(mesh.CodeInsIdentityValidity, path, what+" is not yet valid",
 			"%s %q is not valid before %s. Check the clock or issue it with an earlier start.", what, c.Subject.CommonName, c.NotBefore.UTC().Format(time.RFC3339))
 	case now.After(c.NotAfter):
-		ps.Errorf("MESH-INS-010", path, what+" has expired",
+		ps.Errorf(mesh.CodeInsIdentityValidity, path, what+" has expired",
 			"%s %q expired on %s. Issue a new one.", what, c.Subject.CommonName, c.NotAfter.UTC().Format(time.RFC3339))
 	case c.NotAfter.Sub(now) < expiryWarning:
-		ps.Warnf("MESH-INS-010", path, what+" expires soon",
+		ps.Warnf(mesh.CodeInsIdentityValidity, path, what+" expires soon",
 			"%s expires on %s (linkerd check warns under 60 days). Rotate it before then.", what, c.NotAfter.UTC().Format(time.RFC3339))
 	}
 }

@@ -5,53 +5,28 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation"
 )
 
-// Codes the authorization validation reports. 001-024 are catalogued in
-// MESH-MAPPING §5.5; 025-029 cover mistakes the catalogue leaves to the API
-// server or to the schema, caught here so they fail at plan, not at apply.
-const (
-	CodeAuthzAllowNoRules    = "MESH-AUTHZ-001"
-	CodeAuthzNoRules         = "MESH-AUTHZ-002"
-	CodeAuthzProvider        = "MESH-AUTHZ-003"
-	CodeAuthzCustomIdentity  = "MESH-AUTHZ-004"
-	CodeAuthzPrincipal       = "MESH-AUTHZ-005"
-	CodeAuthzSAMixed         = "MESH-AUTHZ-006"
-	CodeAuthzAmbientL7       = "MESH-AUTHZ-007"
-	CodeAuthzNoWaypoint      = "MESH-AUTHZ-008"
-	CodeAuthzWaypointIdent   = "MESH-AUTHZ-009"
-	CodeAuthzLinkerdAction   = "MESH-AUTHZ-010"
-	CodeAuthzLinkerdField    = "MESH-AUTHZ-011"
-	CodeAuthzLinkerdAudit    = "MESH-AUTHZ-012"
-	CodeAuthzServerConflict  = "MESH-AUTHZ-013"
-	CodeAuthzServicePort     = "MESH-AUTHZ-015"
-	CodeAuthzDenyHTTPOnly    = "MESH-AUTHZ-016"
-	CodeAuthzPathSyntax      = "MESH-AUTHZ-017"
-	CodeAuthzNoPods          = "MESH-AUTHZ-018"
-	CodeAuthzNoNamespace     = "MESH-AUTHZ-019"
-	CodeAuthzAmbientDryRun   = "MESH-AUTHZ-020"
-	CodeAuthzDryRunAction    = "MESH-AUTHZ-021"
-	CodeAuthzEmpty           = "MESH-AUTHZ-023"
-	CodeAuthzLinkerdIdentity = "MESH-AUTHZ-024"
-	CodeAuthzAllOrNothing    = "MESH-AUTHZ-025"
-	CodeAuthzTarget          = "MESH-AUTHZ-026"
-	CodeAuthzInvalidValue    = "MESH-AUTHZ-027"
-	CodeAuthzPortsIgnored    = "MESH-AUTHZ-028"
-	CodeAuthzService         = "MESH-AUTHZ-029"
-)
+// authzPrincipal is Istio's principal form, "*" segments allowed.
+var authzPrincipal = regexp.MustCompile(`^(\*|[^/\s]+/ns/[^/\s]+/sa/[^/\s]+)$`)
 
-var (
-	// authzServiceAccount is "namespace/service-account".
-	authzServiceAccount = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$`)
-	// authzPrincipal is Istio's principal form, "*" segments allowed.
-	authzPrincipal = regexp.MustCompile(`^(\*|[^/\s]+/ns/[^/\s]+/sa/[^/\s]+)$`)
-	authzNamespace = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
-)
+// isServiceAccount reports whether sa is "namespace/service-account": a
+// namespace name (DNS-1123 label) and a ServiceAccount name (DNS-1123
+// subdomain).
+func isServiceAccount(sa string) bool {
+	ns, name, ok := strings.Cut(sa, "/")
+	return ok && len(validation.IsDNS1123Label(ns)) == 0 && len(validation.IsDNS1123Subdomain(name)) == 0
+}
 
 // Validate reports every pure-config mistake in a Normalize()d
 // authorization: the checks that need no cluster.
 func (a Authorization) Validate() Problems {
 	var ps Problems
+	validateDNSLabel(&ps, CodeAuthzName, tsAttr("name"), a.Name, roleObjectName)
+	validateDNSLabel(&ps, CodeAuthzName, tsAttr("namespace"), a.Namespace, roleNamespace)
+	validateLabels(&ps, CodeAuthzSelectorLabels, tsAttr("target", "workload_selector"), a.Workload.Selector)
 	a.validateWorkload(&ps)
 	a.validateAction(&ps)
 	a.validateAllOrNothing(&ps)
@@ -238,13 +213,13 @@ func (a Authorization) validateSource(ps *Problems, rule int, at []any, s AuthzS
 		return
 	}
 	for k, sa := range s.ServiceAccounts {
-		if !authzServiceAccount.MatchString(sa) {
+		if !isServiceAccount(sa) {
 			ps.Errorf(CodeAuthzInvalidValue, tsAttr(at, "service_accounts", k), "invalid service account",
 				"%s = %q; write service accounts as \"<namespace>/<service-account>\", e.g. \"frontend/web\".", tsAttrString(tsAttr(at, "service_accounts", k)), sa)
 		}
 	}
 	for k, ns := range s.Namespaces {
-		if !authzNamespace.MatchString(ns) {
+		if len(validation.IsDNS1123Label(ns)) > 0 {
 			ps.Errorf(CodeAuthzInvalidValue, tsAttr(at, "namespaces", k), "invalid namespace",
 				"%s = %q is not a namespace name (a DNS-1123 label).", tsAttrString(tsAttr(at, "namespaces", k)), ns)
 		}

@@ -181,6 +181,16 @@ func TestAuthorizationValidate(t *testing.T) {
 			errorAt("MESH-AUTHZ-027", `rules[0].to[0].methods[0] = "get" is not an HTTP method; use one of GET, HEAD, POST, PUT, DELETE, CONNECT, OPTIONS, TRACE, PATCH (upper case).`, "rules", 0, "to", 0, "methods", 0),
 			errorAt("MESH-AUTHZ-027", "rules[0].when[0] needs a key and at least one value.", "rules", 0, "when", 0),
 		}},
+		{"service accounts and namespaces are Kubernetes names", ordersPolicy(sidecar, func(a *mesh.Authorization) {
+			a.Rules[0].From = []mesh.AuthzSource{
+				{ServiceAccounts: []string{"frontend/web.v1", "frontend/web-.v1", "frontend/web/x"}},
+				{Namespaces: []string{"frontend", strings.Repeat("n", 64)}},
+			}
+		}), []finding{
+			errorAt("MESH-AUTHZ-027", `rules[0].from[0].service_accounts[1] = "frontend/web-.v1"; write service accounts as "<namespace>/<service-account>", e.g. "frontend/web".`, "rules", 0, "from", 0, "service_accounts", 1),
+			errorAt("MESH-AUTHZ-027", `rules[0].from[0].service_accounts[2] = "frontend/web/x"; write service accounts as "<namespace>/<service-account>", e.g. "frontend/web".`, "rules", 0, "from", 0, "service_accounts", 2),
+			errorAt("MESH-AUTHZ-027", `rules[0].from[1].namespaces[1] = "`+strings.Repeat("n", 64)+`" is not a namespace name (a DNS-1123 label).`, "rules", 0, "from", 1, "namespaces", 1),
+		}},
 		{"target.ports on istio warns", ordersPolicy(sidecar, func(a *mesh.Authorization) { a.Workload.Ports = []int64{8080} }), []finding{
 			warningAt("MESH-AUTHZ-028", "target.ports selects the Linkerd Servers; an Istio AuthorizationPolicy covers every port of the selected workloads. Restrict ports with rules[].to[].ports instead, or remove target.ports.", "target", "ports"),
 		}},

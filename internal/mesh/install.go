@@ -6,7 +6,9 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 
+	"github.com/Masterminds/semver/v3"
 	"sigs.k8s.io/yaml"
 )
 
@@ -107,6 +109,8 @@ func (in Install) ChartValues(chart string) (map[string]any, error) {
 // Validate runs the pure checks.
 func (in Install) Validate() Problems {
 	var ps Problems
+	in.validateNames(&ps)
+	in.validateVersion(&ps)
 	values := map[string]map[string]any{}
 	for _, chart := range slices.Sorted(maps.Keys(in.Values)) {
 		if !slices.Contains(in.Charts(), chart) {
@@ -130,6 +134,36 @@ func (in Install) Validate() Problems {
 	return ps
 }
 
+// validateNames is MESH-INS-015. An empty namespace takes the mesh's
+// default. A revision names the istiod release "istiod-<revision>" (see
+// internal/install), and Helm release names hold at most 53 characters.
+func (in Install) validateNames(ps *Problems) {
+	if in.Namespace != "" {
+		validateDNSLabel(ps, CodeInsName, []any{"namespace"}, in.Namespace, roleNamespace)
+	}
+	if in.Revision == "" || !validateDNSLabel(ps, CodeInsName, []any{"revision"}, in.Revision, "an Istio revision") {
+		return
+	}
+	if release := ChartIstiod + "-" + in.Revision; len(release) > maxReleaseName {
+		ps.Errorf(CodeInsName, []any{"revision"}, "istiod release name too long",
+			"revision = %q names the istiod Helm release %q, %d characters long; Helm release names hold at most %d. Shorten revision by %s.",
+			in.Revision, release, len(release), maxReleaseName, characters(len(release)-maxReleaseName))
+	}
+}
+
+// validateVersion is MESH-INS-016: the charts are fetched at exactly this
+// version and a release counts as up to date only when its chart has it, so
+// it must be a full SemVer version (a leading "v" is allowed, as some
+// repositories use one), not a range or a tag.
+func (in Install) validateVersion(ps *Problems) {
+	if _, err := semver.StrictNewVersion(strings.TrimPrefix(in.Version, "v")); err == nil {
+		return
+	}
+	ps.Errorf(CodeInsVersion, []any{"version"}, "version is not a chart version",
+		`version = %q is not a chart version: use the exact SemVer version of the charts, MAJOR.MINOR.PATCH with an optional "-" pre-release and a leading "v" if the repository uses one, e.g. "1.27.3" (Istio) or "2026.8.3" (Linkerd edge).`,
+		in.Version)
+}
+
 // atLeast reports whether version v is major.minor or later; a version that
 // does not parse (unknown until apply, a digest) is not judged and passes.
 func atLeast(v string, major, minor int) bool {
@@ -142,7 +176,7 @@ func atLeast(v string, major, minor int) bool {
 func (in Install) validateAmbientVersion() Problems {
 	var ps Problems
 	if in.Mode == ModeAmbient && !atLeast(in.Version, 1, 24) {
-		ps.Errorf("MESH-INS-012", []any{"version"}, "ambient mode requires Istio 1.24 or later",
+		ps.Errorf(CodeInsAmbientVersion, []any{"version"}, "ambient mode requires Istio 1.24 or later",
 			`ambient mode requires Istio ≥ 1.24 (version = %q). Set version to 1.24 or later, or use mode = "sidecar".`, in.Version)
 	}
 	return ps
@@ -166,7 +200,7 @@ func (in Install) validateHoldApplication(values map[string]map[string]any) Prob
 	if !hold || native == false || native == "false" {
 		return ps
 	}
-	ps.Warnf("MESH-INS-011", []any{"values"}, "holdApplicationUntilProxyStarts has no effect",
+	ps.Warnf(CodeInsHoldApplication, []any{"values"}, "holdApplicationUntilProxyStarts has no effect",
 		`holdApplicationUntilProxyStarts has no effect when Istio injects native sidecars (ENABLE_NATIVE_SIDECARS=auto): istiod %s runs the proxy as a native sidecar, which the kubelet starts before the application. Remove it from values["istiod"], or set env.ENABLE_NATIVE_SIDECARS = "false" there to keep the proxy a regular container.`, istiodVersion)
 	return ps
 }
@@ -183,7 +217,7 @@ func (in Install) validateAmbient(values map[string]map[string]any) Problems {
 	ambientEnv := lookupFirst(values[ChartIstiod], []string{"env", "PILOT_ENABLE_AMBIENT"}, []string{"pilot", "env", "PILOT_ENABLE_AMBIENT"})
 	if off(lookupFirst(cni, []string{"ambient", "enabled"}, []string{"cni", "ambient", "enabled"})) ||
 		off(lookupFirst(cni, []string{"enabled"})) || ambientEnv == "false" || off(ambientEnv) {
-		ps.Errorf("MESH-INS-001", []any{"values"}, "ambient mode requires the Istio CNI node agent",
+		ps.Errorf(CodeInsAmbientCNI, []any{"values"}, "ambient mode requires the Istio CNI node agent",
 			`ambient mode requires the Istio CNI node agent; remove the values that turn it off (cni: ambient.enabled = false, or istiod: env.PILOT_ENABLE_AMBIENT = "false"): the "cni" and "ztunnel" charts are always installed for mode = "ambient". Use mode = "sidecar" for a mesh without ztunnel.`)
 	}
 	return ps
@@ -204,7 +238,7 @@ func (in Install) validateDataPlaneVersions(values map[string]map[string]any) Pr
 		if skewOK(v, istiod) {
 			continue
 		}
-		ps.Errorf("MESH-INS-002", []any{"values"}, "data-plane version not supported with istiod",
+		ps.Errorf(CodeInsDataPlaneSkew, []any{"values"}, "data-plane version not supported with istiod",
 			"%s version %s is not supported with istiod %s: data-plane components must be the same minor or one minor older than istiod; upgrade istiod first (set its tag, or version, before the %s tag).",
 			chart, v, istiod, chart)
 	}
@@ -300,7 +334,7 @@ func TrustDomainChange(prev, next Install) Problems {
 		}
 		return strconv.Quote(s)
 	}
-	ps.Warnf("MESH-INS-014", []any{"values"}, "trust domain changes",
+	ps.Warnf(CodeInsTrustDomain, []any{"values"}, "trust domain changes",
 		"The trust domain changes from %s to %s: changing the trust domain invalidates all workload identities and authorization principals. Workloads get new identities only when restarted, and policies naming the old domain stop matching.",
 		show(prev.TrustDomain()), show(next.TrustDomain()))
 	return ps
@@ -338,7 +372,7 @@ func KubernetesTooOld(m InstallMesh, version, gitVersion string) Problems {
 	if !ok || !ok2 || (kMaj == 1 && kMin >= minMinor) || kMaj > 1 {
 		return ps
 	}
-	ps.Errorf("MESH-INS-003", []any{"version"}, "Kubernetes version too old",
+	ps.Errorf(CodeInsKubernetesTooOld, []any{"version"}, "Kubernetes version too old",
 		"Kubernetes %s is below the minimum supported by %s %s (1.%d). Upgrade the cluster, or install an older %s version.",
 		gitVersion, m, version, minMinor, m)
 	return ps

@@ -2,23 +2,6 @@ package mesh
 
 import "maps"
 
-// Codes the mirror validation reports. 001-010 are catalogued in
-// MESH-MAPPING §4.3; 011-013 cover shapes the renderers could not keep
-// faithful, caught here so they fail at plan.
-const (
-	CodeMirLinkerd        = "MESH-MIR-001"
-	CodeMirPercentage     = "MESH-MIR-002"
-	CodeMirCRDVersion     = "MESH-MIR-003"
-	CodeMirWaypoint       = "MESH-MIR-005"
-	CodeMirSameTarget     = "MESH-MIR-006"
-	CodeMirNotFound       = "MESH-MIR-007"
-	CodeMirSubsetLabels   = "MESH-MIR-008"
-	CodeMirRouted         = "MESH-MIR-009"
-	CodeMirMatchAll       = "MESH-MIR-011"
-	CodeMirMatchPrecedent = "MESH-MIR-012"
-	CodeMirSubsetNS       = "MESH-MIR-013"
-)
-
 // Catalogue wording (MESH-MAPPING §4.3), kept verbatim.
 const (
 	MirLinkerdMessage    = `traffic mirroring is not supported by Linkerd: the policy controller rejects RequestMirror filters ("RequestMirror filter is not supported") and drops the whole HTTPRoute. See linkerd/linkerd2#4385.`
@@ -41,6 +24,9 @@ var (
 func (mr MirrorRoute) Validate() Problems {
 	var ps Problems
 	ts := mr.Split()
+	ts.validateNames(&ps, CodeMirName)
+	validateLabels(&ps, CodeMirLabels, tsAttr("primary", "subset_labels"), mr.Primary.SubsetLabels)
+	validateLabels(&ps, CodeMirLabels, tsAttr("mirror", "subset_labels"), mr.Mirror.Destination.SubsetLabels)
 	ts.validatePort(&ps, tsAttr("port"), mr.Port)
 	ts.validatePort(&ps, tsAttr("primary", "port"), mr.Primary.Port)
 	ts.validateAPI(&ps)

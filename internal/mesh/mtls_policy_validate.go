@@ -5,29 +5,6 @@ import (
 	"slices"
 )
 
-// Codes the mTLS policy validation reports. 001-012 are catalogued in
-// MESH-MAPPING §2.3 (006, 007, 008, 009 and 010 need the cluster and live in
-// internal/preflight); 014-017 cover pure-config mistakes the catalogue
-// leaves to the API server, caught here so they fail at plan, not at apply.
-const (
-	CodeMTLSAmbientDisable   = "MESH-MTLS-001"
-	CodeMTLSLinkerdDisable   = "MESH-MTLS-002"
-	CodeMTLSPortsScope       = "MESH-MTLS-003"
-	CodeMTLSSelectorMesh     = "MESH-MTLS-004"
-	CodeMTLSLinkerdMesh      = "MESH-MTLS-005"
-	CodeMTLSNamespaceWide    = "MESH-MTLS-006"
-	CodeMTLSServicePort      = "MESH-MTLS-007"
-	CodeMTLSRestart          = "MESH-MTLS-008"
-	CodeMTLSServerConflict   = "MESH-MTLS-009"
-	CodeMTLSStrictUnmeshed   = "MESH-MTLS-010"
-	CodeMTLSUnsetNoPorts     = "MESH-MTLS-011"
-	CodeMTLSLinkerdNoPorts   = "MESH-MTLS-012"
-	CodeMTLSSelectorRequired = "MESH-MTLS-014"
-	CodeMTLSNamespace        = "MESH-MTLS-015"
-	CodeMTLSPorts            = "MESH-MTLS-016"
-	CodeMTLSLinkerdServer    = "MESH-MTLS-017"
-)
-
 // Catalogue wording (MESH-MAPPING §2.3), kept verbatim.
 const (
 	mtlsAmbientDisableMessage = `mode "DISABLE" is not supported in Istio ambient mode: traffic between ambient workloads is always mTLS (HBONE). Use "PERMISSIVE" to accept plaintext from clients outside the mesh.`
@@ -47,6 +24,8 @@ const maxObjectName = 63
 // checks that need no cluster and so run in ValidateConfig.
 func (p MTLSPolicy) Validate() Problems {
 	var ps Problems
+	p.validateNames(&ps)
+	validateLabels(&ps, CodeMTLSSelectorLabels, []any{"workload_selector"}, p.WorkloadSelector)
 	p.validateScope(&ps)
 	p.validatePorts(&ps)
 	p.validateDisable(&ps)
@@ -57,6 +36,17 @@ func (p MTLSPolicy) Validate() Problems {
 		p.validateLinkerd(&ps)
 	}
 	return ps
+}
+
+// validateNames checks name and the namespaces, whatever the scope: an
+// empty namespace is MESH-MTLS-015's to report, and root_namespace holds
+// Normalize's default when unset.
+func (p MTLSPolicy) validateNames(ps *Problems) {
+	validateDNSLabel(ps, CodeMTLSName, []any{"name"}, p.Name, roleObjectName)
+	if p.Namespace != "" {
+		validateDNSLabel(ps, CodeMTLSName, []any{"namespace"}, p.Namespace, roleNamespace)
+	}
+	validateDNSLabel(ps, CodeMTLSName, []any{"root_namespace"}, p.RootNamespace, roleNamespace)
 }
 
 // validateScope checks that scope, namespace and workload_selector agree.
@@ -159,8 +149,8 @@ func (p MTLSPolicy) validateLinkerd(ps *Problems) {
 func (p MTLSPolicy) validateServer(ps *Problems, i int, port MTLSPort) {
 	if name := LinkerdServerName(p.Name, port.Port); len(name) > maxObjectName {
 		ps.Errorf(CodeMTLSLinkerdServer, []any{"name"}, "Server name too long",
-			"the Linkerd Server for ports[%d] is named %q (%d characters); object names hold at most %d. Shorten name.",
-			i, name, len(name), maxObjectName)
+			"the Linkerd Server for ports[%d] is named %q (%d characters); object names hold at most %d. Shorten name by %s.",
+			i, name, len(name), maxObjectName, characters(len(name)-maxObjectName))
 	}
 	if p.PortMode(port) == MTLSUnset {
 		ps.Errorf(CodeMTLSLinkerdServer, []any{"ports", i, "mode"}, "Linkerd Server needs a mode",

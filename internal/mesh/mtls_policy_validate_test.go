@@ -92,7 +92,7 @@ func TestMTLSPolicyValidate(t *testing.T) {
 		{"linkerd server name too long", mtls(linkerdT, func(p *mesh.MTLSPolicy) {
 			workload(port(8443, mesh.MTLSStrict))(p)
 			p.Name = strings.Repeat("a", 60)
-		}), []finding{errorAt("MESH-MTLS-017", `the Linkerd Server for ports[0] is named "`+strings.Repeat("a", 60)+`-8443" (65 characters); object names hold at most 63. Shorten name.`, "name")}},
+		}), []finding{errorAt("MESH-MTLS-017", `the Linkerd Server for ports[0] is named "`+strings.Repeat("a", 60)+`-8443" (65 characters); object names hold at most 63. Shorten name by 2 characters.`, "name")}},
 		{"linkerd port inherits UNSET", mtls(linkerdT, func(p *mesh.MTLSPolicy) {
 			workload(port(8443, mesh.MTLSUnset))(p)
 			p.Mode = mesh.MTLSUnset

@@ -7,26 +7,6 @@ import (
 	"strings"
 )
 
-// Codes the traffic split validation reports. 001-017 are catalogued in
-// MESH-MAPPING §3.4; 018-024 cover pure-config mistakes that the catalogue
-// leaves to the API server, caught here so they fail at plan, not at apply.
-const (
-	CodeTSWeightSum       = "MESH-TS-001"
-	CodeTSZeroWeight      = "MESH-TS-002"
-	CodeTSSubsetLabels    = "MESH-TS-003"
-	CodeTSAmbientVS       = "MESH-TS-007"
-	CodeTSPrefixHeader    = "MESH-TS-011"
-	CodeTSHeaderCase      = "MESH-TS-012"
-	CodeTSListLimit       = "MESH-TS-015"
-	CodeTSWeightRange     = "MESH-TS-018"
-	CodeTSInvalidMatch    = "MESH-TS-019"
-	CodeTSMatchAll        = "MESH-TS-020"
-	CodeTSPortRange       = "MESH-TS-021"
-	CodeTSWaypointIgnored = "MESH-TS-022"
-	CodeTSNoBackends      = "MESH-TS-023"
-	CodeTSWeightRequired  = "MESH-TS-024"
-)
-
 // Catalogue wording (MESH-MAPPING §3.4), kept verbatim.
 const (
 	tsListLimitMessage    = "Gateway API allows at most 16 backendRefs per rule and 16 rules per HTTPRoute."
@@ -58,6 +38,7 @@ var (
 // checks that need no cluster and so run in ValidateConfig.
 func (ts TrafficSplit) Validate() Problems {
 	var ps Problems
+	ts.validateNames(&ps, CodeTSName)
 	ts.validatePort(&ps, tsAttr("port"), ts.Port)
 	ts.validateAPI(&ps)
 	ts.validateRule(&ps, tsAttr("backends"), ts.Backends)
@@ -72,9 +53,28 @@ func (ts TrafficSplit) Validate() Problems {
 		ts.validateRule(&ps, tsAttr(path, "backends"), r.Backends)
 	}
 	if ts.Mirror != nil {
+		validateLabels(&ps, CodeTSLabels, tsAttr("mirror", "subset_labels"), ts.Mirror.Destination.SubsetLabels)
 		ts.validateMirror(&ps, *ts.Mirror, splitMirrorPaths)
 	}
 	return ps
+}
+
+// validateNames checks the object and namespace names of a route resource
+// (a split, or a mirror route's Split). Every object is named name, except
+// the DestinationRule of another backend Service, "<name>-<service>": with
+// a 63-character name and Service that stays within the 253 characters of
+// a DestinationRule name, so only name itself needs checking.
+func (ts TrafficSplit) validateNames(ps *Problems, code string) {
+	validateDNSLabel(ps, code, tsAttr("name"), ts.Name, roleObjectName)
+	validateDNSLabel(ps, code, tsAttr("namespace"), ts.Namespace, roleNamespace)
+	// The waypoint Gateway's name is also the istio.io/use-waypoint label
+	// value and the name of the Deployment and Service Istio creates for it.
+	validateDNSLabel(ps, code, tsAttr("ambient_waypoint", "name"), ts.Waypoint.Name, roleObjectName)
+	// Normalize gave a mirror without namespace the route's, which
+	// namespace's check covers.
+	if ts.Mirror != nil && ts.Mirror.Destination.Namespace != ts.Namespace {
+		validateDNSLabel(ps, code, tsAttr("mirror", "namespace"), ts.Mirror.Destination.Namespace, roleNamespace)
+	}
 }
 
 // validateAPI checks the choices of routing API against the target.
@@ -156,6 +156,7 @@ func (ts TrafficSplit) validateBackend(ps *Problems, path []any, b Backend) {
 			"%s = %d; with weight_semantics = %q weights must be between 0 and %d.",
 			tsAttrString(tsAttr(path, "weight")), b.Weight, ts.WeightSemantics, limit)
 	}
+	validateLabels(ps, CodeTSLabels, tsAttr(path, "subset_labels"), b.SubsetLabels)
 	if len(b.SubsetLabels) > 0 && !ts.supportsSubsets() {
 		ps.Errorf(CodeTSSubsetLabels, tsAttr(path, "subset_labels"), "subset_labels need Istio VirtualService",
 			tsSubsetLabelsMessage, ts.targetDescription())

@@ -236,7 +236,7 @@ func (c *authzCheck) apisServed(ctx context.Context) error {
 func (c *authzCheck) namespaceEnrolled(ctx context.Context) error {
 	ns, err := c.namespace(ctx, c.a.Namespace)
 	if err == nil && ns == nil {
-		c.problems.Errorf("MESH-GEN-003", []any{"namespace"}, "namespace not found",
+		c.problems.Errorf(mesh.CodeGenNamespace, []any{"namespace"}, "namespace not found",
 			"namespace %s does not exist. Create it before this policy.", c.a.Namespace)
 		return nil
 	}
@@ -244,7 +244,7 @@ func (c *authzCheck) namespaceEnrolled(ctx context.Context) error {
 		return fmt.Errorf("get namespace %s: %w", c.a.Namespace, err)
 	}
 	if !enrolled(ns, c.a.Target) {
-		c.problems.Warnf("MESH-GEN-003", []any{"namespace"}, "namespace not enrolled in the mesh",
+		c.problems.Warnf(mesh.CodeGenNamespace, []any{"namespace"}, "namespace not enrolled in the mesh",
 			"namespace %s is not part of the %s mesh; policies/routes will not be enforced for its workloads. %s",
 			c.a.Namespace, c.a.Target, enrollHint(c.a.Target))
 	}

@@ -31,7 +31,7 @@ func Install(ctx context.Context, m *kube.Manager, in mesh.Install, gateway mesh
 			return nil, err
 		}
 		if !ok {
-			problems.Errorf("MESH-INS-004", []any{"gateway_api_crds", "mode"}, "Gateway API CRDs missing",
+			problems.Errorf(mesh.CodeInsGatewayAPICRDs, []any{"gateway_api_crds", "mode"}, "Gateway API CRDs missing",
 				`Linkerd requires the Gateway API HTTPRoute CRD (served version v1, bundle ≥ v1.1.1). Install https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.5.1/standard-install.yaml or set gateway_api_crds.mode = "install".`)
 		}
 	}
@@ -40,7 +40,7 @@ func Install(ctx context.Context, m *kube.Manager, in mesh.Install, gateway mesh
 		return nil, err
 	}
 	if other != "" {
-		problems.Errorf("MESH-INS-013", []any{"mesh"}, "another service mesh is installed",
+		problems.Errorf(mesh.CodeInsOtherMesh, []any{"mesh"}, "another service mesh is installed",
 			"another service mesh (%s) is installed in this cluster. Running Istio and Linkerd side by side is not supported (MESH-GEN-001): uninstall it first, or install %s in another cluster.",
 			other, in.Mesh)
 	}

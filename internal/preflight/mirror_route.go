@@ -94,7 +94,7 @@ func asMirrorRouteProblems(ps mesh.Problems) mesh.Problems {
 		} else if len(p.Path) == 1 && p.Path[0] == "backends" {
 			ps[i].Path = []any{"primary"}
 		}
-		if p.Code == "MESH-TS-006" {
+		if p.Code == mesh.CodeTSNoWaypoint {
 			ps[i].Code = mesh.CodeMirWaypoint
 			ps[i].Summary = mesh.CodeMirWaypoint + strings.TrimPrefix(p.Summary, p.Code)
 		}
@@ -204,7 +204,7 @@ func (c mirrorCheck) routeConflicts(ctx context.Context) error {
 			ts.Namespace, ts.Service, ts.Port, strings.Join(names, ", "), c.mirror.Destination.Service, c.mirror.Destination.Port, c.mirror.Percentage)
 		return nil
 	}
-	c.problems.Errorf("MESH-GEN-002", []any{"service"}, "Service port already routed",
+	c.problems.Errorf(mesh.CodeGenRouteConflict, []any{"service"}, "Service port already routed",
 		"Service %s/%s:%d is already routed by %s; the provider composes one mesh_traffic_split and one mesh_mirror_route on the same Service:port into a single route; anything else (a second split/mirror, or an unmanaged VirtualService/HTTPRoute) must be imported (terraform import mesh_mirror_route.NAME %s/<name>) or removed.",
 		ts.Namespace, ts.Service, ts.Port, strings.Join(names, ", "), ts.Namespace)
 	return nil

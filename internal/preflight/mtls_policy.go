@@ -87,7 +87,7 @@ func (c *mtlsCheck) namespaceExists(ctx context.Context) error {
 		if c.p.Scope == mesh.MTLSScopeMesh {
 			attr = "root_namespace"
 		}
-		c.problems.Errorf("MESH-GEN-003", []any{attr}, "namespace not found",
+		c.problems.Errorf(mesh.CodeGenNamespace, []any{attr}, "namespace not found",
 			"namespace %s does not exist. Create it before this policy, or fix %s.", name, attr)
 		return nil
 	}

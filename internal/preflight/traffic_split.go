@@ -99,18 +99,18 @@ func (c *splitCheck) parentService(ctx context.Context) error {
 	svc, err := c.service(ctx, c.ts.Service)
 	if err != nil || svc == nil {
 		if svc == nil && err == nil {
-			c.problems.Errorf("MESH-TS-008", []any{"service"}, "parent Service not found",
+			c.problems.Errorf(mesh.CodeTSServiceNotFound, []any{"service"}, "parent Service not found",
 				"Service %s/%s does not exist. Create it before this split, or fix service.", c.ts.Namespace, c.ts.Service)
 		}
 		return err
 	}
 	if svc.Spec.Type == corev1.ServiceTypeExternalName || svc.Spec.ClusterIP == corev1.ClusterIPNone {
-		c.problems.Errorf("MESH-TS-009", []any{"service"}, "parent Service is not a ClusterIP Service",
+		c.problems.Errorf(mesh.CodeTSNotClusterIP, []any{"service"}, "parent Service is not a ClusterIP Service",
 			"Service %s/%s is %s: parent Service must be a ClusterIP Service (GAMMA \"ClusterIP Services only\"; Linkerd cannot split headless Services). Point service at a ClusterIP Service.",
 			c.ts.Namespace, c.ts.Service, serviceKind(svc))
 	}
 	if !hasPort(svc, c.ts.Port) {
-		c.problems.Errorf("MESH-TS-008", []any{"port"}, "parent Service has no such port",
+		c.problems.Errorf(mesh.CodeTSServiceNotFound, []any{"port"}, "parent Service has no such port",
 			"Service %s/%s has no port %d (it has %s). Set port to one of them.", c.ts.Namespace, c.ts.Service, c.ts.Port, portList(svc))
 	}
 	return nil
@@ -124,11 +124,11 @@ func (c *splitCheck) backendServices(ctx context.Context) error {
 		}
 		switch {
 		case svc == nil:
-			c.problems.Errorf("MESH-TS-008", append(at, "service"), "backend Service not found",
+			c.problems.Errorf(mesh.CodeTSServiceNotFound, append(at, "service"), "backend Service not found",
 				"backend Service %s/%s does not exist. Create it, or fix the backend's service.", c.ts.Namespace, b.Service)
 			return nil
 		case !hasPort(svc, b.Port):
-			c.problems.Errorf("MESH-TS-008", append(at, "port"), "backend Service has no such port",
+			c.problems.Errorf(mesh.CodeTSServiceNotFound, append(at, "port"), "backend Service has no such port",
 				"backend Service %s/%s has no port %d (it has %s).", c.ts.Namespace, b.Service, b.Port, portList(svc))
 		}
 		if len(b.SubsetLabels) > 0 && c.ts.UsesVirtualService() {
@@ -164,7 +164,7 @@ func (c *splitCheck) subsetSelectsPods(ctx context.Context, at []any, svc *corev
 		return fmt.Errorf("list pods in %s: %w", c.ts.Namespace, err)
 	}
 	if !found {
-		c.problems.Warnf("MESH-TS-004", append(at, "subset_labels"), "subset selects no pods",
+		c.problems.Warnf(mesh.CodeTSSubsetNoPods, append(at, "subset_labels"), "subset selects no pods",
 			"subset %s selects no pods of Service %s/%s; requests routed to it fail with 503 UH (Istio IST0173).",
 			labels.FormatLabels(subset), c.ts.Namespace, svc.Name)
 	}
@@ -175,7 +175,7 @@ func (c *splitCheck) subsetSelectsPods(ctx context.Context, at []any, svc *corev
 func (c *splitCheck) namespaceEnrolled(ctx context.Context) error {
 	ns, err := c.lookup.namespace(ctx, c.ts.Namespace)
 	if err == nil && ns == nil {
-		c.problems.Errorf("MESH-GEN-003", []any{"namespace"}, "namespace not found",
+		c.problems.Errorf(mesh.CodeGenNamespace, []any{"namespace"}, "namespace not found",
 			"namespace %s does not exist. Create it before this split.", c.ts.Namespace)
 		return nil
 	}
@@ -183,7 +183,7 @@ func (c *splitCheck) namespaceEnrolled(ctx context.Context) error {
 		return fmt.Errorf("get namespace %s: %w", c.ts.Namespace, err)
 	}
 	if !enrolled(ns, c.ts.Target) {
-		c.problems.Warnf("MESH-GEN-003", []any{"namespace"}, "namespace not enrolled in the mesh",
+		c.problems.Warnf(mesh.CodeGenNamespace, []any{"namespace"}, "namespace not enrolled in the mesh",
 			"namespace %s is not part of the %s mesh; policies/routes will not be enforced for its workloads. %s",
 			c.ts.Namespace, c.ts.Target, enrollHint(c.ts.Target))
 	}
@@ -222,7 +222,7 @@ func (c *splitCheck) waypointBound(ctx context.Context) error {
 	name, err := c.boundWaypoint(ctx)
 	if err != nil || name == "" {
 		if name == "" && err == nil {
-			c.problems.Errorf("MESH-TS-006", []any{"ambient_waypoint", "mode"}, "Service not bound to a waypoint",
+			c.problems.Errorf(mesh.CodeTSNoWaypoint, []any{"ambient_waypoint", "mode"}, "Service not bound to a waypoint",
 				"Service %s/%s is not bound to a waypoint: istio.io/use-waypoint label missing from parent and parent namespace; in ambient mode, route will not be respected. Set ambient_waypoint.mode = \"create\" or label the Service/Namespace.",
 				c.ts.Namespace, c.ts.Service)
 		}
@@ -237,7 +237,7 @@ func (c *splitCheck) waypointBound(ctx context.Context) error {
 		if gw != nil {
 			state = "is not Programmed"
 		}
-		c.problems.Errorf("MESH-TS-006", []any{"ambient_waypoint", "mode"}, "waypoint not ready",
+		c.problems.Errorf(mesh.CodeTSNoWaypoint, []any{"ambient_waypoint", "mode"}, "waypoint not ready",
 			"Service %s/%s uses waypoint %s/%s, which %s; in ambient mode the route will not be respected. Deploy it (istioctl waypoint apply -n %s), or set ambient_waypoint.mode = \"create\".",
 			c.ts.Namespace, c.ts.Service, c.ts.Namespace, name, state, c.ts.Namespace)
 	}
@@ -262,7 +262,7 @@ func (c *splitCheck) serviceProfile(ctx context.Context) error {
 	if err != nil || sp == nil {
 		return err
 	}
-	c.problems.Errorf("MESH-TS-013", []any{"service"}, "ServiceProfile shadows the route",
+	c.problems.Errorf(mesh.CodeTSServiceProfile, []any{"service"}, "ServiceProfile shadows the route",
 		"ServiceProfile %s/%s takes precedence over HTTPRoutes for Service %s; delete it or manage routing there.",
 		c.ts.Namespace, name, c.ts.Service)
 	return nil
@@ -294,7 +294,7 @@ func (c *splitCheck) routeConflicts(ctx context.Context) error {
 		return nil
 	}
 	sort.Strings(others)
-	c.problems.Errorf("MESH-GEN-002", []any{"service"}, "Service port already routed",
+	c.problems.Errorf(mesh.CodeGenRouteConflict, []any{"service"}, "Service port already routed",
 		"Service %s/%s:%d is already routed by %s; the provider composes one mesh_traffic_split and one mesh_mirror_route on the same Service:port into a single route; anything else (a second split/mirror, or an unmanaged VirtualService/HTTPRoute) must be imported (terraform import mesh_traffic_split.NAME %s/<name>) or removed.",
 		c.ts.Namespace, c.ts.Service, c.ts.Port, strings.Join(others, ", "), c.ts.Namespace)
 	return nil
@@ -332,7 +332,7 @@ func (c *splitCheck) subsetConflict(dr *unstructured.Unstructured, svc string) {
 	if dr.GetName() == c.ts.Name {
 		fix = fmt.Sprintf("Adopt it with terraform import mesh_traffic_split.NAME %s/%s, or delete it.", c.ts.Namespace, c.ts.Name)
 	}
-	c.problems.Errorf("MESH-TS-005", []any{"backends"}, "another DestinationRule defines subsets for the host",
+	c.problems.Errorf(mesh.CodeTSSubsetConflict, []any{"backends"}, "another DestinationRule defines subsets for the host",
 		"DestinationRule %s/%s (%s) already defines subsets for host %s, and this split renders its own: Istio would pick one of them arbitrarily. %s",
 		c.ts.Namespace, dr.GetName(), ownerOf(dr), mesh.ServiceFQDN(svc, c.ts.Namespace), fix)
 }
