@@ -62,10 +62,13 @@ func Wrap(inner tfprotov6.ProviderServer) tfprotov6.ProviderServer {
 	if !ok {
 		return inner // a framework whose server lacks an RPC: serve it as it is
 	}
-	return releasing{full}
+	return releasing{full, &numberTexts{}}
 }
 
-type releasing struct{ frameworkServer }
+type releasing struct {
+	frameworkServer
+	numbers *numberTexts
+}
 
 // serve calls the framework with a context released when it returns.
 func serve[Req, Resp any](ctx context.Context, req Req, call func(context.Context, Req) (Resp, error)) (Resp, error) {
@@ -86,8 +89,15 @@ func (s releasing) UpgradeResourceIdentity(ctx context.Context, req *tfprotov6.U
 	return serve(ctx, req, s.frameworkServer.UpgradeResourceIdentity)
 }
 
+// ReadResource answers with the refreshed state's numbers as decimal
+// strings (numbers.go): a refresh of an unchanged object then is, to
+// Terraform, exactly what it holds.
 func (s releasing) ReadResource(ctx context.Context, req *tfprotov6.ReadResourceRequest) (*tfprotov6.ReadResourceResponse, error) {
-	return serve(ctx, req, s.frameworkServer.ReadResource)
+	resp, err := serve(ctx, req, s.frameworkServer.ReadResource)
+	if err == nil && resp != nil {
+		s.numbers.rewrite(ctx, s.frameworkServer, req.TypeName, resp.NewState)
+	}
+	return resp, err
 }
 
 func (s releasing) PlanResourceChange(ctx context.Context, req *tfprotov6.PlanResourceChangeRequest) (*tfprotov6.PlanResourceChangeResponse, error) {
