@@ -3,12 +3,10 @@ package kubetest
 import (
 	"context"
 	"fmt"
-	"math"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
@@ -43,12 +41,12 @@ func waitFor[T runtime.Object](ctx context.Context, lw cache.ListerWatcher, exam
 	return err
 }
 
-// retryBackoff starts fast, since the apiserver usually answers within
-// seconds, and backs off to once a second; the context bounds it.
-var retryBackoff = wait.Backoff{Duration: 50 * time.Millisecond, Factor: 1.5, Jitter: 0.1, Steps: math.MaxInt32, Cap: time.Second}
-
 // waitAPIServer waits until /readyz answers ok: every post-start hook
-// (RBAC bootstrap, priority classes, ...) has then run.
+// (RBAC bootstrap, priority classes, ...) has then run. It asks fast at
+// first, since the apiserver usually answers within seconds, then once a
+// second until ctx ends. (wait.Backoff with a Cap is not that: once its
+// delay reaches the cap it stops, here after about three seconds, which a
+// loaded two-core machine's RBAC bootstrap can outlast.)
 func waitAPIServer(ctx context.Context, cfg *rest.Config) error {
 	cfg = rest.CopyConfig(cfg)
 	cfg.Timeout = 5 * time.Second
@@ -57,13 +55,17 @@ func waitAPIServer(ctx context.Context, cfg *rest.Config) error {
 		return err
 	}
 	client := dc.RESTClient()
-	var last error
-	err = wait.ExponentialBackoffWithContext(ctx, retryBackoff, func(ctx context.Context) (bool, error) {
-		last = client.Get().AbsPath("/readyz").Do(ctx).Error()
-		return last == nil, nil
-	})
-	if err != nil {
-		return fmt.Errorf("not ready: %w (last answer: %v)", err, last)
+	delay := 50 * time.Millisecond
+	for {
+		last := client.Get().AbsPath("/readyz").Do(ctx).Error()
+		if last == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("not ready: %w (last answer: %v)", ctx.Err(), last)
+		case <-time.After(delay):
+		}
+		delay = min(delay*3/2, time.Second)
 	}
-	return nil
 }
