@@ -45,35 +45,42 @@ func (r *authorizationResource) Configure(_ context.Context, req resource.Config
 	r.configure(req.ProviderData, &resp.Diagnostics)
 }
 
-// ValidateConfig runs the pure checks when the resource sets mesh_target;
-// otherwise ModifyPlan runs them with the provider's target.
+// ValidateConfig runs the pure checks of the values known so far.
 func (r *authorizationResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	var cfg authorizationModel
-	resp.Diagnostics.Append(getConfig(ctx, req.Config, &cfg)...)
-	if resp.Diagnostics.HasError() || cfg.MeshTarget.IsNull() || cfg.MeshTarget.IsUnknown() {
-		return
-	}
-	r.validate(ctx, cfg, mesh.Target(cfg.MeshTarget.ValueString()), &resp.Diagnostics)
+	validateMesh[authorizationModel](ctx, r, req, resp)
 }
 
-// validate normalizes and checks the intent when every value is known.
-func (r *authorizationResource) validate(ctx context.Context, m authorizationModel, target mesh.Target, diags *diag.Diagnostics) (mesh.Authorization, bool) {
-	a, known, d := m.intent(ctx, target, authzOwnerOf(m))
-	diags.Append(d...)
-	if !known || d.HasError() {
-		return a, false
+// problems normalizes and checks the intent of a known configuration.
+func (r *authorizationResource) problems(ctx context.Context, cfg *authorizationModel, target mesh.Target) (mesh.Problems, diag.Diagnostics) {
+	a, _, d := cfg.intent(ctx, target, authzOwnerOf(*cfg))
+	if d.HasError() {
+		return nil, d
 	}
 	a.Normalize()
-	addProblems(diags, a.Validate())
-	return a, true
+	return a.Validate(), d
 }
 
-// planIntent reads the intent from the configuration, validating it when
-// ValidateConfig could not for lack of a target.
-func (r *authorizationResource) planIntent(ctx context.Context, cfg authorizationModel, target mesh.Target, diags *diag.Diagnostics) (mesh.Authorization, bool) {
-	if cfg.MeshTarget.IsNull() {
-		return r.validate(ctx, cfg, target, diags)
+// renderConfig renders a known configuration, unless the rendering needs
+// the cluster's answers.
+func (r *authorizationResource) renderConfig(ctx context.Context, cfg *authorizationModel, target mesh.Target) ([]*unstructured.Unstructured, bool) {
+	a, _, d := cfg.intent(ctx, target, authzOwnerOf(*cfg))
+	if d.HasError() {
+		return nil, false
 	}
+	a.Normalize()
+	if a.NeedsServiceLookup() || a.HasHTTPRoutes() || a.NeedsIdentityLookup() {
+		return nil, false
+	}
+	objs, err := render.Authorization(a)
+	return objs, err == nil
+}
+
+func (r *authorizationResource) unknownPlan(plan *authorizationModel) {
+	plan.EnforcementPoint = types.StringUnknown()
+}
+
+// planIntent reads the intent from the configuration.
+func (r *authorizationResource) planIntent(ctx context.Context, cfg authorizationModel, target mesh.Target, diags *diag.Diagnostics) (mesh.Authorization, bool) {
 	a, known, d := cfg.intent(ctx, target, authzOwnerOf(cfg))
 	diags.Append(d...)
 	if known {

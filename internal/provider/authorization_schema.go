@@ -6,7 +6,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
@@ -61,7 +60,7 @@ func (r *authorizationResource) Schema(ctx context.Context, _ resource.SchemaReq
 				MarkdownDescription: "Data plane to render for: " + targetList() + ". Default: the provider's `target`. " +
 					"Changing it forces replacement when it changes the rendered objects. (Other resources call this attribute `target`; here `target` is the " +
 					"protected workload.)",
-				Validators: []validator.String{stringvalidator.OneOf(targetStrings()...)},
+				Validators: []validator.String{oneOf(targetStrings()...)},
 			},
 			"action": schema.StringAttribute{
 				Optional: true,
@@ -69,7 +68,7 @@ func (r *authorizationResource) Schema(ctx context.Context, _ resource.SchemaReq
 				Default:  stringdefault.StaticString(string(mesh.AuthzAllow)),
 				MarkdownDescription: "What a matching request gets: " + enumList(mesh.AuthzActionValues) + ". Default `ALLOW`. " +
 					"Linkerd is allow-list only: `DENY` and `CUSTOM` are rejected, and `AUDIT` becomes `accessPolicy: audit`.",
-				Validators: []validator.String{stringvalidator.OneOf(enumStrings(mesh.AuthzActionValues)...)},
+				Validators: []validator.String{oneOf(enumStrings(mesh.AuthzActionValues)...)},
 			},
 			"custom_provider": schema.StringAttribute{
 				Optional:            true,

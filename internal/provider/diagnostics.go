@@ -73,13 +73,21 @@ func attrPath(steps []any) path.Path {
 
 // clusterChecksSkipped is MESH-GEN-006: plan-time cluster checks could not run.
 func clusterChecksSkipped(diags *diag.Diagnostics, reason error) {
-	diags.AddWarning("MESH-GEN-006: cluster checks skipped at plan time",
+	diags.AddWarning(mesh.CodeGenChecksSkipped+": cluster checks skipped at plan time",
 		fmt.Sprintf("Cluster checks skipped at plan time (%v); they will run before apply, and apply stops before changing anything if one fails.", reason))
+}
+
+// changedSincePlan is MESH-GEN-007: what the cluster answered at apply
+// would render other objects than the plan showed.
+func changedSincePlan(diags *diag.Diagnostics, address string, keys []string) {
+	diags.AddError(mesh.CodeGenChangedSincePlan+": the cluster changed since the plan",
+		fmt.Sprintf("%s: the objects rendered from what the cluster holds now differ from the planned manifests for %s, so nothing was applied. Run terraform plan again and review the new manifests.",
+			address, strings.Join(keys, ", ")))
 }
 
 // missingAPI is MESH-GEN-005 at apply time: a rendered kind's CRD is absent.
 func missingAPI(diags *diag.Diagnostics, err *preflight.MissingAPIError) {
-	diags.AddError("MESH-GEN-005: required API not served",
+	diags.AddError(mesh.CodeGenAPINotServed+": required API not served",
 		fmt.Sprintf("%v. If a mesh_install in this configuration installs it, add depends_on = [mesh_install.NAME] to this resource.", err))
 }
 

@@ -1,6 +1,8 @@
 package provider
 
 import (
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"slices"
 	"sort"
 	"strconv"
@@ -47,4 +49,27 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// enumValidator is stringvalidator.OneOf, recognisable: an unknown value of
+// an enum attribute decides what is rendered (unknownsIn).
+type enumValidator struct {
+	validator.String
+	values []string
+}
+
+// oneOf is the validator of an enum attribute.
+func oneOf(values ...string) validator.String {
+	return enumValidator{stringvalidator.OneOf(values...), values}
+}
+
+// enumValues are the values an attribute's validators allow, if one is an
+// enum's.
+func enumValues(vs []validator.String) ([]string, bool) {
+	for _, v := range vs {
+		if e, ok := v.(enumValidator); ok {
+			return e.values, true
+		}
+	}
+	return nil, false
 }

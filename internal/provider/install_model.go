@@ -6,6 +6,7 @@ import (
 	"hash/fnv"
 	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"time"
 
@@ -99,7 +100,7 @@ func (m installModel) intent(ctx context.Context) (mesh.Install, bool, diag.Diag
 		Namespace: m.Namespace.ValueString(),
 		Revision:  m.Revision.ValueString(),
 	}
-	if !known(m.Mesh, m.Mode, m.Version, m.Namespace, m.Revision, m.Values) {
+	if !known(m.Mesh, m.Mode, m.Version, m.Namespace, m.Revision, m.Values) || !known(slices.Collect(maps.Values(m.Values.Elements()))...) {
 		return in, false, diags
 	}
 	if !m.Values.IsNull() {

@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/meshform/terraform-provider-mesh/internal/certs"
@@ -81,16 +82,39 @@ func (r *installResource) ValidateConfig(ctx context.Context, req resource.Valid
 	if resp.Diagnostics.HasError() || cfg.Mesh.IsUnknown() || cfg.Mesh.IsNull() {
 		return
 	}
+	// The values known so far are checked; unknown ones are stood in for,
+	// and what they could decide is dropped (see unknowns.go).
 	meshOnly(cfg, &resp.Diagnostics)
-	if in, ok, d := cfg.intent(ctx); ok && !d.HasError() {
-		addProblems(&resp.Diagnostics, in.Validate())
-	}
+	addProblems(&resp.Diagnostics, installProblems(ctx, req.Config, &resp.Diagnostics))
 	validateGatewayAPI(ctx, cfg, &resp.Diagnostics)
 	if cfg.Mesh.ValueString() == string(mesh.MeshLinkerd) && !cfg.LinkerdIdentity.IsNull() {
 		if id, ok, d := cfg.identity(ctx); ok && !d.HasError() {
 			addProblems(&resp.Diagnostics, certs.ValidateLinkerdIdentity(id.TrustAnchorsPEM, id.IssuerCertPEM, id.IssuerKeyPEM, time.Now()))
 		}
 	}
+}
+
+// installProblems are the intent's findings that no unknown value could
+// decide (see lifecycle_check.go).
+func installProblems(ctx context.Context, config tfsdk.Config, diags *diag.Diagnostics) mesh.Problems {
+	c, ok := checkedConfig[installModel](ctx, config, diags)
+	if !ok {
+		return nil
+	}
+	var common mesh.Problems
+	for v := range c.cfg {
+		in, ok, d := c.cfg[v].intent(ctx)
+		diags.Append(d...)
+		if !ok || d.HasError() {
+			return nil
+		}
+		if v == 0 {
+			common = in.Validate()
+		} else {
+			common = commonProblems(common, in.Validate())
+		}
+	}
+	return withoutUnknown(common, c.unknowns)
 }
 
 // meshOnly rejects attributes the chosen mesh does not take.

@@ -42,14 +42,14 @@ func (r *installResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 				Required:            true,
 				MarkdownDescription: "The control plane: " + enumList(mesh.InstallMeshes) + ". Changing it forces replacement.",
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
-				Validators:          []validator.String{stringvalidator.OneOf(enumStrings(mesh.InstallMeshes)...)},
+				Validators:          []validator.String{oneOf(enumStrings(mesh.InstallMeshes)...)},
 			},
 			"mode": schema.StringAttribute{
 				Optional: true,
 				Computed: true,
 				MarkdownDescription: "Istio only: " + enumList(mesh.InstallModes) + ". Default `ambient` (base, istiod, cni and " +
 					"ztunnel); `sidecar` installs base and istiod. Changing it forces replacement.",
-				Validators: []validator.String{stringvalidator.OneOf(enumStrings(mesh.InstallModes)...)},
+				Validators: []validator.String{oneOf(enumStrings(mesh.InstallModes)...)},
 			},
 			"version": schema.StringAttribute{
 				Required: true,
@@ -61,7 +61,6 @@ func (r *installResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 				Optional:            true,
 				Computed:            true,
 				MarkdownDescription: "Namespace of the releases. Default `" + mesh.IstioNamespace + "` or `" + mesh.LinkerdNamespace + "`. Changing it forces replacement.",
-				Validators:          []validator.String{dnsLabel()},
 			},
 			"chart_repository": schema.StringAttribute{
 				Optional: true,
@@ -76,7 +75,6 @@ func (r *installResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 				MarkdownDescription: "Istio only: control-plane revision. istiod becomes release `istiod-<revision>` and workloads " +
 					"opt in with the label `istio.io/rev=<revision>`. Changing it forces replacement.",
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
-				Validators:    []validator.String{dnsLabel()},
 			},
 			"values": schema.MapAttribute{
 				Optional:    true,
@@ -167,7 +165,7 @@ func gatewayAPIAttribute() schema.SingleNestedAttribute {
 				MarkdownDescription: enumList(mesh.GatewayAPIModes) + ". `require` (default): Linkerd needs them present " +
 					"(checked at plan time). `install`: server-side apply the bundle `version` before the charts (never a " +
 					"downgrade; left in place on destroy). `ignore`: no check.",
-				Validators: []validator.String{stringvalidator.OneOf(enumStrings(mesh.GatewayAPIModes)...)},
+				Validators: []validator.String{oneOf(enumStrings(mesh.GatewayAPIModes)...)},
 			},
 			"version": schema.StringAttribute{
 				Optional: true,

@@ -67,12 +67,17 @@ func (l *lifecycle) manager() (*kube.Manager, error) {
 }
 
 // target returns the resource's data-plane override (the attribute attr,
-// usually "target"), else the provider's target.
-func (l *lifecycle) target(cfg types.String, attr string, diags *diag.Diagnostics) (mesh.Target, bool) {
-	if !cfg.IsNull() && !cfg.IsUnknown() {
+// usually "target"), else the provider's target. known is false when the
+// one that applies is not known until apply; with neither set, diags say so.
+func (l *lifecycle) target(cfg types.String, attr string, diags *diag.Diagnostics) (t mesh.Target, known bool) {
+	switch {
+	case cfg.IsUnknown():
+		return "", false
+	case !cfg.IsNull():
 		return mesh.Target(cfg.ValueString()), true
-	}
-	if l.data != nil && l.data.target != "" {
+	case l.data != nil && l.data.targetUnknown:
+		return "", false
+	case l.data != nil && l.data.target != "":
 		return l.data.target, true
 	}
 	diags.AddAttributeError(path.Root(attr), "No target data plane",

@@ -88,36 +88,54 @@ func updateMesh[M any, P interface {
 	resp.Diagnostics.Append(setState(ctx, &resp.State, state)...)
 }
 
-// applyMesh renders the plan and applies it atomically over the previous
-// revision recorded in state (nil on create).
+// applyMesh applies the planned manifests atomically over the previous
+// revision recorded in state (nil on create). The objects applied are the
+// ones the plan showed: rendered again only when the cluster checks must
+// run again (on create, which gets no planned private state, or when the
+// plan could not ask the cluster), and then they must equal the planned
+// ones. A client that sent the manifests unknown gets them rendered.
 func applyMesh[M any, P interface {
 	*M
 	meshModel
 }](ctx context.Context, l *lifecycle, k meshKind[M], plan, state *M, checked bool, diags *diag.Diagnostics) bool {
-	r, ok := k.render(ctx, plan, diags)
-	if !ok || diags.HasError() {
-		return false
-	}
+	s := P(plan).mesh()
 	var previous manifests
 	revision := types.Int64Null()
 	if state != nil {
 		previous = manifestsFrom(ctx, P(state).mesh().Manifests, diags)
 		revision = P(state).mesh().Revision
 	}
-	if !checked && !l.checkCluster(ctx, r.checks, previous, diags, false) {
+	planned, fromPlan := knownManifests(ctx, s.Manifests, diags)
+	if diags.HasError() {
 		return false
 	}
-	if !l.applyObjects(ctx, r.objs, r.owner, r.address, previous, diags) {
+	r := rendering{owner: k.owner(plan), id: s.ID.ValueString(), address: l.typeName + " " + s.ID.ValueString()}
+	if !fromPlan || !checked {
+		var ok bool
+		if r, ok = k.render(ctx, plan, diags); !ok || diags.HasError() {
+			return false
+		}
+		if fromPlan && !sameObjects(ctx, planned, r, diags) {
+			return false
+		}
+		if !checked && !l.checkCluster(ctx, r.checks, previous, diags, false) {
+			return false
+		}
+	}
+	objs := r.objs
+	if fromPlan {
+		var err error
+		if objs, err = planned.objects(); err != nil {
+			diags.AddError("Unreadable plan", err.Error())
+			return false
+		}
+	}
+	if !l.applyObjects(ctx, objs, r.owner, r.address, previous, diags) {
 		return false
 	}
-	s := P(plan).mesh()
 	s.ID = types.StringValue(r.id)
-	// Known planned manifests are these objects' (Terraform rejects an
-	// applied value that differs from a known planned one, and plans again
-	// at apply with every value known): encode them again only when a
-	// client sent them unknown.
-	if s.Manifests.IsUnknown() {
-		applied, err := manifestsOf(r.objs)
+	if !fromPlan {
+		applied, err := manifestsOf(objs)
 		if err != nil {
 			diags.AddError("Rendering failed", err.Error())
 			return false
@@ -128,6 +146,46 @@ func applyMesh[M any, P interface {
 		}
 	}
 	return !diags.HasError()
+}
+
+// knownManifests returns the planned manifests when every one is known.
+func knownManifests(ctx context.Context, v types.Map, diags *diag.Diagnostics) (manifests, bool) {
+	if v.IsNull() || v.IsUnknown() {
+		return nil, false
+	}
+	for _, e := range v.Elements() {
+		if e.IsUnknown() {
+			return nil, false
+		}
+	}
+	return manifestsFrom(ctx, v, diags), true
+}
+
+// sameObjects reports whether the objects rendered at apply are the planned
+// ones; the difference is the cluster's answers (mesh_authorization's
+// lookups), which changed since the plan.
+func sameObjects(ctx context.Context, planned manifests, r rendering, diags *diag.Diagnostics) bool {
+	rendered, err := manifestsOf(r.objs)
+	if err != nil {
+		diags.AddError("Rendering failed", err.Error())
+		return false
+	}
+	var changed []string
+	for _, key := range sortedKeys(planned) {
+		if rendered[key] != planned[key] {
+			changed = append(changed, key)
+		}
+	}
+	for _, key := range sortedKeys(rendered) {
+		if _, ok := planned[key]; !ok {
+			changed = append(changed, key)
+		}
+	}
+	if len(changed) > 0 {
+		changedSincePlan(diags, r.address, changed)
+		return false
+	}
+	return true
 }
 
 func readMesh[M any, P interface {
@@ -177,17 +235,18 @@ func deleteMesh[M any, P interface {
 // planKind is what a mesh resource adds to plan modification.
 type planKind[M any] interface {
 	meshKind[M]
-	// targetAttr names the data-plane override attribute, and targetOf
-	// points at it in a model.
-	targetAttr() string
-	targetOf(m *M) *types.String
+	checkKind[M]
+	standInKind[M]
 	// planRender reads the intent from the configuration (the plan's
-	// computed nested defaults are still unknown there), validates it when
-	// ValidateConfig could not for lack of a target, writes the normalized
-	// values and intent-derived attributes into plan, and renders. known is
-	// false while values are unknown; the hook then marks its own computed
-	// attributes unknown. It may add to resp (replacement, private state).
+	// computed nested defaults are still unknown there), writes the
+	// normalized values and intent-derived attributes into plan, and
+	// renders. known is false while values are unknown; the hook then marks
+	// its own computed attributes unknown. It may add to resp (replacement,
+	// private state). The checks of the values ran before it.
 	planRender(ctx context.Context, cfg, plan, state *M, target mesh.Target, resp *resource.ModifyPlanResponse) (r rendering, known bool)
+	// unknownPlan marks the computed attributes the hook sets unknown: the
+	// target is not known yet.
+	unknownPlan(plan *M)
 }
 
 func modifyPlanMesh[M any, P interface {
@@ -206,27 +265,53 @@ func modifyPlanMesh[M any, P interface {
 	if !req.State.Raw.IsNull() {
 		resp.Diagnostics.Append(getState(ctx, req.State, &state)...)
 	}
-	target, ok := l.target(*k.targetOf(&cfg), k.targetAttr(), &resp.Diagnostics)
-	if !ok || resp.Diagnostics.HasError() {
-		return
-	}
-	*k.targetOf(&plan) = types.StringValue(string(target))
-	r, known := k.planRender(ctx, &cfg, &plan, &state, target, resp)
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	planned := P(&plan).mesh()
+	target, known := l.target(*k.targetOf(&cfg), k.targetAttr(), &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if !known {
+		// The resource's or the provider's target is not known yet: so
+		// is everything rendered for it.
+		*k.targetOf(&plan) = types.StringUnknown()
+		k.unknownPlan(&plan)
+		planned.Manifests, planned.Revision = types.MapUnknown(types.StringType), types.Int64Unknown()
+		resp.Diagnostics.Append(setPlan(ctx, &resp.Plan, plan)...)
+		resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateChecked, nil)...)
+		return
+	}
+	*k.targetOf(&plan) = types.StringValue(string(target))
+	unknowns := unknownsIn(ctx, req.Config, req.Config.Raw)
+	planProblems(ctx, k, req.Config, target, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	r, known := k.planRender(ctx, &cfg, &plan, &state, target, resp)
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	recordedManifests := manifestsFrom(ctx, recorded.Manifests, &resp.Diagnostics)
 	if known {
 		planned.ID = types.StringValue(r.id)
 		planned.Manifests, planned.Revision = l.planned(r.objs, recordedManifests, recorded.Revision, &resp.Diagnostics)
 	} else {
-		planned.Manifests, planned.Revision = types.MapUnknown(types.StringType), types.Int64Unknown()
+		var all bool
+		planned.Manifests, all = partialManifests(ctx, k, req.Config, unknowns, target)
+		planned.Revision = types.Int64Unknown()
+		if all {
+			planned.Revision = nextRevision(recordedManifests, recorded.Revision, manifestsFrom(ctx, planned.Manifests, &resp.Diagnostics))
+		}
 	}
 	replaceOnTarget(k.targetAttr(), *k.targetOf(&state), target, recorded.Manifests, planned.Manifests, resp)
 	resp.Diagnostics.Append(setPlan(ctx, &resp.Plan, plan)...)
 	switch {
-	case !known || resp.Diagnostics.HasError():
+	case resp.Diagnostics.HasError():
+	case !known:
+		// The checks need every value: they run before apply.
+		resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateChecked, nil)...)
 	case planned.Manifests.Equal(recorded.Manifests):
 		// Nothing to apply: the checks would cost a plan of many
 		// resources several requests each for no change. If the

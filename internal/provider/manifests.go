@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -10,6 +11,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/meshform/terraform-provider-mesh/internal/kube"
+	"github.com/meshform/terraform-provider-mesh/internal/mesh"
 	"github.com/meshform/terraform-provider-mesh/internal/mesh/render"
 )
 
@@ -42,16 +44,20 @@ func manifestsFrom(ctx context.Context, v types.Map, diags *diag.Diagnostics) ma
 	return out
 }
 
-// objects decodes the manifests, e.g. the previous revision from state.
+// objects decodes the manifests (the planned ones, or the previous
+// revision from state) in the order they apply: mesh.ApplyRank, then key.
 func (m manifests) objects() ([]*unstructured.Unstructured, error) {
 	objs := make([]*unstructured.Unstructured, 0, len(m))
 	for _, key := range sortedKeys(m) {
 		obj, err := decodeYAML(m[key])
 		if err != nil {
-			return nil, fmt.Errorf("manifest %s in state: %w", key, err)
+			return nil, fmt.Errorf("manifest %s: %w", key, err)
 		}
 		objs = append(objs, obj)
 	}
+	slices.SortStableFunc(objs, func(a, b *unstructured.Unstructured) int {
+		return mesh.ApplyRank(a.GroupVersionKind()) - mesh.ApplyRank(b.GroupVersionKind())
+	})
 	return objs, nil
 }
 

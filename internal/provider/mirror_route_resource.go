@@ -41,34 +41,37 @@ func (r *mirrorRouteResource) Configure(_ context.Context, req resource.Configur
 	r.configure(req.ProviderData, &resp.Diagnostics)
 }
 
-// ValidateConfig runs the pure checks when the resource sets its target;
-// otherwise ModifyPlan runs them with the provider's.
+// ValidateConfig runs the pure checks of the values known so far.
 func (r *mirrorRouteResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	var cfg mirrorRouteModel
-	resp.Diagnostics.Append(getConfig(ctx, req.Config, &cfg)...)
-	if resp.Diagnostics.HasError() || cfg.Target.IsNull() || cfg.Target.IsUnknown() {
-		return
-	}
-	r.validate(ctx, cfg, mesh.Target(cfg.Target.ValueString()), &resp.Diagnostics)
+	validateMesh[mirrorRouteModel](ctx, r, req, resp)
 }
 
-func (r *mirrorRouteResource) validate(ctx context.Context, m mirrorRouteModel, target mesh.Target, diags *diag.Diagnostics) (mesh.MirrorRoute, bool) {
-	mr, known, d := m.intent(ctx, target, mirrorOwnerOf(m))
-	diags.Append(d...)
-	if !known || d.HasError() {
-		return mr, false
+// problems normalizes and checks the intent of a known configuration.
+func (r *mirrorRouteResource) problems(ctx context.Context, cfg *mirrorRouteModel, target mesh.Target) (mesh.Problems, diag.Diagnostics) {
+	mr, _, d := cfg.intent(ctx, target, mirrorOwnerOf(*cfg))
+	if d.HasError() {
+		return nil, d
 	}
 	mr.Normalize()
-	addProblems(diags, mr.Validate())
-	return mr, true
+	return mr.Validate(), d
 }
 
-// planIntent reads the intent from the configuration (see the traffic
-// split's), validating when ValidateConfig could not.
-func (r *mirrorRouteResource) planIntent(ctx context.Context, cfg mirrorRouteModel, target mesh.Target, diags *diag.Diagnostics) (mesh.MirrorRoute, bool) {
-	if cfg.Target.IsNull() {
-		return r.validate(ctx, cfg, target, diags)
+// renderConfig renders a known configuration.
+func (r *mirrorRouteResource) renderConfig(ctx context.Context, cfg *mirrorRouteModel, target mesh.Target) ([]*unstructured.Unstructured, bool) {
+	mr, _, d := cfg.intent(ctx, target, mirrorOwnerOf(*cfg))
+	if d.HasError() {
+		return nil, false
 	}
+	mr.Normalize()
+	objs, err := render.MirrorRoute(mr)
+	return objs, err == nil
+}
+
+func (r *mirrorRouteResource) unknownPlan(plan *mirrorRouteModel) {}
+
+// planIntent reads the intent from the configuration (see the traffic
+// split's).
+func (r *mirrorRouteResource) planIntent(ctx context.Context, cfg mirrorRouteModel, target mesh.Target, diags *diag.Diagnostics) (mesh.MirrorRoute, bool) {
 	mr, known, d := cfg.intent(ctx, target, mirrorOwnerOf(cfg))
 	diags.Append(d...)
 	if known {

@@ -78,7 +78,6 @@ func mirrorTargetAttributes() map[string]schema.Attribute {
 			Optional:            true,
 			Computed:            true,
 			MarkdownDescription: "Namespace of the mirror Service. Default: the route's `namespace`.",
-			Validators:          []validator.String{dnsLabel()},
 		},
 		"port":          portAttribute("The mirror Service port.", true),
 		"subset_labels": subsetLabelsAttribute("the mirror Service"),

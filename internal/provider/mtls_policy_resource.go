@@ -42,26 +42,32 @@ func (r *mtlsPolicyResource) Configure(_ context.Context, req resource.Configure
 	r.configure(req.ProviderData, &resp.Diagnostics)
 }
 
-// ValidateConfig runs the pure checks when the resource sets its target;
-// otherwise ModifyPlan runs them with the provider's target.
+// ValidateConfig runs the pure checks of the values known so far.
 func (r *mtlsPolicyResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	var cfg mtlsPolicyModel
-	resp.Diagnostics.Append(getConfig(ctx, req.Config, &cfg)...)
-	if resp.Diagnostics.HasError() || cfg.Target.IsNull() || cfg.Target.IsUnknown() {
-		return
-	}
-	r.validate(ctx, cfg, mesh.Target(cfg.Target.ValueString()), &resp.Diagnostics)
+	validateMesh[mtlsPolicyModel](ctx, r, req, resp)
 }
 
-// validate checks the intent when every value is known.
-func (r *mtlsPolicyResource) validate(ctx context.Context, m mtlsPolicyModel, target mesh.Target, diags *diag.Diagnostics) (mesh.MTLSPolicy, bool) {
-	p, known, d := m.intent(ctx, target)
-	diags.Append(d...)
-	if !known || d.HasError() {
-		return p, false
+// problems checks the intent of a known configuration.
+func (r *mtlsPolicyResource) problems(ctx context.Context, cfg *mtlsPolicyModel, target mesh.Target) (mesh.Problems, diag.Diagnostics) {
+	p, _, d := cfg.intent(ctx, target)
+	if d.HasError() {
+		return nil, d
 	}
-	addProblems(diags, p.Validate())
-	return p, true
+	return p.Validate(), d
+}
+
+// renderConfig renders a known configuration.
+func (r *mtlsPolicyResource) renderConfig(ctx context.Context, cfg *mtlsPolicyModel, target mesh.Target) ([]*unstructured.Unstructured, bool) {
+	p, _, d := cfg.intent(ctx, target)
+	if d.HasError() {
+		return nil, false
+	}
+	objs, err := render.MTLSPolicy(p)
+	return objs, err == nil
+}
+
+func (r *mtlsPolicyResource) unknownPlan(plan *mtlsPolicyModel) {
+	plan.RequiresRestart, plan.ID = types.BoolUnknown(), types.StringUnknown()
 }
 
 // movedObjects forces replacement when the objects' namespace changes
@@ -81,12 +87,8 @@ func movedObjects(state, plan mtlsPolicyModel) path.Paths {
 	return paths
 }
 
-// planIntent reads the intent from the configuration, validating it when
-// ValidateConfig could not, for lack of a target.
+// planIntent reads the intent from the configuration.
 func (r *mtlsPolicyResource) planIntent(ctx context.Context, cfg mtlsPolicyModel, target mesh.Target, diags *diag.Diagnostics) (mesh.MTLSPolicy, bool) {
-	if cfg.Target.IsNull() {
-		return r.validate(ctx, cfg, target, diags)
-	}
 	p, known, d := cfg.intent(ctx, target)
 	diags.Append(d...)
 	return p, known

@@ -18,19 +18,20 @@ import (
 )
 
 // TestAccMTLSPolicy_RollbackOnFailedUpdate: an update turns the Server of
-// port 8080 STRICT (applied first) and adds one for port 7777, which an
+// port 8080 STRICT (applied first: objects of a kind apply in key order)
+// and adds one for port 9090, which an
 // admission policy rejects on real writes only. The provider must put the
 // 8080 Server back to revision 1, say so, and keep that state.
 func TestAccMTLSPolicy_RollbackOnFailedUpdate(t *testing.T) {
 	testAccPreCheck(t)
 	ns := kubetest.Namespace(t, cluster.Config, nil)
 	annotateNamespace(t, ns, "linkerd.io/inject", "enabled")
-	mtlsPod(t, ns, "web-1", nil, 8080, 7777)
-	rejectRealWrites(t, ns, "reject-server-7777", "policy.linkerd.io", "servers", `string(object.spec.port) != "7777"`, `
+	mtlsPod(t, ns, "web-1", nil, 8080, 9090)
+	rejectRealWrites(t, ns, "reject-server-9090", "policy.linkerd.io", "servers", `string(object.spec.port) != "9090"`, `
 apiVersion: policy.linkerd.io/v1beta3
 kind: Server
 metadata: {name: policy-probe}
-spec: {podSelector: {matchLabels: {app: probe}}, port: 7777}
+spec: {podSelector: {matchLabels: {app: probe}}, port: 9090}
 `)
 	config := func(mode, ports string) string {
 		return mtlsHCL(mesh.TargetLinkerd, mtlsName, fmt.Sprintf(`  scope     = "workload"
@@ -48,8 +49,8 @@ spec: {podSelector: {matchLabels: {app: probe}}, port: 7777}
 		Steps: []resource.TestStep{
 			{Config: first},
 			{
-				Config:      config("STRICT", `[{ port = 8080, mode = "STRICT" }, { port = 7777, mode = "STRICT" }]`),
-				ExpectError: regexp.MustCompile(`(?s)rolled back.*Server/` + ns + `/` + mtlsName + `-7777`),
+				Config:      config("STRICT", `[{ port = 8080, mode = "STRICT" }, { port = 9090, mode = "STRICT" }]`),
+				ExpectError: regexp.MustCompile(`(?s)rolled back.*Server/` + ns + `/` + mtlsName + `-9090`),
 			},
 			{
 				// State still holds revision 1, and the cluster matches it.
@@ -65,7 +66,7 @@ spec: {podSelector: {matchLabels: {app: probe}}, port: 7777}
 					if policy != "all-unauthenticated" {
 						return fmt.Errorf("Server 8080 has accessPolicy %q after rollback, want revision 1's all-unauthenticated", policy)
 					}
-					return objectsGone(t, mtlsKey("policy.linkerd.io/v1beta3", "Server", ns, mtlsName+"-7777"))
+					return objectsGone(t, mtlsKey("policy.linkerd.io/v1beta3", "Server", ns, mtlsName+"-9090"))
 				},
 			},
 		},

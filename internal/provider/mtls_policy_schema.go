@@ -5,7 +5,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
@@ -34,21 +33,19 @@ func (r *mtlsPolicyResource) Schema(ctx context.Context, _ resource.SchemaReques
 				MarkdownDescription: "Name of the policy: of the PeerAuthentication, or the prefix of the Linkerd Servers " +
 					"(`<name>-<port>`). `default` is customary for mesh and namespace scope. Changing it forces replacement.",
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
-				Validators:    []validator.String{dnsLabel()},
 			},
 			"scope": schema.StringAttribute{
 				Required: true,
 				MarkdownDescription: "What the policy applies to: " + enumList(mesh.MTLSScopeValues) + ". `mesh`: every workload " +
 					"(Istio only; the object goes to `root_namespace`). `namespace`: every workload of `namespace`. `workload`: " +
 					"the pods `workload_selector` selects in `namespace`.",
-				Validators: []validator.String{stringvalidator.OneOf(enumStrings(mesh.MTLSScopeValues)...)},
+				Validators: []validator.String{oneOf(enumStrings(mesh.MTLSScopeValues)...)},
 			},
 			"namespace": schema.StringAttribute{
 				Optional: true,
 				MarkdownDescription: "Namespace the policy applies to; required for scope `namespace` and `workload`, " +
 					"not set for `mesh`. Changing it forces replacement.",
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
-				Validators:    []validator.String{dnsLabel()},
 			},
 			"workload_selector": schema.MapAttribute{
 				Optional:    true,
@@ -61,7 +58,7 @@ func (r *mtlsPolicyResource) Schema(ctx context.Context, _ resource.SchemaReques
 				MarkdownDescription: "Mutual TLS mode: " + modes + ". `UNSET` inherits the parent policy and needs `ports`. " +
 					"`DISABLE` is not possible on istio-ambient or linkerd. For linkerd, `STRICT` renders `all-authenticated` and " +
 					"`PERMISSIVE` `all-unauthenticated`.",
-				Validators: []validator.String{stringvalidator.OneOf(enumStrings(mesh.MTLSModeValues)...)},
+				Validators: []validator.String{oneOf(enumStrings(mesh.MTLSModeValues)...)},
 			},
 			"ports": schema.ListNestedAttribute{
 				Optional: true,
@@ -76,7 +73,7 @@ func (r *mtlsPolicyResource) Schema(ctx context.Context, _ resource.SchemaReques
 					"mode": schema.StringAttribute{
 						Required:            true,
 						MarkdownDescription: "Mode on this port: " + modes + ". `UNSET` inherits `mode`.",
-						Validators:          []validator.String{stringvalidator.OneOf(enumStrings(mesh.MTLSModeValues)...)},
+						Validators:          []validator.String{oneOf(enumStrings(mesh.MTLSModeValues)...)},
 					},
 				}},
 			},
@@ -86,7 +83,6 @@ func (r *mtlsPolicyResource) Schema(ctx context.Context, _ resource.SchemaReques
 				Default:  stringdefault.StaticString(mesh.DefaultRootNamespace),
 				MarkdownDescription: "Istio's `meshConfig.rootNamespace`, where a scope `mesh` policy lives. Default `" +
 					mesh.DefaultRootNamespace + "`.",
-				Validators: []validator.String{dnsLabel()},
 			},
 			"strict_preflight": schema.StringAttribute{
 				Optional: true,
@@ -95,7 +91,7 @@ func (r *mtlsPolicyResource) Schema(ctx context.Context, _ resource.SchemaReques
 				MarkdownDescription: "What the plan does when `STRICT` would reject pods that have no proxy (MESH-MTLS-010): " +
 					enumList(mesh.StrictPreflightValues) + ". `warn` (default) lists them in a warning, `error` fails the plan, " +
 					"`off` skips the check.",
-				Validators: []validator.String{stringvalidator.OneOf(enumStrings(mesh.StrictPreflightValues)...)},
+				Validators: []validator.String{oneOf(enumStrings(mesh.StrictPreflightValues)...)},
 			},
 			"target": targetAttribute(),
 			"manifests": schema.MapAttribute{

@@ -44,6 +44,8 @@ const readCache = 30 * time.Second
 // cluster stay free of network traffic.
 type providerData struct {
 	target mesh.Target
+	// targetUnknown: the provider's target is not known until apply.
+	targetUnknown bool
 	// deferred is set when the connection is not known at plan time (a cluster
 	// created in the same apply); cluster checks then wait for apply.
 	deferred string
@@ -77,6 +79,7 @@ func newProviderData(ctx context.Context, cfg providerModel, getenv func(string)
 		d.deferred = fmt.Sprintf("the provider's %s is not known until apply", strings.Join(unknown, ", "))
 	}
 	d.target = mesh.Target(stringOr(cfg.Target, getenv(envTarget)))
+	d.targetUnknown = cfg.Target.IsUnknown()
 	if d.target != "" && !validTarget(d.target) {
 		diags.AddAttributeError(path.Root("target"), "Invalid provider target",
 			fmt.Sprintf("%s=%q is not one of %s.", envTarget, d.target, targetList()))

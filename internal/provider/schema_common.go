@@ -41,7 +41,7 @@ func targetAttribute() schema.StringAttribute {
 		Computed: true,
 		MarkdownDescription: "Data plane to render for: " + targetList() + ". Default: the provider's `target`. " +
 			"Changing it forces replacement when it changes the rendered objects.",
-		Validators: []validator.String{stringvalidator.OneOf(targetStrings()...)},
+		Validators: []validator.String{oneOf(targetStrings()...)},
 	}
 }
 
@@ -61,7 +61,8 @@ func objectKeyAttribute(description string) schema.StringAttribute {
 		Required:            true,
 		MarkdownDescription: description + " Changing it forces replacement.",
 		PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
-		Validators:          []validator.String{dnsLabel()},
+		// Its syntax is the intent's check (MESH-*-025 and the like), which
+		// says what to change; a validator here would say it twice.
 	}
 }
 

@@ -2,6 +2,8 @@ package provider
 
 import (
 	"context"
+	"fmt"
+	"slices"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -120,13 +122,24 @@ func (c *converter) int(v types.Int64) int64 {
 	return v.ValueInt64()
 }
 
+// elements reads a list's elements into target. An unknown list or
+// element makes the intent unknown (the rest is still read, so that the
+// known part can be checked); null elements are an error.
 func (c *converter) elements(l types.List, target any) {
 	if l.IsUnknown() {
 		c.known = false
 		return
 	}
-	if !l.IsNull() {
-		c.diags.Append(elementsInto(l, target)...)
+	if l.IsNull() {
+		return
+	}
+	elems := l.Elements()
+	if slices.ContainsFunc(elems, attr.Value.IsUnknown) {
+		c.known = false
+		elems = slices.DeleteFunc(slices.Clone(elems), attr.Value.IsUnknown)
+	}
+	if err := copyElements(elems, target); err != nil {
+		c.diags.Append(conversionError("a list", err)...)
 	}
 }
 
@@ -142,6 +155,8 @@ func (c *converter) object(o types.Object, target any) bool {
 	return true
 }
 
+// stringMap reads a map of strings; an unknown map or value makes the
+// intent unknown.
 func (c *converter) stringMap(m types.Map) map[string]string {
 	if m.IsUnknown() {
 		c.known = false
@@ -150,8 +165,19 @@ func (c *converter) stringMap(m types.Map) map[string]string {
 	if m.IsNull() {
 		return nil
 	}
-	out, d := stringsOf(m)
-	c.diags.Append(d...)
+	out := make(map[string]string, len(m.Elements()))
+	for k, e := range m.Elements() {
+		if e.IsUnknown() {
+			c.known = false
+			continue
+		}
+		s, ok := e.(types.String)
+		if !ok || s.IsNull() {
+			c.diags.Append(conversionError("a map", fmt.Errorf("element %q is not a string", k))...)
+			continue
+		}
+		out[k] = s.ValueString()
+	}
 	return out
 }
 

@@ -41,37 +41,37 @@ func (r *trafficSplitResource) Configure(_ context.Context, req resource.Configu
 	r.configure(req.ProviderData, &resp.Diagnostics)
 }
 
-// ValidateConfig runs the pure checks. Those that depend on the target run
-// here only when the resource sets it; otherwise ModifyPlan runs them with
-// the provider's target.
+// ValidateConfig runs the pure checks of the values known so far.
 func (r *trafficSplitResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	var cfg trafficSplitModel
-	resp.Diagnostics.Append(getConfig(ctx, req.Config, &cfg)...)
-	if resp.Diagnostics.HasError() || cfg.Target.IsNull() || cfg.Target.IsUnknown() {
-		return
-	}
-	r.validate(ctx, cfg, mesh.Target(cfg.Target.ValueString()), &resp.Diagnostics)
+	validateMesh[trafficSplitModel](ctx, r, req, resp)
 }
 
-// validate normalizes and checks the intent when every value is known.
-func (r *trafficSplitResource) validate(ctx context.Context, m trafficSplitModel, target mesh.Target, diags *diag.Diagnostics) (mesh.TrafficSplit, bool) {
-	ts, known, d := m.intent(ctx, target, ownerOf(m))
-	diags.Append(d...)
-	if !known || d.HasError() {
-		return ts, false
+// problems normalizes and checks the intent of a known configuration.
+func (r *trafficSplitResource) problems(ctx context.Context, cfg *trafficSplitModel, target mesh.Target) (mesh.Problems, diag.Diagnostics) {
+	ts, _, d := cfg.intent(ctx, target, ownerOf(*cfg))
+	if d.HasError() {
+		return nil, d
 	}
 	ts.Normalize()
-	addProblems(diags, ts.Validate())
-	return ts, true
+	return ts.Validate(), d
 }
+
+// renderConfig renders a known configuration.
+func (r *trafficSplitResource) renderConfig(ctx context.Context, cfg *trafficSplitModel, target mesh.Target) ([]*unstructured.Unstructured, bool) {
+	ts, _, d := cfg.intent(ctx, target, ownerOf(*cfg))
+	if d.HasError() {
+		return nil, false
+	}
+	ts.Normalize()
+	objs, err := render.TrafficSplit(ts)
+	return objs, err == nil
+}
+
+func (r *trafficSplitResource) unknownPlan(plan *trafficSplitModel) {}
 
 // planIntent reads the intent from the configuration: the plan's computed
 // nested defaults (backend service, port, weight) are still unknown there.
-// It validates too when ValidateConfig could not, for lack of a target.
 func (r *trafficSplitResource) planIntent(ctx context.Context, cfg trafficSplitModel, target mesh.Target, diags *diag.Diagnostics) (mesh.TrafficSplit, bool) {
-	if cfg.Target.IsNull() {
-		return r.validate(ctx, cfg, target, diags)
-	}
 	ts, known, d := cfg.intent(ctx, target, ownerOf(cfg))
 	diags.Append(d...)
 	if known {

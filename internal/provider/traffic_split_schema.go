@@ -6,7 +6,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -51,7 +50,7 @@ func (r *trafficSplitResource) Schema(ctx context.Context, _ resource.SchemaRequ
 				Default:  stringdefault.StaticString(string(mesh.WeightPercent)),
 				MarkdownDescription: "How `weight` is read: " + enumList(mesh.WeightSemanticsValues) + ". `percent` (default): the " +
 					"weights of each rule must sum to 100. `relative`: each backend gets weight/sum of the traffic (up to 1,000,000).",
-				Validators: []validator.String{stringvalidator.OneOf(enumStrings(mesh.WeightSemanticsValues)...)},
+				Validators: []validator.String{oneOf(enumStrings(mesh.WeightSemanticsValues)...)},
 			},
 			"istio_api":        istioAPIAttribute(),
 			"ambient_waypoint": ambientWaypointAttribute(),
@@ -108,7 +107,7 @@ func matchConditionAttributes() map[string]schema.Attribute {
 			Computed:            true,
 			Default:             stringdefault.StaticString(string(mesh.MatchExact)),
 			MarkdownDescription: "How the " + what + " is compared: " + enumList(mesh.MatchTypeValues) + ". Default `exact`.",
-			Validators:          []validator.String{stringvalidator.OneOf(enumStrings(mesh.MatchTypeValues)...)},
+			Validators:          []validator.String{oneOf(enumStrings(mesh.MatchTypeValues)...)},
 		}
 	}
 	return map[string]schema.Attribute{
@@ -143,7 +142,7 @@ func istioAPIAttribute() schema.StringAttribute {
 		Default:  stringdefault.StaticString(string(mesh.IstioAPIAuto)),
 		MarkdownDescription: "Istio routing API: " + enumList(mesh.IstioAPIValues) + ". `auto` (default): VirtualService plus " +
 			"DestinationRule on istio-sidecar, Gateway API HTTPRoute on istio-ambient. Ignored for linkerd.",
-		Validators: []validator.String{stringvalidator.OneOf(enumStrings(mesh.IstioAPIValues)...)},
+		Validators: []validator.String{oneOf(enumStrings(mesh.IstioAPIValues)...)},
 	}
 }
 
@@ -164,14 +163,13 @@ func ambientWaypointAttribute() schema.SingleNestedAttribute {
 				Default:  stringdefault.StaticString(string(mesh.WaypointRequire)),
 				MarkdownDescription: enumList(mesh.WaypointModeValues) + ". `require` (default): the waypoint must already be bound. " +
 					"`create`: render a waypoint Gateway (class `istio-waypoint`) and label the Service with `istio.io/use-waypoint`.",
-				Validators: []validator.String{stringvalidator.OneOf(enumStrings(mesh.WaypointModeValues)...)},
+				Validators: []validator.String{oneOf(enumStrings(mesh.WaypointModeValues)...)},
 			},
 			"name": schema.StringAttribute{
 				Optional:            true,
 				Computed:            true,
 				Default:             stringdefault.StaticString(mesh.DefaultWaypointName),
 				MarkdownDescription: "Name of the waypoint Gateway. Default `waypoint`.",
-				Validators:          []validator.String{dnsLabel()},
 			},
 		},
 	}

@@ -113,7 +113,7 @@ resource "mesh_traffic_split" "test" {
   backends = [{ weight = 100 }]
 }
 `
-		expectPlanError(t, config, `must be a DNS-1123 label`)
+		expectPlanError(t, config, `MESH-TS-025: name is not a DNS-1123 label`)
 	})
 }
 
