@@ -103,7 +103,14 @@ namespace Meshform.Mesh
     /// 
     /// The plan fails, naming the attribute, when:
     /// 
+    /// - `Name`, `Namespace`, `ambient_waypoint.name` or `mirror.namespace` is not a DNS-1123 label: at most 63 lower-case letters, digits and `-`, starting and ending with a letter or digit (MESH-TS-025; for a value that is too long the message says how many characters to remove);
+    /// - a `SubsetLabels` key (of `Backends`, `match_routes[*].backends` or `Mirror`) is not a label key, an optional DNS subdomain prefix and `/` followed by 1 to 63 letters, digits, `-`, `_` and `.` that start and end with a letter or digit; or a value is not a label value, at most 63 of the same characters or empty (MESH-TS-026, quoting the key);
     /// - weights do not sum to 100 in a rule with `WeightSemantics = "percent"` (MESH-TS-001), or all weights of a rule are 0 (MESH-TS-002);
+    /// - a weight is outside 0–100 (`WeightSemantics = "percent"`) or 0–1,000,000 (`"relative"`) (MESH-TS-018), or is left out on a backend of a rule that has more than one backend (MESH-TS-024);
+    /// - a rule has no backends (MESH-TS-023), a rule has more than 16 backends, or there are more than 15 `MatchRoutes` (the weighted default rule is the 16th rule of an HTTPRoute) (MESH-TS-015);
+    /// - a match condition is invalid (MESH-TS-019): a header name that is not an HTTP token (letters, digits and ``!#$%&amp;'*+-.^_`|~``, at most 256) or repeats another header of the match route, an empty header value or one longer than 4096 characters, an unknown match `Type`, a path longer than 1024 characters, an `Exact` or `Prefix` path that is not an absolute, normalized URL path, an empty or invalid regular expression, or a `Method` that is not one of GET, HEAD, POST, PUT, DELETE, CONNECT, OPTIONS, TRACE and PATCH;
+    /// - a match route has no condition narrower than the path prefix `/`, so that the weighted default rule would never be used (MESH-TS-020);
+    /// - `Port` or a backend's `Port` is not between 1 and 65535 (MESH-TS-021);
     /// - `SubsetLabels` are used on a target that cannot use them (MESH-TS-003);
     /// - `IstioApi = "virtualservice"` is used on istio-ambient (MESH-TS-007);
     /// - the parent or a backend Service, or its port, does not exist (MESH-TS-008), or the parent is headless or ExternalName (MESH-TS-009);
@@ -112,7 +119,22 @@ namespace Meshform.Mesh
     /// - another route object (a VirtualService or HTTPRoute managed by another resource, or by nobody) already routes the same Service port (MESH-GEN-002);
     /// - another DestinationRule already defines subsets for a host this split renders subsets for (MESH-TS-005).
     /// 
-    /// It warns when a subset selects no pods (MESH-TS-004) or the namespace is not enrolled in the mesh (MESH-GEN-003).
+    /// It warns when a subset selects no pods (MESH-TS-004) or the namespace is not enrolled in the mesh (MESH-GEN-003);
+    /// when a `Prefix` header match is rendered for Gateway API, as a regular expression (MESH-TS-011); when header names are
+    /// lower-cased for a VirtualService (MESH-TS-012); and when `AmbientWaypoint` is set for a target other than
+    /// istio-ambient, which ignores it (MESH-TS-022).
+    /// 
+    /// When the cluster cannot be reached at plan time, the cluster checks are skipped with a warning (MESH-GEN-006) and
+    /// run before apply. Apply fails, changing nothing, when the cluster does not serve a kind the split renders (the
+    /// Istio or Gateway API CRDs, MESH-GEN-005): install them first, or add `DependsOn` on the `mesh.Install` that does.
+    /// 
+    /// Apply writes exactly the objects the plan showed in `Manifests`. When the cluster checks run again before apply (on
+    /// create, or when the plan could not reach the cluster) and what the cluster holds now would render other objects, apply
+    /// fails, changing nothing (MESH-GEN-007): run `pulumi preview` again and review the new manifests.
+    /// 
+    /// Values known only at apply (another resource's attributes, in a list, a map or a nested object too) never fail
+    /// `terraform validate` or `Plan`: the checks that need them run when Terraform plans again at apply, before anything is
+    /// written. The objects that do not depend on them are shown in `Manifests` at plan; the others are "known after apply".
     /// 
     /// ## Example Usage
     /// 

@@ -76,6 +76,8 @@ import * as utilities from "./utilities";
  *
  * The plan fails, naming the attribute, when:
  *
+ * - `name` or `namespace` is not a DNS-1123 label: at most 63 lower-case letters, digits and `-`, starting and ending with a letter or digit (MESH-AUTHZ-030; for a value that is too long the message says how many characters to remove);
+ * - a `target.workload_selector` key is not a label key, an optional DNS subdomain prefix and `/` followed by 1 to 63 letters, digits, `-`, `_` and `.` that start and end with a letter or digit; or a value is not a label value, at most 63 of the same characters or empty (MESH-AUTHZ-031, quoting the key);
  * - action `ALLOW` has no rules and neither `denyAll` nor `allowAll` (MESH-AUTHZ-001); `DENY`, `AUDIT` or `CUSTOM` has no rules (MESH-AUTHZ-002);
  * - `CUSTOM` has no `customProvider`, or `customProvider` is set without `CUSTOM` (MESH-AUTHZ-003);
  * - on Istio a `CUSTOM` policy matches identities, which Istio does not support there: a source's `namespaces`, `serviceAccounts`, `principals` or `authenticated`, or a `when` key `source.namespace`, `source.serviceAccount`, `source.trustDomain`, `source.principal` or `request.auth.*` (MESH-AUTHZ-004, one error per field; `ipBlocks`, operations and other `when` keys are fine);
@@ -102,6 +104,18 @@ import * as utilities from "./utilities";
  *
  * If `target.service` cannot be looked up at plan time (cluster not reachable yet), `manifests` is unknown
  * in the plan and the Service is resolved before apply.
+ *
+ * When the cluster cannot be reached at plan time, the cluster checks are skipped with a warning (MESH-GEN-006) and
+ * run before apply. Apply fails, changing nothing, when the cluster does not serve a kind the policy renders
+ * (MESH-GEN-005): install the CRDs first, or add `dependsOn` on the `mesh.Install` that does.
+ *
+ * Apply writes exactly the objects the plan showed in `manifests`. When the cluster checks run again before apply (on
+ * create, or when the plan could not reach the cluster) and what the cluster holds now would render other objects, apply
+ * fails, changing nothing (MESH-GEN-007): run `pulumi preview` again and review the new manifests.
+ *
+ * Values known only at apply (another resource's attributes, in a list, a map or a nested object too) never fail
+ * `terraform validate` or `plan`: the checks that need them run when Terraform plans again at apply, before anything is
+ * written. The objects that do not depend on them are shown in `manifests` at plan; the others are "known after apply".
  *
  * ## Example Usage
  *

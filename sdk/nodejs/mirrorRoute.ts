@@ -45,6 +45,10 @@ import * as utilities from "./utilities";
  *
  * The plan fails, naming the attribute, when:
  *
+ * - `name`, `namespace`, `ambient_waypoint.name` or `mirror.namespace` is not a DNS-1123 label: at most 63 lower-case letters, digits and `-`, starting and ending with a letter or digit (MESH-MIR-014; for a value that is too long the message says how many characters to remove);
+ * - a `primary.subset_labels` or `mirror.subset_labels` key is not a label key, an optional DNS subdomain prefix and `/` followed by 1 to 63 letters, digits, `-`, `_` and `.` that start and end with a letter or digit; or a value is not a label value, at most 63 of the same characters or empty (MESH-MIR-015, quoting the key);
+ * - `port`, `primary.port` or `mirror.port` is not between 1 and 65535 (MESH-TS-021);
+ * - `istioApi = "virtualservice"` is used on istio-ambient (MESH-TS-007);
  * - the target is linkerd (MESH-MIR-001);
  * - `percentage` is not between 0 and 100 (MESH-MIR-002);
  * - Gateway API is rendered with a percentage other than 100 and the installed HTTPRoute CRD predates the
@@ -56,11 +60,26 @@ import * as utilities from "./utilities";
  * - the mirror Service or its port does not exist (MESH-MIR-007), or the parent or primary Service or its port does not (MESH-TS-008);
  * - `subsetLabels` are used on istio-ambient or with `istioApi = "gatewayApi"` (MESH-MIR-008 for the mirror, MESH-TS-003 for the primary),
  *   or `mirror.subset_labels` with a mirror in another namespace (MESH-MIR-013);
- * - `match` matches every request (MESH-MIR-011; leave it out instead) or has an invalid condition (MESH-TS-019);
+ * - `match` matches every request (MESH-MIR-011; leave it out instead) or has an invalid condition, e.g. a header name
+ *   that is not an HTTP token (MESH-TS-019, as for `mesh.TrafficSplit` match routes);
  * - a `mesh.TrafficSplit` already routes the Service port (MESH-MIR-009: use its `mirror` block), or any other
  *   route object does (MESH-GEN-002).
  *
- * It warns when a subset selects no pods (MESH-TS-004) or the namespace is not enrolled in the mesh (MESH-GEN-003).
+ * It warns when a subset selects no pods (MESH-TS-004) or the namespace is not enrolled in the mesh (MESH-GEN-003),
+ * when `ambientWaypoint` is set for a target other than istio-ambient, which ignores it (MESH-TS-022), and for the
+ * `match` headers as `mesh.TrafficSplit` does (MESH-TS-011, MESH-TS-012).
+ *
+ * When the cluster cannot be reached at plan time, the cluster checks are skipped with a warning (MESH-GEN-006) and
+ * run before apply. Apply fails, changing nothing, when the cluster does not serve a kind the route renders
+ * (MESH-GEN-005): install the CRDs first, or add `dependsOn` on the `mesh.Install` that does.
+ *
+ * Apply writes exactly the objects the plan showed in `manifests`. When the cluster checks run again before apply (on
+ * create, or when the plan could not reach the cluster) and what the cluster holds now would render other objects, apply
+ * fails, changing nothing (MESH-GEN-007): run `pulumi preview` again and review the new manifests.
+ *
+ * Values known only at apply (another resource's attributes, in a list, a map or a nested object too) never fail
+ * `terraform validate` or `plan`: the checks that need them run when Terraform plans again at apply, before anything is
+ * written. The objects that do not depend on them are shown in `manifests` at plan; the others are "known after apply".
  *
  * ## Example Usage
  *

@@ -50,12 +50,14 @@ import * as utilities from "./utilities";
  *
  * The plan fails, naming the attribute, when:
  *
+ * - `name`, `namespace` or `rootNamespace` is not a DNS-1123 label: at most 63 lower-case letters, digits and `-`, starting and ending with a letter or digit (MESH-MTLS-018; for a value that is too long the message says how many characters to remove);
+ * - a `workloadSelector` key is not a label key, an optional DNS subdomain prefix and `/` followed by 1 to 63 letters, digits, `-`, `_` and `.` that start and end with a letter or digit; or a value is not a label value, at most 63 of the same characters or empty (MESH-MTLS-019, quoting the key);
  * - `mode` or a port's `mode` is `DISABLE` on istio-ambient (MESH-MTLS-001) or linkerd (MESH-MTLS-002);
  * - `ports` is set outside `scope = "workload"` (MESH-MTLS-003);
  * - `workloadSelector` is set with `scope = "mesh"` (MESH-MTLS-004) or `"namespace"`, or missing with `"workload"` (MESH-MTLS-014);
  * - `scope = "mesh"` on linkerd (MESH-MTLS-005);
  * - `namespace` is missing for `namespace`/`workload` scope, or set for `mesh` scope (MESH-MTLS-015);
- * - `mode = "UNSET"` without `ports` (MESH-MTLS-011); on linkerd, `scope = "workload"` without `ports` (MESH-MTLS-012), a port whose mode resolves to `UNSET`, or a Server name `<name>-<port>` longer than 63 characters (MESH-MTLS-017);
+ * - `mode = "UNSET"` without `ports` (MESH-MTLS-011); on linkerd, `scope = "workload"` without `ports` (MESH-MTLS-012), a port whose mode resolves to `UNSET`, or a Server name `<name>-<port>` longer than 63 characters (MESH-MTLS-017, saying how many characters to remove from `name`);
  * - a port appears twice in `ports` (MESH-MTLS-016);
  * - the namespace already has a namespace-wide PeerAuthentication that this resource does not own (MESH-MTLS-006);
  * - a port is not a container port of the selected pods, e.g. a Service port that maps to another target port (MESH-MTLS-007; checked when pods are selected);
@@ -66,6 +68,18 @@ import * as utilities from "./utilities";
  * It warns when STRICT would reject pods without a proxy (MESH-MTLS-010, `strictPreflight = "warn"`)
  * and when pods must be restarted to pick up a Linkerd namespace policy (MESH-MTLS-008). The Istio
  * version check for port-level modes in ambient (MESH-MTLS-013, Istio ≥ 1.24.3) is not made.
+ *
+ * When the cluster cannot be reached at plan time, the cluster checks are skipped with a warning (MESH-GEN-006) and
+ * run before apply. Apply fails, changing nothing, when the cluster does not serve a kind the policy renders
+ * (MESH-GEN-005): install the CRDs first, or add `dependsOn` on the `mesh.Install` that does.
+ *
+ * Apply writes exactly the objects the plan showed in `manifests`. When the cluster checks run again before apply (on
+ * create, or when the plan could not reach the cluster) and what the cluster holds now would render other objects, apply
+ * fails, changing nothing (MESH-GEN-007): run `pulumi preview` again and review the new manifests.
+ *
+ * Values known only at apply (another resource's attributes, in a list, a map or a nested object too) never fail
+ * `terraform validate` or `plan`: the checks that need them run when Terraform plans again at apply, before anything is
+ * written. The objects that do not depend on them are shown in `manifests` at plan; the others are "known after apply".
  *
  * ## Example Usage
  *

@@ -135,11 +135,16 @@ import (
 // | `MESH-INS-002` | an image `tag` in `values` makes ztunnel or the CNI agent newer than istiod, or more than one minor older (the only way the single `version` can skew) | error |
 // | `MESH-INS-003` | the cluster's Kubernetes is below the mesh's minimum (Istio ≥ 1.30: 1.32; Linkerd 2026.x: 1.31), read from `/version` at plan time | error |
 // | `MESH-INS-004` | Linkerd with `gateway_api_crds.mode = "require"` and no `HTTPRoute` v1 CRD | error |
-// | `MESH-INS-007` – `-010` | supplied certificates that do not parse, a key that does not match, not ECDSA P-256, an issuer that is not a CA or not signed by an anchor, expired or not yet valid; expiring within 60 days warns | error / warning |
+// | `MESH-INS-007` | a supplied certificate or the issuer key does not parse, or the key does not match the issuer certificate | error |
+// | `MESH-INS-008` | the issuer certificate is not ECDSA P-256, or a trust anchor is neither ECDSA P-256 nor RSA 2048/4096 | error |
+// | `MESH-INS-009` | the issuer certificate is not a CA, or is not signed by any of the trust anchors | error |
+// | `MESH-INS-010` | a supplied certificate has expired or is not yet valid; one expiring within 60 days warns | error / warning |
 // | `MESH-INS-011` | Istio 1.27 or later (istiod's `version` or image `tag`) with `holdApplicationUntilProxyStarts: true` in the `istiod` values (`meshConfig.defaultConfig` or `global.proxy`) while native sidecars stay on (`env.ENABLE_NATIVE_SIDECARS` not `"false"`): the kubelet already starts the proxy first, so the setting does nothing | warning |
 // | `MESH-INS-012` | `mode = "ambient"` with a `version` before Istio 1.24 | error |
 // | `MESH-INS-013` | the other mesh's control plane is installed (an `istiod` Deployment, or Linkerd's `linkerd-config` ConfigMap) | error |
 // | `MESH-INS-014` | the trust domain in `values` changes (Istio `meshConfig.trustDomain`, Linkerd `identityTrustDomain`) | warning |
+// | `MESH-INS-015` | `namespace` or `revision` is not a DNS-1123 label (at most 63 lower-case letters, digits and `-`, starting and ending with a letter or digit), or `revision` makes the istiod release name `istiod-<revision>` longer than Helm's 53 characters (revision at most 46); the message says how many characters to remove | error |
+// | `MESH-INS-016` | `version` is not an exact chart version: SemVer `MAJOR.MINOR.PATCH` with an optional pre-release and a leading `v` if the repository uses one (`1.27.3`, `2026.8.3`, `1.31.0-dev.20260827`; not `latest`, `1.27` or `~1.27.0`) | error |
 //
 // `values` may only name charts the mesh and mode install, and each entry must be a YAML mapping. `mode`
 // and `revision` are Istio-only, `linkerdIdentity` Linkerd-only. Changing `mesh`, `mode`, `namespace` or
