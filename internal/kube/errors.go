@@ -35,6 +35,8 @@ func (e *ConflictError) Unwrap() error { return e.Err }
 // resource's owner label.
 type ForeignObjectError struct {
 	ID ID
+	// Label is the owner label's key (Options.OwnerLabel).
+	Label string
 	// Owner is the owner label the object carries ("" when it has none).
 	Owner string
 	// Want is the owner label this apply would have set.
@@ -46,8 +48,8 @@ func (e *ForeignObjectError) Error() string {
 		return fmt.Sprintf("%s already exists and is not managed by terraform-provider-mesh. Import it with `terraform import` (ID \"%s/%s\"), or delete it, so that it is not overwritten by surprise",
 			e.ID, e.ID.Namespace, e.ID.Name)
 	}
-	return fmt.Sprintf("%s already exists and belongs to %s (label mesh.terraform.io/owner), not %s. Two resources cannot manage one object: remove one of them",
-		e.ID, e.Owner, e.Want)
+	return fmt.Sprintf("%s already exists and belongs to %s (label %s), not %s. Two resources cannot manage one object: remove one of them",
+		e.ID, e.Owner, e.Label, e.Want)
 }
 
 // MissingObjectError is returned when an object this provider only adds

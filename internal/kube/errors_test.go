@@ -53,8 +53,8 @@ func TestConflictErrorMessage(t *testing.T) {
 func TestForeignObjectErrorMessage(t *testing.T) {
 	unlabelled := &ForeignObjectError{ID: vsID, Want: "mesh_traffic_split.shop.reviews"}
 	assertContains(t, unlabelled.Error(), "VirtualService/shop/reviews", "terraform import", `"shop/reviews"`)
-	other := &ForeignObjectError{ID: vsID, Owner: "mesh_traffic_split.shop.other", Want: "mesh_traffic_split.shop.reviews"}
-	assertContains(t, other.Error(), "mesh_traffic_split.shop.other", "mesh_traffic_split.shop.reviews")
+	other := &ForeignObjectError{ID: vsID, Label: "example.com/owner", Owner: "mesh_traffic_split.shop.other", Want: "mesh_traffic_split.shop.reviews"}
+	assertContains(t, other.Error(), "mesh_traffic_split.shop.other", "mesh_traffic_split.shop.reviews", "(label example.com/owner)")
 }
 
 func TestUnknownKindErrorMessage(t *testing.T) {
@@ -93,6 +93,21 @@ func TestIsTransient(t *testing.T) {
 	} {
 		if got := isTransient(err); got != want {
 			t.Errorf("isTransient(%v) = %v, want %v", err, got, want)
+		}
+	}
+}
+
+// TestWritesNeedAnOwnerLabel: without Options.OwnerLabel every object would
+// count as someone else's, so Apply, Diff and Delete refuse to run.
+func TestWritesNeedAnOwnerLabel(t *testing.T) {
+	m := &Manager{}
+	for name, err := range map[string]error{
+		"Apply":  func() error { _, err := m.Apply(t.Context(), nil, ApplyOptions{}); return err }(),
+		"Diff":   func() error { _, err := m.Diff(t.Context(), nil, ApplyOptions{}); return err }(),
+		"Delete": func() error { _, err := m.Delete(t.Context(), nil, DeleteOptions{}); return err }(),
+	} {
+		if err == nil || !strings.Contains(err.Error(), "Options.OwnerLabel is not set") {
+			t.Errorf("%s without an owner label: %v", name, err)
 		}
 	}
 }

@@ -56,6 +56,9 @@ func newEnvWith(t *testing.T, opts Options) *env {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	t.Cleanup(cancel)
+	if opts.OwnerLabel == "" {
+		opts.OwnerLabel = mesh.LabelOwner
+	}
 	m, err := New(cluster.Config, opts)
 	if err != nil {
 		t.Fatal(err)

@@ -30,6 +30,11 @@ type Options struct {
 	// share one List of the namespace for this long (see snapshots). Zero
 	// reads every object afresh.
 	ReadCache time.Duration
+	// OwnerLabel is the label whose value names the one resource instance an
+	// object belongs to (ApplyOptions.Owner). An object rendered without it
+	// is someone else's, which the engine only adds fields to. The engine
+	// knows no mesh: the caller says which label that is.
+	OwnerLabel string
 }
 
 // DefaultFieldManager is the field manager the provider applies as.

@@ -1,6 +1,7 @@
 package kube
 
 import (
+	"errors"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,7 +12,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 
-	"github.com/meshform/terraform-provider-mesh/internal/mesh"
 )
 
 // ApplyOptions configure Apply and Diff.
@@ -41,6 +41,9 @@ func DefaultApplyOptions() ApplyOptions {
 // failure everything this call changed is put back and a *RollbackError is
 // returned (or the bare cause, when the failure came before any change).
 func (m *Manager) Apply(ctx context.Context, desired []*unstructured.Unstructured, opts ApplyOptions) (ChangeSet, error) {
+	if err := m.requireOwnerLabel(); err != nil {
+		return nil, err
+	}
 	prune := pruned(opts.Previous, desired)
 	live, err := m.getLive(ctx, idsOf(desired, prune))
 	if err != nil {
@@ -97,7 +100,7 @@ func (tx *applyTx) run(ctx context.Context, desired, prune []*unstructured.Unstr
 func (tx *applyTx) applyOne(ctx context.Context, obj *unstructured.Unstructured) (Change, error) {
 	id := IDOf(obj)
 	live := tx.live[id]
-	if err := checkOwner(obj, live, tx.opts.Owner, tx.previous[id] != nil); err != nil {
+	if err := tx.m.owners().check(obj, live, tx.opts.Owner, tx.previous[id] != nil); err != nil {
 		return Change{}, err
 	}
 	applied, err := tx.m.applyPastImperativeEdits(ctx, obj, live, false)
@@ -176,7 +179,7 @@ func (tx *applyTx) waitReady(ctx context.Context, desired []*unstructured.Unstru
 	}
 	var owned []*unstructured.Unstructured
 	for _, obj := range desired {
-		if !isShared(obj) && !tx.current[IDOf(obj)] { // a user's Service is not ours to wait for
+		if !tx.m.owners().shared(obj) && !tx.current[IDOf(obj)] { // a user's Service is not ours to wait for
 			owned = append(owned, obj)
 		}
 	}
@@ -189,11 +192,11 @@ func (tx *applyTx) waitReady(ctx context.Context, desired []*unstructured.Unstru
 func (tx *applyTx) pruneOne(ctx context.Context, obj *unstructured.Unstructured) (Change, bool, error) {
 	id := IDOf(obj)
 	live := tx.live[id]
-	if !prunable(obj, live, tx.opts.Owner) {
+	if !tx.m.owners().prunable(obj, live, tx.opts.Owner) {
 		return Change{}, false, nil
 	}
 	var err error
-	if isShared(obj) {
+	if tx.m.owners().shared(obj) {
 		err = tx.m.release(ctx, id)
 	} else {
 		err = tx.m.deleteObject(ctx, id, metav1.DeletePropagationBackground, live)
@@ -208,7 +211,7 @@ func (tx *applyTx) pruneOne(ctx context.Context, obj *unstructured.Unstructured)
 // plan checks ownership and dry-runs obj to learn what applying it would
 // do, for Diff.
 func (m *Manager) plan(ctx context.Context, obj, live *unstructured.Unstructured, owner string, adopt bool) (Action, error) {
-	if err := checkOwner(obj, live, owner, adopt); err != nil {
+	if err := m.owners().check(obj, live, owner, adopt); err != nil {
 		return "", err
 	}
 	if live == nil {
@@ -297,53 +300,68 @@ func withoutWriteNoise(obj *unstructured.Unstructured) map[string]any {
 	return c.Object
 }
 
-// isShared reports whether obj is someone else's object we add fields to.
-func isShared(obj *unstructured.Unstructured) bool {
-	_, owned := obj.GetLabels()[mesh.LabelOwner]
+// ownerLabel is Options.OwnerLabel: the label that names an object's
+// owner.
+type ownerLabel string
+
+func (m *Manager) owners() ownerLabel { return ownerLabel(m.opts.OwnerLabel) }
+
+// requireOwnerLabel refuses to write without an owner label: every object
+// would count as someone else's.
+func (m *Manager) requireOwnerLabel() error {
+	if m.opts.OwnerLabel == "" {
+		return errors.New("kube: Options.OwnerLabel is not set; the engine cannot tell owned objects from others'")
+	}
+	return nil
+}
+
+// shared reports whether obj is someone else's object we add fields to.
+func (l ownerLabel) shared(obj *unstructured.Unstructured) bool {
+	_, owned := obj.GetLabels()[string(l)]
 	return !owned
 }
 
-// checkOwner refuses to adopt an object that exists without our owner label,
+// check refuses to adopt an object that exists without our owner label,
 // unless adopt says state already records it (it was imported), and requires
 // the objects we only add fields to to exist.
-func checkOwner(obj, live *unstructured.Unstructured, owner string, adopt bool) error {
+func (l ownerLabel) check(obj, live *unstructured.Unstructured, owner string, adopt bool) error {
 	id := IDOf(obj)
-	if isShared(obj) {
+	if l.shared(obj) {
 		if live == nil {
 			return &MissingObjectError{ID: id}
 		}
 		return nil
 	}
-	want, err := wantOwner(obj, owner)
+	want, err := l.want(obj, owner)
 	if err != nil || live == nil {
 		return err
 	}
-	got := live.GetLabels()[mesh.LabelOwner]
+	got := live.GetLabels()[string(l)]
 	if got == want || (adopt && got == "") {
 		return nil
 	}
-	return &ForeignObjectError{ID: id, Owner: got, Want: want}
+	return &ForeignObjectError{ID: id, Label: string(l), Owner: got, Want: want}
 }
 
-// wantOwner is the owner label an owned object must carry in the cluster.
-func wantOwner(obj *unstructured.Unstructured, owner string) (string, error) {
-	label := obj.GetLabels()[mesh.LabelOwner]
+// want is the owner label an owned object must carry in the cluster.
+func (l ownerLabel) want(obj *unstructured.Unstructured, owner string) (string, error) {
+	label := obj.GetLabels()[string(l)]
 	if owner != "" && label != owner {
-		return "", &ObjectError{ID: IDOf(obj), Op: "apply", Err: fmt.Errorf("rendered with %s=%q but applied for owner %q", mesh.LabelOwner, label, owner)}
+		return "", &ObjectError{ID: IDOf(obj), Op: "apply", Err: fmt.Errorf("rendered with %s=%q but applied for owner %q", string(l), label, owner)}
 	}
 	return label, nil
 }
 
 // prunable reports whether a dropped object is still there and still ours.
-func prunable(obj, live *unstructured.Unstructured, owner string) bool {
+func (l ownerLabel) prunable(obj, live *unstructured.Unstructured, owner string) bool {
 	if live == nil {
 		return false
 	}
-	if isShared(obj) {
+	if l.shared(obj) {
 		return true
 	}
-	want, err := wantOwner(obj, owner)
-	return err == nil && live.GetLabels()[mesh.LabelOwner] == want
+	want, err := l.want(obj, owner)
+	return err == nil && live.GetLabels()[string(l)] == want
 }
 
 // applyError turns an API error into the typed error that names the object:

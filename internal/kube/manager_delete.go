@@ -8,7 +8,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/meshform/terraform-provider-mesh/internal/mesh"
 )
 
 // DeleteOptions configure Delete.
@@ -33,6 +32,9 @@ func DefaultDeleteOptions() DeleteOptions {
 // going past a failure, so one stuck object does not keep the others alive,
 // and returns every error.
 func (m *Manager) Delete(ctx context.Context, objs []*unstructured.Unstructured, opts DeleteOptions) (ChangeSet, error) {
+	if err := m.requireOwnerLabel(); err != nil {
+		return nil, err
+	}
 	live, err := m.getLive(ctx, idsOf(objs))
 	if err != nil {
 		return nil, err
@@ -47,7 +49,7 @@ func (m *Manager) Delete(ctx context.Context, objs []*unstructured.Unstructured,
 			continue
 		}
 		cs = append(cs, c)
-		if c.Action == Deleted && !isShared(objs[i]) {
+		if c.Action == Deleted && !m.owners().shared(objs[i]) {
 			gone = append(gone, c.ID)
 		}
 	}
@@ -62,15 +64,15 @@ func (m *Manager) deleteOne(ctx context.Context, obj, live *unstructured.Unstruc
 	switch {
 	case live == nil:
 		return Change{ID: id, Action: Unchanged}, nil
-	case isShared(obj):
+	case m.owners().shared(obj):
 		return Change{ID: id, Action: Deleted}, m.release(ctx, id)
 	}
-	want, err := wantOwner(obj, opts.Owner)
+	want, err := m.owners().want(obj, opts.Owner)
 	if err != nil {
 		return Change{}, err
 	}
-	if got := live.GetLabels()[mesh.LabelOwner]; got != want {
-		return Change{}, &ForeignObjectError{ID: id, Owner: got, Want: want}
+	if got := live.GetLabels()[m.opts.OwnerLabel]; got != want {
+		return Change{}, &ForeignObjectError{ID: id, Label: m.opts.OwnerLabel, Owner: got, Want: want}
 	}
 	return Change{ID: id, Action: Deleted}, m.deleteObject(ctx, id, opts.PropagationPolicy, live)
 }

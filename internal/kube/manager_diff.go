@@ -10,6 +10,9 @@ import (
 // applies only: Created, Configured or Unchanged per desired object, then
 // Deleted per object Apply would prune. It changes nothing.
 func (m *Manager) Diff(ctx context.Context, desired []*unstructured.Unstructured, opts ApplyOptions) (ChangeSet, error) {
+	if err := m.requireOwnerLabel(); err != nil {
+		return nil, err
+	}
 	prune := pruned(opts.Previous, desired)
 	live, err := m.getLive(ctx, idsOf(desired, prune))
 	if err != nil {
@@ -26,7 +29,7 @@ func (m *Manager) Diff(ctx context.Context, desired []*unstructured.Unstructured
 		cs = append(cs, Change{ID: id, Action: action})
 	}
 	for _, obj := range prune {
-		if id := IDOf(obj); prunable(obj, live[id], opts.Owner) {
+		if id := IDOf(obj); m.owners().prunable(obj, live[id], opts.Owner) {
 			cs = append(cs, Change{ID: id, Action: Deleted})
 		}
 	}

@@ -91,7 +91,9 @@ func mtlsPod(t *testing.T, ns, name string, extra map[string]string, ports ...in
 // resourceOf returns the dynamic client of id's kind, found by discovery.
 func resourceOf(t *testing.T, id kube.ID) dynamic.ResourceInterface {
 	t.Helper()
-	m, err := kube.New(cluster.Config, kube.DefaultOptions())
+	opts := kube.DefaultOptions()
+	opts.OwnerLabel = mesh.LabelOwner
+	m, err := kube.New(cluster.Config, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
