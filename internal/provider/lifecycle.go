@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/meshform/terraform-provider-mesh/internal/kube"
@@ -165,6 +166,7 @@ func (l *lifecycle) checkCluster(ctx context.Context, check clusterCheck, record
 	var missing *preflight.MissingAPIError
 	switch {
 	case atPlan:
+		tflog.Debug(ctx, "cluster checks deferred to apply", map[string]any{"reason": err.Error()})
 		clusterChecksSkipped(diags, err)
 	case errors.As(err, &missing):
 		missingAPI(diags, missing)
@@ -189,11 +191,24 @@ func (l *lifecycle) applyObjects(ctx context.Context, objs []*unstructured.Unstr
 		diags.AddError("Unreadable state", err.Error())
 		return false
 	}
-	if _, err := mgr.Apply(ctx, objs, opts); err != nil {
+	tflog.Debug(ctx, "apply start", map[string]any{"resource": address, "objects": len(objs), "previous_revision_objects": len(previous)})
+	changes, err := mgr.Apply(ctx, objs, opts)
+	if err != nil {
+		tflog.Warn(ctx, "apply failed", map[string]any{"resource": address, "error": err.Error()})
 		applyFailed(diags, address, err)
 		return false
 	}
+	tflog.Debug(ctx, "apply end", map[string]any{"resource": address, "changes": changeList(changes)})
 	return true
+}
+
+// changeList is a change set as log lines: "Kind/namespace/name Action".
+func changeList(changes kube.ChangeSet) []string {
+	out := make([]string, len(changes))
+	for i, c := range changes {
+		out[i] = c.String()
+	}
+	return out
 }
 
 // refresh replaces each recorded manifest with the fields this provider owns

@@ -29,6 +29,10 @@ type checkKind[M any] interface {
 // standInConfig decodes variant v of config (see substituted).
 func standInConfig[M any](ctx context.Context, config tfsdk.Config, unknowns []unknownAt, v int, diags *diag.Diagnostics) (M, bool) {
 	var cfg M
+	if len(unknowns) == 0 {
+		diags.Append(getModel(ctx, config.Schema, config.Raw, &cfg)...)
+		return cfg, !diags.HasError()
+	}
 	raw, err := substituted(config.Raw, unknowns, v)
 	if err != nil {
 		diags.AddError("Unreadable configuration", fmt.Sprintf("standing in for unknown values: %v; this is a bug in the provider", err))
@@ -144,7 +148,10 @@ func validateMesh[M any](ctx context.Context, k checkKind[M], req resource.Valid
 // planProblems reports at plan the findings ValidateConfig could not, for
 // lack of the target: those for the provider's target that not every
 // target has.
-func planProblems[M any](ctx context.Context, k checkKind[M], config tfsdk.Config, target mesh.Target, diags *diag.Diagnostics) {
+func planProblems[M any](ctx context.Context, k checkKind[M], config tfsdk.Config, cfg *M, target mesh.Target, diags *diag.Diagnostics) {
+	if v := *k.targetOf(cfg); !v.IsNull() {
+		return // the resource's own target: ValidateConfig ran every check
+	}
 	c, ok := checkedConfig[M](ctx, config, diags)
 	if !ok {
 		return

@@ -7,6 +7,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/meshform/terraform-provider-mesh/internal/mesh"
@@ -182,6 +183,7 @@ func sameObjects(ctx context.Context, planned manifests, r rendering, diags *dia
 		}
 	}
 	if len(changed) > 0 {
+		tflog.Warn(ctx, "the cluster changed since the plan; nothing applied", map[string]any{"resource": r.address, "objects": changed})
 		changedSincePlan(diags, r.address, changed)
 		return false
 	}
@@ -285,7 +287,7 @@ func modifyPlanMesh[M any, P interface {
 	}
 	*k.targetOf(&plan) = types.StringValue(string(target))
 	unknowns := unknownsIn(ctx, req.Config, req.Config.Raw)
-	planProblems(ctx, k, req.Config, target, &resp.Diagnostics)
+	planProblems(ctx, k, req.Config, &cfg, target, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -300,6 +302,9 @@ func modifyPlanMesh[M any, P interface {
 	} else {
 		var all bool
 		planned.Manifests, all = partialManifests(ctx, k, req.Config, unknowns, target)
+		tflog.Debug(ctx, "values unknown at plan: their checks run at apply", map[string]any{
+			"unknown": unknownNames(unknowns), "manifests_known": !planned.Manifests.IsUnknown(), "all_manifests_known": all,
+		})
 		planned.Revision = types.Int64Unknown()
 		if all {
 			planned.Revision = nextRevision(recordedManifests, recorded.Revision, manifestsFrom(ctx, planned.Manifests, &resp.Diagnostics))

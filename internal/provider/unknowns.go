@@ -120,6 +120,15 @@ func stringEnum(ctx context.Context, s tfsdk.Config, p *tftypes.AttributePath) (
 	return nil, false
 }
 
+// unknownNames are the unknown values' paths, for the log.
+func unknownNames(unknowns []unknownAt) []string {
+	out := make([]string, len(unknowns))
+	for i, u := range unknowns {
+		out[i] = hclPath(u.steps)
+	}
+	return out
+}
+
 // problemSteps converts a Terraform attribute path to mesh.Problem steps.
 func problemSteps(p *tftypes.AttributePath) []any {
 	steps := make([]any, 0, len(p.Steps()))
