@@ -68,12 +68,16 @@ func TestQuietSDKLogsSilencesTheProviderLogger(t *testing.T) {
 	for _, name := range logEnv {
 		if v, ok := os.LookupEnv(name); ok {
 			t.Setenv(name, v) // restored after the test
-			os.Unsetenv(name)
+			if err := os.Unsetenv(name); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	for _, name := range quietLogEnv {
 		t.Setenv(name, "") // restored after the test
-		os.Unsetenv(name)
+		if err := os.Unsetenv(name); err != nil {
+			t.Fatal(err)
+		}
 	}
 	// The root logger writes to os.Stderr as it is when the logger is made.
 	defer func(f *os.File) { os.Stderr = f }(os.Stderr)
@@ -82,7 +86,7 @@ func TestQuietSDKLogsSilencesTheProviderLogger(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer f.Close()
+		defer func() { _ = f.Close() }() // read back by name below
 		os.Stderr = f
 		ctx := tfsdklog.NewRootProviderLogger(context.Background(),
 			tfsdklog.WithLogName("mesh"), tflog.WithLevelFromEnv("TF_LOG_PROVIDER", "mesh"))

@@ -26,17 +26,12 @@ if [ "$(basename "$TF_ACC_TERRAFORM_PATH")" = tofu ]; then
 fi
 echo "test.sh: terraform CLI: $TF_ACC_TERRAFORM_PATH ($("$TF_ACC_TERRAFORM_PATH" version | head -n1))"
 
-go vet ./...
-unformatted=$(gofmt -l $(git ls-files '*.go' | grep -v '^sdk/') 2>/dev/null || true)
-if [ -n "$unformatted" ]; then
-	echo "test.sh: gofmt needed: $unformatted" >&2
-	exit 1
-fi
+# vet, gofmt and golangci-lint, of the provider and the Pulumi bridge.
+scripts/lint.sh
 scripts/docs.sh check
 
 run_pulumi=${MESH_TEST_PULUMI:-$([ -z "${MESH_TEST_PACKAGES:-}" ] && echo 1 || echo 0)}
 if [ "$run_pulumi" = 1 ]; then
-	(cd provider && go vet ./...)
 	scripts/pulumi-sdk.sh check
 	scripts/pulumi-sdk.sh compile
 	MESH_PULUMI_ROOT=$(scripts/pulumi.sh)

@@ -121,12 +121,12 @@ func startSupervisor(dir string, opts kubetest.Options) (*exec.Cmd, io.Reader, e
 	if err != nil {
 		return nil, nil, err
 	}
-	defer log.Close()
+	defer func() { _ = log.Close() }() // the supervisor holds its own copy
 	r, w, err := os.Pipe()
 	if err != nil {
 		return nil, nil, err
 	}
-	defer w.Close() // the supervisor holds the write end now
+	defer func() { _ = w.Close() }() // the supervisor holds the write end now
 	cmd := exec.Command(self, "serve", "--dir", dir, "--nodes", fmt.Sprint(opts.Nodes),
 		"--no-crds="+fmt.Sprint(opts.NoCRDs), "--audit="+fmt.Sprint(opts.AuditLog))
 	cmd.Stdout, cmd.Stderr = log, log
@@ -151,11 +151,13 @@ func serve(dir string, opts kubetest.Options) error {
 		err = recordSelf(dir)
 	}
 	if err != nil {
-		fmt.Fprintln(verdict, err)
-		return errors.Join(err, c.Stop())
+		_, werr := fmt.Fprintln(verdict, err)
+		return errors.Join(err, werr, c.Stop())
 	}
-	fmt.Fprintln(verdict, "ok")
-	verdict.Close()
+	_, werr := fmt.Fprintln(verdict, "ok")
+	if err := errors.Join(werr, verdict.Close()); err != nil {
+		return errors.Join(fmt.Errorf("report to up: %w", err), c.Stop())
+	}
 	<-ctx.Done()
 	return c.Stop()
 }
@@ -170,8 +172,7 @@ func recordSelf(dir string) error {
 		return err
 	}
 	if _, err := fmt.Fprintf(f, "%d %s\n", os.Getpid(), filepath.Base(os.Args[0])); err != nil {
-		f.Close()
-		return err
+		return errors.Join(err, f.Close())
 	}
 	return f.Close()
 }

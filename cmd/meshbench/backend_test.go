@@ -24,7 +24,7 @@ func TestStateStoreSpeaksTerraformsHTTPBackend(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer resp.Body.Close()
+		defer func() { _ = resp.Body.Close() }()
 		got, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(got)
 	}

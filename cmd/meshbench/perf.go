@@ -52,8 +52,10 @@ func perfToPprof(perf, in, comm, out string) error {
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	return buildProfile(stacks, names).Write(f)
+	if err := buildProfile(stacks, names).Write(f); err != nil {
+		return errors.Join(err, f.Close())
+	}
+	return f.Close()
 }
 
 // perfFrame is one frame of a sample: an address in a file (dso), and the
@@ -153,7 +155,7 @@ func loadBase(file string) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	for _, p := range f.Progs {
 		if p.Type == elf.PT_LOAD && p.Flags&elf.PF_X != 0 {
 			return p.Vaddr - p.Off, nil

@@ -20,7 +20,7 @@ func serverPIDs(path string) ([]int, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	var pids []int
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {

@@ -48,7 +48,7 @@ func run() error {
 		return err
 	}
 	if !cfg.keep {
-		defer os.RemoveAll(e.work)
+		defer func() { _ = os.RemoveAll(e.work) }() // best effort: a scratch directory
 	}
 	logf("work directory %s", e.work)
 	if err := e.buildTools(); err != nil {
@@ -408,7 +408,7 @@ func (e *env) terraformPhase(dir, phase string, wantExit int, args ...string) (b
 	if err != nil {
 		return bench.Sample{}, err
 	}
-	defer os.RemoveAll(phaseDir)
+	defer func() { _ = os.RemoveAll(phaseDir) }() // best effort: a scratch directory
 	argv := append([]string{e.terraform}, append(args, "-input=false", "-no-color")...)
 	var perfData, pprof string
 	if e.pprofDir != "" {
@@ -558,7 +558,7 @@ func (e *env) serverRequests(offset int64) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	st, err := f.Stat()
 	if err != nil {
 		return 0, err

@@ -54,7 +54,11 @@ func run(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "kubetest: cannot start the test cluster:\n%v\n", err)
 		return 1
 	}
-	defer c.Stop()
+	defer func() {
+		if err := c.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "install tests: stop the cluster:", err)
+		}
+	}()
 	fmt.Fprintf(os.Stderr, "install tests: cluster started in %s\n", time.Since(start).Round(time.Millisecond))
 	cluster = c
 	files := http.FileServer(http.Dir(filepath.Join(sharedDir(), "charts")))

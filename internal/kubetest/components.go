@@ -34,7 +34,7 @@ func freePorts(n int) ([]int, error) {
 	var ls []net.Listener
 	defer func() {
 		for _, l := range ls {
-			l.Close()
+			_ = l.Close() // only held to reserve the port
 		}
 	}()
 	out := make([]int, n)

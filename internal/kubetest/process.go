@@ -71,7 +71,7 @@ func startProcess(dir, name, bin string, args []string, out io.Writer, onExit fu
 	if err != nil {
 		return nil, componentError(name, "", err)
 	}
-	defer f.Close() // the child holds its own copy
+	defer func() { _ = f.Close() }() // the child holds its own copy
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = f, f
 	if out != nil {
@@ -177,8 +177,7 @@ func appendPID(dir string, p *process) error {
 		return err
 	}
 	if _, err := fmt.Fprintf(f, "%d %s\n", p.pid, p.name); err != nil {
-		f.Close()
-		return err
+		return errors.Join(err, f.Close())
 	}
 	return f.Close()
 }

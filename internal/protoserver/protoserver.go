@@ -43,7 +43,7 @@ func Serve(address string, p func() provider.Provider, debug bool) error {
 // including those terraform-plugin-go still asks for through optional
 // interfaces (list resources, actions).
 type frameworkServer interface {
-	tfprotov6.ProviderServerWithListResource
+	tfprotov6.ProviderServerWithListResource //nolint:staticcheck // SA1019: terraform-plugin-go v0.29.0 still asks for list resources through it
 	tfprotov6.ActionServer
 }
 

@@ -70,10 +70,10 @@ func TestEveryRPCIsServed(t *testing.T) {
 	if _, ok := srv.(releasing); !ok {
 		t.Fatalf("New returned %T: the framework's server no longer implements every RPC this package forwards", srv)
 	}
-	if _, ok := srv.(tfprotov6.ProviderServerWithListResource); !ok {
+	if _, ok := srv.(tfprotov6.ProviderServerWithListResource); !ok { //nolint:staticcheck // SA1019: what terraform-plugin-go v0.29.0 asserts
 		t.Error("list resource RPCs are not forwarded")
 	}
-	if _, ok := srv.(tfprotov6.ProviderServerWithActions); !ok {
+	if _, ok := srv.(tfprotov6.ProviderServerWithActions); !ok { //nolint:staticcheck // SA1019: what terraform-plugin-go v0.29.0 asserts
 		t.Error("action RPCs are not forwarded")
 	}
 	resp, err := srv.GetProviderSchema(context.Background(), &tfprotov6.GetProviderSchemaRequest{})

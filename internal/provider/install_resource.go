@@ -618,7 +618,7 @@ func liveRevisions(p install.Plan, st *install.Status) (types.Map, types.String)
 			continue
 		}
 		revs[rel.Chart] = rs.Revision
-		fmt.Fprintf(h, "%s=%s\n", rel.Chart, rs.ManifestsDigest)
+		_, _ = fmt.Fprintf(h, "%s=%s\n", rel.Chart, rs.ManifestsDigest) // a hash never fails to write
 	}
 	return revisionsValue(revs), types.StringValue(hex.EncodeToString(h.Sum(nil)))
 }

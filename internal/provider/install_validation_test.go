@@ -80,7 +80,7 @@ func oldAPIServerConfig(t *testing.T, repo, body string) string {
 			http.NotFound(w, r)
 			return
 		}
-		fmt.Fprint(w, `{"major":"1","minor":"29","gitVersion":"v1.29.0","platform":"linux/amd64"}`)
+		_, _ = fmt.Fprint(w, `{"major":"1","minor":"29","gitVersion":"v1.29.0","platform":"linux/amd64"}`)
 	}))
 	t.Cleanup(srv.Close)
 	return fmt.Sprintf(`

@@ -14,7 +14,7 @@ import (
 // primary backend and a mirror. Linkerd has no mirroring (MESH-MIR-001).
 func MirrorRoute(mr mesh.MirrorRoute) ([]*unstructured.Unstructured, error) {
 	if mr.Target == mesh.TargetLinkerd {
-		return nil, errors.New(mesh.MirLinkerdMessage)
+		return nil, errors.New(mesh.MirLinkerdMessage) //nolint:staticcheck // ST1005: the catalogue's text, verbatim, is a sentence
 	}
 	return TrafficSplit(mr.Split())
 }
@@ -23,7 +23,7 @@ func MirrorRoute(mr mesh.MirrorRoute) ([]*unstructured.Unstructured, error) {
 // ParseTrafficSplit for objs and target).
 func ParseMirrorRoute(objs []*unstructured.Unstructured, target mesh.Target) (mesh.MirrorRoute, error) {
 	if target == mesh.TargetLinkerd {
-		return mesh.MirrorRoute{}, errors.New(mesh.MirLinkerdMessage)
+		return mesh.MirrorRoute{}, errors.New(mesh.MirLinkerdMessage) //nolint:staticcheck // ST1005: the catalogue's text, verbatim, is a sentence
 	}
 	ts, err := ParseTrafficSplit(objs, target)
 	if err != nil {

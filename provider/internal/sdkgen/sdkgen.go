@@ -18,7 +18,7 @@ import (
 
 	"github.com/blang/semver"
 	"github.com/pulumi/pulumi-terraform-bridge/v3/pkg/tfgen/schemafilter"
-	dotnetgen "github.com/pulumi/pulumi/pkg/v3/codegen/dotnet"
+	dotnetgen "github.com/pulumi/pulumi/pkg/v3/codegen/dotnet" //nolint:staticcheck // SA1019: its successor (pulumi-language-dotnet) is not on the module proxy here, and pulumi v3.220.0 still ships this one
 	gogen "github.com/pulumi/pulumi/pkg/v3/codegen/go"
 	nodejsgen "github.com/pulumi/pulumi/pkg/v3/codegen/nodejs"
 	pythongen "github.com/pulumi/pulumi/pkg/v3/codegen/python"
