@@ -90,6 +90,8 @@ kubectl -n bookinfo get httproutes.gateway.networking.k8s.io,gateways.gateway.ne
 	-l app.kubernetes.io/managed-by=terraform-provider-mesh -o yaml --show-managed-fields=false
 say "terraform plan again: nothing to change"
 "$tf" plan -input=false -detailed-exitcode
+say "The scheduled drift check (plan -refresh-only -detailed-exitcode): exit 0, nothing changed out of band"
+"$tf" plan -input=false -refresh-only -detailed-exitcode
 say "Shift the canary to 50/50: the plan shows the line-level diff of the HTTPRoute"
 "$tf" apply -input=false -auto-approve -var stable_weight=50 -var canary_weight=50
 kubectl -n bookinfo get httproutes.gateway.networking.k8s.io reviews-canary -o jsonpath='{range .spec.rules[-1:].backendRefs[*]}{.name}={.weight}{"\n"}{end}'
