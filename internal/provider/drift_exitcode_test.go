@@ -71,14 +71,7 @@ func TestAccDriftCheckExitCodes(t *testing.T) {
 			config, edit := c.config(t)
 			tf, reattach := terraformIn(t, config)
 			ctx := context.Background()
-			if err := tf.Apply(ctx, reattach); err != nil {
-				t.Fatalf("apply: %v", err)
-			}
-			t.Cleanup(func() {
-				if err := tf.Destroy(ctx, reattach); err != nil {
-					t.Errorf("destroy: %v", err)
-				}
-			})
+			applied(t, tf, reattach)
 			for i := range 2 { // twice: the check must stay quiet on repetition
 				changes, err := tf.Plan(ctx, tfexec.RefreshOnly(true), reattach)
 				if err != nil {
@@ -102,6 +95,21 @@ func TestAccDriftCheckExitCodes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// applied applies (with opts, e.g. a saved plan) and destroys what it
+// created when the test ends.
+func applied(t *testing.T, tf *tfexec.Terraform, reattach *tfexec.ReattachOption, opts ...tfexec.ApplyOption) {
+	t.Helper()
+	ctx := context.Background()
+	if err := tf.Apply(ctx, append([]tfexec.ApplyOption{reattach}, opts...)...); err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := tf.Destroy(ctx, reattach); err != nil {
+			t.Errorf("destroy: %v", err)
+		}
+	})
 }
 
 // terraformIn is the terraform CLI in a new working directory holding

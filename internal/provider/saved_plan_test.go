@@ -66,14 +66,7 @@ func TestAccSavedPlanAppliesThePlannedManifests(t *testing.T) {
 			tf, reattach := terraformIn(t, config)
 			ctx := context.Background()
 			planFile, address, planned := savedPlan(t, tf, reattach)
-			if err := tf.Apply(ctx, tfexec.DirOrPlan(planFile), reattach); err != nil {
-				t.Fatalf("apply the saved plan: %v", err)
-			}
-			t.Cleanup(func() {
-				if err := tf.Destroy(ctx, reattach); err != nil {
-					t.Errorf("destroy: %v", err)
-				}
-			})
+			applied(t, tf, reattach, tfexec.DirOrPlan(planFile))
 			for key, y := range planned {
 				want, err := decodeYAML(y)
 				if err != nil {

@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -97,28 +96,19 @@ func TestAccEveryValueUnknownAtPlan(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			config, _ := c.config(t)
 			config = withEveryValueFromTerraformData(t, config)
+			t.Logf("configuration:\n%s", config)
 			tf, reattach := terraformIn(t, config)
 			ctx := context.Background()
 			if _, err := tf.Plan(ctx, reattach); err != nil {
 				t.Fatalf("plan with every value unknown: %v\n%s", err, config)
 			}
-			if err := tf.Apply(ctx, reattach); err != nil {
-				t.Fatalf("apply: %v\n%s", err, config)
-			}
-			t.Cleanup(func() {
-				if err := tf.Destroy(ctx, reattach); err != nil {
-					t.Errorf("destroy: %v", err)
-				}
-			})
+			applied(t, tf, reattach)
 			changes, err := tf.Plan(ctx, reattach)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if changes {
 				t.Errorf("the plan after the apply is not empty:\n%s", config)
-			}
-			if os.Getenv("MESH_TEST_SHOW_CONFIG") != "" {
-				t.Log(config)
 			}
 		})
 	}
