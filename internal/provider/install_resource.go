@@ -97,24 +97,17 @@ func (r *installResource) ValidateConfig(ctx context.Context, req resource.Valid
 // installProblems are the intent's findings that no unknown value could
 // decide (see lifecycle_check.go).
 func installProblems(ctx context.Context, config tfsdk.Config, diags *diag.Diagnostics) mesh.Problems {
-	c, ok := checkedConfig[installModel](ctx, config, diags)
+	c, ok := checkedConfig[installModel](ctx, config, unknownsIn(ctx, config, config.Raw), diags)
 	if !ok {
 		return nil
 	}
-	var common mesh.Problems
-	for v := range c.cfg {
-		in, ok, d := c.cfg[v].intent(ctx)
-		diags.Append(d...)
-		if !ok || d.HasError() {
-			return nil
+	return variantProblems(c, func(cfg *installModel) (mesh.Problems, diag.Diagnostics) {
+		in, _, d := cfg.intent(ctx)
+		if d.HasError() {
+			return nil, d
 		}
-		if v == 0 {
-			common = in.Validate()
-		} else {
-			common = commonProblems(common, in.Validate())
-		}
-	}
-	return withoutUnknown(common, c.unknowns)
+		return in.Validate(), d
+	}, diags)
 }
 
 // meshOnly rejects attributes the chosen mesh does not take.

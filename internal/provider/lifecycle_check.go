@@ -49,8 +49,8 @@ type checked[M any] struct {
 	unknowns []unknownAt
 }
 
-func checkedConfig[M any](ctx context.Context, config tfsdk.Config, diags *diag.Diagnostics) (checked[M], bool) {
-	c := checked[M]{unknowns: unknownsIn(ctx, config, config.Raw)}
+func checkedConfig[M any](ctx context.Context, config tfsdk.Config, unknowns []unknownAt, diags *diag.Diagnostics) (checked[M], bool) {
+	c := checked[M]{unknowns: unknowns}
 	c.cfg = make([]M, variantCount(c.unknowns))
 	for v := range c.cfg {
 		var ok bool
@@ -83,9 +83,15 @@ func literalTarget[M any](k checkKind[M], c checked[M]) (t mesh.Target, known, s
 // above) an unknown value: what an unknown value could decide is checked
 // once it is known.
 func problemsFor[M any](ctx context.Context, k checkKind[M], c checked[M], target mesh.Target, diags *diag.Diagnostics) mesh.Problems {
+	return variantProblems(c, func(cfg *M) (mesh.Problems, diag.Diagnostics) { return k.problems(ctx, cfg, target) }, diags)
+}
+
+// variantProblems checks every variant of c with check and keeps the
+// findings all of them get, at paths no unknown value could decide.
+func variantProblems[M any](c checked[M], check func(cfg *M) (mesh.Problems, diag.Diagnostics), diags *diag.Diagnostics) mesh.Problems {
 	var common mesh.Problems
 	for v := range c.cfg {
-		problems, d := k.problems(ctx, &c.cfg[v], target)
+		problems, d := check(&c.cfg[v])
 		diags.Append(d...)
 		if v == 0 {
 			common = problems
@@ -130,7 +136,7 @@ func sameProblem(p, q mesh.Problem) bool {
 // the resource's own target every check runs; with the provider's, those
 // that do not depend on it, and ModifyPlan runs the rest (planProblems).
 func validateMesh[M any](ctx context.Context, k checkKind[M], req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	c, ok := checkedConfig[M](ctx, req.Config, &resp.Diagnostics)
+	c, ok := checkedConfig[M](ctx, req.Config, unknownsIn(ctx, req.Config, req.Config.Raw), &resp.Diagnostics)
 	if !ok {
 		return
 	}
@@ -148,11 +154,11 @@ func validateMesh[M any](ctx context.Context, k checkKind[M], req resource.Valid
 // planProblems reports at plan the findings ValidateConfig could not, for
 // lack of the target: those for the provider's target that not every
 // target has.
-func planProblems[M any](ctx context.Context, k checkKind[M], config tfsdk.Config, cfg *M, target mesh.Target, diags *diag.Diagnostics) {
+func planProblems[M any](ctx context.Context, k checkKind[M], config tfsdk.Config, unknowns []unknownAt, cfg *M, target mesh.Target, diags *diag.Diagnostics) {
 	if v := *k.targetOf(cfg); !v.IsNull() {
 		return // the resource's own target: ValidateConfig ran every check
 	}
-	c, ok := checkedConfig[M](ctx, config, diags)
+	c, ok := checkedConfig[M](ctx, config, unknowns, diags)
 	if !ok {
 		return
 	}

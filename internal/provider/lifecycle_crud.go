@@ -287,7 +287,7 @@ func modifyPlanMesh[M any, P interface {
 	}
 	*k.targetOf(&plan) = types.StringValue(string(target))
 	unknowns := unknownsIn(ctx, req.Config, req.Config.Raw)
-	planProblems(ctx, k, req.Config, &cfg, target, &resp.Diagnostics)
+	planProblems(ctx, k, req.Config, unknowns, &cfg, target, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}

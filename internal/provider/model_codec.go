@@ -284,8 +284,8 @@ func assignAttributes(attrs map[string]attr.Value, dst reflect.Value) error {
 // elementsInto copies a known list's elements into target: a pointer to a
 // slice of structs (a list of objects), of strings or of int64s. A null or
 // unknown string or number is an error, as it is for the framework.
-func elementsInto(l types.List, target any) diag.Diagnostics {
-	if err := copyElements(l.Elements(), target); err != nil {
+func elementsInto(elems []attr.Value, target any) diag.Diagnostics {
+	if err := copyElements(elems, target); err != nil {
 		return conversionError("a list", err)
 	}
 	return nil

@@ -145,7 +145,7 @@ func TestNestedConversionsMatchFramework(t *testing.T) {
 	if d := backends.ElementsAs(ctx, &want, false); d.HasError() {
 		t.Fatal(d)
 	}
-	if d := elementsInto(backends, &got); d.HasError() {
+	if d := elementsInto(backends.Elements(), &got); d.HasError() {
 		t.Fatal(d)
 	}
 	if len(got) != 2 || !reflect.DeepEqual(got, want) {
@@ -178,10 +178,10 @@ func TestNestedConversionsMatchFramework(t *testing.T) {
 	}
 	var gotStrs []string
 	var gotInts []int64
-	if d := elementsInto(fs, &gotStrs); d.HasError() || !reflect.DeepEqual(gotStrs, strs) {
+	if d := elementsInto(fs.Elements(), &gotStrs); d.HasError() || !reflect.DeepEqual(gotStrs, strs) {
 		t.Fatalf("elementsInto strings: %v %v", d, gotStrs)
 	}
-	if d := elementsInto(fi, &gotInts); d.HasError() || !reflect.DeepEqual(gotInts, ints) {
+	if d := elementsInto(fi.Elements(), &gotInts); d.HasError() || !reflect.DeepEqual(gotInts, ints) {
 		t.Fatalf("elementsInto int64s: %v %v", d, gotInts)
 	}
 }
@@ -221,12 +221,12 @@ func TestModelCodecErrors(t *testing.T) {
 		}, `attribute "backends": a types.ListType[basetypes.StringType] value`},
 		"null list element": {func() error {
 			var out []string
-			return diagErr(elementsInto(types.ListValueMust(types.StringType, []attr.Value{types.StringNull()}), &out))
+			return diagErr(elementsInto(types.ListValueMust(types.StringType, []attr.Value{types.StringNull()}).Elements(), &out))
 		}, "element 0 is null or unknown"},
 		"object into strings": {func() error {
 			var out []string
 			wp := types.ObjectValueMust(waypointAttrTypes, map[string]attr.Value{"mode": types.StringValue("auto"), "name": types.StringNull()})
-			return diagErr(elementsInto(types.ListValueMust(wp.Type(ctx), []attr.Value{wp}), &out))
+			return diagErr(elementsInto(types.ListValueMust(wp.Type(ctx), []attr.Value{wp}).Elements(), &out))
 		}, "an object does not fit string"},
 		"unknown map element": {func() error {
 			_, d := stringsOf(types.MapValueMust(types.StringType, map[string]attr.Value{"a": types.StringUnknown()}))

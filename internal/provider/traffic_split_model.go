@@ -138,9 +138,7 @@ func (c *converter) elements(l types.List, target any) {
 		c.known = false
 		elems = slices.DeleteFunc(slices.Clone(elems), attr.Value.IsUnknown)
 	}
-	if err := copyElements(elems, target); err != nil {
-		c.diags.Append(conversionError("a list", err)...)
-	}
+	c.diags.Append(elementsInto(elems, target)...)
 }
 
 func (c *converter) object(o types.Object, target any) bool {
