@@ -61,6 +61,26 @@ func driftCases() []driftCase {
 			return f.config("STRICT"), f.drift
 		}},
 	)
+	// mesh_install on each mesh, in a cluster of its own (its webhooks
+	// would break the other tests); the edit is a `helm uninstall` of one
+	// of its releases.
+	cases = append(cases,
+		driftCase{"mesh_install/istio-ambient", func(t *testing.T) (string, func(*testing.T)) {
+			ic := newInstallCluster(t)
+			return ic.config(`
+  mesh    = "istio"
+  mode    = "ambient"
+  version = "` + istioVersion + `"
+`), func(t *testing.T) { ic.helmUninstall(t, "istio-system", "ztunnel") }
+		}},
+		driftCase{"mesh_install/linkerd", func(t *testing.T) (string, func(*testing.T)) {
+			ic := newInstallCluster(t)
+			return ic.config(`
+  mesh    = "linkerd"
+  version = "` + linkerdVersion + `"
+`), func(t *testing.T) { ic.helmUninstall(t, "linkerd", "linkerd-control-plane") }
+		}},
+	)
 	return cases
 }
 
