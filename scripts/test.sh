@@ -48,7 +48,18 @@ fi
 # -p 1: one test binary at a time. Several packages start clusters of their
 # own (install tests) beside the shared one; on two cores, running them in
 # parallel starves control-plane bootstraps. vet above already compiled.
-go test ${MESH_TEST_PACKAGES:-./...} -p 1 -count=1 -timeout 60m "$@"
+pkgs=${MESH_TEST_PACKAGES:-./...}
+if [ -z "${MESH_TEST_PACKAGES:-}" ]; then
+	# The engine (its read cache, retries and rollback, and the fault tests'
+	# one trial per fault class: make faults runs them all) and the
+	# provider's unit tests, under the race detector. The engine's package
+	# then stays out of the plain run.
+	go test -race ./internal/kube/ ./internal/faultproxy/ ./internal/protoserver/ -p 1 -count=1 -timeout 30m "$@"
+	TF_ACC='' go test -race -short ./internal/provider/ -count=1 -timeout 30m "$@"
+	pkgs=$(go list ./... | grep -v '/internal/kube$')
+fi
+# shellcheck disable=SC2086 # a list of packages
+go test $pkgs -p 1 -count=1 -timeout 60m "$@"
 if [ "$run_pulumi" = 1 ]; then
 	(cd provider && go test ./... -p 1 -count=1 -timeout 20m "$@")
 fi

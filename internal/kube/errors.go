@@ -107,15 +107,17 @@ func (e *WaitError) Error() string {
 }
 func (e *WaitError) Unwrap() error { return e.Err }
 
-// RollbackError reports an apply that failed and was rolled back.
+// RollbackError reports an apply that failed and what its rollback did.
 type RollbackError struct {
 	// Cause is the failure that started the rollback; it names the object.
 	Cause error
 	// Restored lists objects put back to their previous revision, Removed
 	// those this apply had created and then deleted.
 	Restored, Removed []ID
-	// RollbackErr is set when the rollback itself failed; the cluster may then
-	// hold part of the change.
+	// LeftChanged lists the objects the rollback could not put back: the
+	// cluster holds this apply's version of them (or part of it).
+	LeftChanged []ID
+	// RollbackErr is set when the rollback itself failed (for LeftChanged).
 	RollbackErr error
 }
 
@@ -123,18 +125,28 @@ func (e *RollbackError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%v. ", e.Cause)
 	if e.RollbackErr != nil {
-		fmt.Fprintf(&b, "Rolling back also failed (%v): the cluster may hold part of the change; run terraform apply again after fixing the cause", e.RollbackErr)
+		fmt.Fprintf(&b, "The change could not be rolled back: %s left changed by this apply (%v)", joinIDs(e.LeftChanged), e.RollbackErr)
+		if len(e.Restored)+len(e.Removed) > 0 {
+			b.WriteString("; the rest was rolled back")
+			e.writeUndone(&b)
+		}
+		b.WriteString(". Run terraform apply again once the cause is fixed: the next plan shows what differs")
 		return b.String()
 	}
 	b.WriteString("The change was rolled back: every object is at its previous revision")
-	if len(e.Restored) > 0 {
-		fmt.Fprintf(&b, " (restored %s)", joinIDs(e.Restored))
-	}
-	if len(e.Removed) > 0 {
-		fmt.Fprintf(&b, " (removed newly created %s)", joinIDs(e.Removed))
-	}
+	e.writeUndone(&b)
 	return b.String()
 }
+
+func (e *RollbackError) writeUndone(b *strings.Builder) {
+	if len(e.Restored) > 0 {
+		fmt.Fprintf(b, " (restored %s)", joinIDs(e.Restored))
+	}
+	if len(e.Removed) > 0 {
+		fmt.Fprintf(b, " (removed newly created %s)", joinIDs(e.Removed))
+	}
+}
+
 func (e *RollbackError) Unwrap() error { return e.Cause }
 
 // ObjectOf returns the ID carried by err, if any error in its chain names one.

@@ -1,6 +1,7 @@
 package kube
 
 import (
+	"context"
 	"errors"
 	"net"
 	"os"
@@ -9,7 +10,6 @@ import (
 	"testing"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
@@ -34,8 +34,9 @@ func TestRollbackErrorMessage(t *testing.T) {
 		t.Error("a RollbackError must unwrap to the API error")
 	}
 
-	failed := &RollbackError{Cause: cause, RollbackErr: errors.New("connection refused")}
-	assertContains(t, failed.Error(), "DestinationRule/shop/reviews", "Rolling back also failed", "connection refused")
+	failed := &RollbackError{Cause: cause, Restored: []ID{drID}, LeftChanged: []ID{vsID}, RollbackErr: errors.New("connection refused")}
+	assertContains(t, failed.Error(), "apply DestinationRule/shop/reviews", "could not be rolled back: VirtualService/shop/reviews left changed by this apply",
+		"connection refused", "the rest was rolled back (restored DestinationRule/shop/reviews)")
 }
 
 func TestConflictErrorMessage(t *testing.T) {
@@ -69,30 +70,24 @@ func TestWaitErrorMessage(t *testing.T) {
 	assertContains(t, err.Error(), "VirtualService/shop/reviews is InProgress: Deployment not Available", "timed out")
 }
 
-// schemaMismatch is what kube-apiserver 1.34 returns for a server-side apply
-// with an unknown field: a 500 without a reason.
-var schemaMismatch = &apierrors.StatusError{ErrStatus: metav1.Status{Status: metav1.StatusFailure, Code: 500,
-	Message: "failed to create typed patch object (shop/reviews; networking.istio.io/v1, Kind=DestinationRule): .spec.trafficPolicyy: field not declared in schema"}}
-
-func TestIsTransient(t *testing.T) {
+// A write whose answer came back did not land unless it says so; one whose
+// connection broke after sending may have.
+func TestMayHaveLanded(t *testing.T) {
 	gr := schema.GroupResource{Group: "networking.istio.io", Resource: "virtualservices"}
 	for err, want := range map[error]bool{
-		apierrors.NewTooManyRequests("slow down", 1):                                                   true,
-		apierrors.NewServiceUnavailable("restarting"):                                                  true,
-		apierrors.NewInternalError(errors.New("etcd")):                                                 true,
-		apierrors.NewTimeoutError("timeout", 1):                                                        true,
-		apierrors.NewServerTimeout(gr, "patch", 1):                                                     true,
-		apierrors.NewGenericServerResponse(502, "patch", gr, "", "", 0, false):                         true,
-		errors.New("read tcp: connection reset by peer"):                                               true,
-		&net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}: true,
-		apierrors.NewBadRequest("strict decoding error"):                                               false,
-		apierrors.NewInvalid(vsID.GroupVersionKind().GroupKind(), "x", nil):                            false,
-		apierrors.NewNotFound(gr, "reviews"):                                                           false,
-		schemaMismatch:                                                                                 false,
-		applyConflict():                                                                                false,
+		apierrors.NewTooManyRequests("slow down", 1):                           false,
+		apierrors.NewServiceUnavailable("restarting"):                          false,
+		apierrors.NewInternalError(errors.New("failed calling webhook")):       false,
+		apierrors.NewGenericServerResponse(502, "patch", gr, "", "", 0, false): false,
+		apierrors.NewBadRequest("strict decoding error"):                       false,
+		&OutageError{Sent: false, Err: syscall.ECONNREFUSED}:                   false,
+		&OutageError{Sent: true, Err: syscall.ECONNRESET}:                      true,
+		errors.New("read tcp: connection reset by peer"):                       true,
+		context.Canceled: true,
+		&net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}: false,
 	} {
-		if got := isTransient(err); got != want {
-			t.Errorf("isTransient(%v) = %v, want %v", err, got, want)
+		if got := mayHaveLanded(err); got != want {
+			t.Errorf("mayHaveLanded(%v) = %v, want %v", err, got, want)
 		}
 	}
 }

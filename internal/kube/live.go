@@ -139,11 +139,7 @@ func (m *Manager) getInto(ctx context.Context, res dynamic.ResourceInterface, id
 
 // get returns nil, nil when the object does not exist.
 func (m *Manager) get(ctx context.Context, res dynamic.ResourceInterface, id ID) (*unstructured.Unstructured, error) {
-	var obj *unstructured.Unstructured
-	err := m.retry(ctx, func() (err error) {
-		obj, err = res.Get(ctx, id.Name, metav1.GetOptions{})
-		return err
-	})
+	obj, err := res.Get(ctx, id.Name, metav1.GetOptions{})
 	switch {
 	case apierrors.IsNotFound(err):
 		return nil, nil
@@ -160,11 +156,7 @@ func (m *Manager) listInto(ctx context.Context, res dynamic.ResourceInterface, i
 	}
 	opts := metav1.ListOptions{Limit: listPageSize}
 	for {
-		var list *unstructured.UnstructuredList
-		err := m.retry(ctx, func() (err error) {
-			list, err = res.List(ctx, opts)
-			return err
-		})
+		list, err := res.List(ctx, opts)
 		if err != nil {
 			return &ObjectError{ID: ids[0], Op: "list", Err: err}
 		}

@@ -35,6 +35,9 @@ type Options struct {
 	// is someone else's, which the engine only adds fields to. The engine
 	// knows no mesh: the caller says which label that is.
 	OwnerLabel string
+	// Backoff paces the retries of a failed request (DefaultBackoff when
+	// nil); the request's context says how long they go on.
+	Backoff func() Backoff
 }
 
 // DefaultFieldManager is the field manager the provider applies as.
@@ -57,8 +60,6 @@ type Manager struct {
 	cache     *snapshots // nil unless Options.ReadCache > 0
 	// lastRediscovery is when a discovery miss last reset the cache (ns).
 	lastRediscovery atomic.Int64
-	// backoff paces retries of transient API errors.
-	backoff func() Backoff
 	// mappings are the mapper's answers by kind (see mapping).
 	mappings sync.Map // schema.GroupVersionKind -> *meta.RESTMapping
 }
@@ -79,6 +80,12 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 	}
 	requests := &atomic.Int64{}
 	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return countingTransport{rt, requests} })
+	// Outside the counting: every attempt is a request.
+	backoff := opts.Backoff
+	if backoff == nil {
+		backoff = DefaultBackoff
+	}
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return newRetryTransport(rt, backoff) })
 
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
@@ -98,7 +105,6 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 		clientset: cs,
 		mapper:    restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc)),
 		requests:  requests,
-		backoff:   DefaultBackoff,
 		cache:     newSnapshots(opts.ReadCache),
 	}, nil
 }
@@ -135,18 +141,4 @@ func (t countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	t.count.Add(1)
 	processRequests.Add(1)
 	return t.next.RoundTrip(r)
-}
-
-// Backoff paces the retries of one call.
-type Backoff struct {
-	Initial time.Duration
-	Factor  float64
-	Steps   int
-	Cap     time.Duration
-}
-
-// DefaultBackoff retries a transient failure up to 6 times over about 6 s;
-// the caller's context (the resource's timeout) bounds it too.
-func DefaultBackoff() Backoff {
-	return Backoff{Initial: 100 * time.Millisecond, Factor: 2, Steps: 6, Cap: 3 * time.Second}
 }

@@ -43,6 +43,7 @@ func (m *Manager) Apply(ctx context.Context, desired []*unstructured.Unstructure
 	if err := m.requireOwnerLabel(); err != nil {
 		return nil, err
 	}
+	ctx = forwardRetries(ctx)
 	prune := pruned(opts.Previous, desired)
 	live, err := m.getLive(ctx, idsOf(desired, prune))
 	if err != nil {
@@ -54,6 +55,19 @@ func (m *Manager) Apply(ctx context.Context, desired []*unstructured.Unstructure
 		return cs, tx.rollback(ctx, err)
 	}
 	return cs, nil
+}
+
+// forwardRetries gives an apply's forward steps half of what is left until
+// ctx's deadline to retry failed requests in: when an outage lasts longer,
+// the apply fails and its rollback (with a budget of its own) still has the
+// time to put everything back.
+func forwardRetries(ctx context.Context) context.Context {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return ctx
+	}
+	now := time.Now()
+	return WithRetryDeadline(ctx, now.Add(deadline.Sub(now)/2))
 }
 
 // applyTx is one Apply call: what it found and what it changed, for rollback.
@@ -104,8 +118,10 @@ func (tx *applyTx) applyOne(ctx context.Context, obj *unstructured.Unstructured)
 	}
 	applied, err := tx.m.applyPastImperativeEdits(ctx, obj, live, false)
 	if err != nil {
-		if isTransient(err) {
-			tx.changed(id, live) // the write may have landed before the connection broke
+		if mayHaveLanded(err) {
+			// The connection broke after the write went out: the
+			// rollback looks before it undoes.
+			tx.mayHaveChanged(id, live)
 		}
 		return Change{}, err
 	}
@@ -201,6 +217,9 @@ func (tx *applyTx) pruneOne(ctx context.Context, obj *unstructured.Unstructured)
 		err = tx.m.deleteObject(ctx, id, metav1.DeletePropagationBackground, live)
 	}
 	if err != nil {
+		if mayHaveLanded(err) {
+			tx.mayHaveChanged(id, live)
+		}
 		return Change{}, false, err
 	}
 	tx.changed(id, live)
@@ -244,11 +263,7 @@ func (m *Manager) patch(ctx context.Context, obj *unstructured.Unstructured, for
 	if dryRun {
 		opts.DryRun = []string{metav1.DryRunAll}
 	}
-	var out *unstructured.Unstructured
-	err = m.retry(ctx, func() (err error) {
-		out, err = res.Patch(ctx, id.Name, types.ApplyPatchType, data, opts)
-		return err
-	})
+	out, err := res.Patch(ctx, id.Name, types.ApplyPatchType, data, opts)
 	switch {
 	case dryRun:
 	case err != nil:

@@ -89,7 +89,7 @@ func (m *Manager) deleteObject(ctx context.Context, id ID, policy metav1.Deletio
 		uid := live.GetUID()
 		opts.Preconditions = &metav1.Preconditions{UID: &uid}
 	}
-	err = m.retry(ctx, func() error { return res.Delete(ctx, id.Name, opts) })
+	err = res.Delete(ctx, id.Name, opts)
 	if err != nil && !apierrors.IsNotFound(err) {
 		m.cache.forget(id)
 		return &ObjectError{ID: id, Op: "delete", Err: err}

@@ -43,11 +43,7 @@ func (m *Manager) Get(ctx context.Context, id ID) (*unstructured.Unstructured, e
 	if err != nil {
 		return nil, err
 	}
-	var obj *unstructured.Unstructured
-	err = m.retry(ctx, func() (err error) {
-		obj, err = res.Get(ctx, id.Name, metav1.GetOptions{})
-		return err
-	})
+	obj, err := res.Get(ctx, id.Name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		return nil, nil
 	}
@@ -81,11 +77,7 @@ func (m *Manager) List(ctx context.Context, gvk schema.GroupVersionKind, namespa
 	if err != nil {
 		return nil, err
 	}
-	var list *unstructured.UnstructuredList
-	err = m.retry(ctx, func() (err error) {
-		list, err = res.List(ctx, metav1.ListOptions{})
-		return err
-	})
+	list, err := res.List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return nil, &ObjectError{ID: id, Op: "list", Err: err}
 	}
@@ -129,11 +121,7 @@ func (m *Manager) AnyMatches(ctx context.Context, gvk schema.GroupVersionKind, n
 	if err != nil {
 		return false, err
 	}
-	var list *unstructured.UnstructuredList
-	err = m.retry(ctx, func() (err error) {
-		list, err = res.List(ctx, metav1.ListOptions{LabelSelector: sel.String(), Limit: 1})
-		return err
-	})
+	list, err := res.List(ctx, metav1.ListOptions{LabelSelector: sel.String(), Limit: 1})
 	if err != nil {
 		return false, &ObjectError{ID: id, Op: "list", Err: err}
 	}

@@ -44,11 +44,11 @@ func (m *Manager) mapping(ctx context.Context, id ID) (*meta.RESTMapping, error)
 		mapping, err = m.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 		return err
 	}
-	err := m.retry(ctx, lookup)
+	err := lookup()
 	if meta.IsNoMatchError(err) && m.mayRediscover() {
 		m.mapper.Reset()
 		m.mappings.Clear()
-		err = m.retry(ctx, lookup)
+		err = lookup()
 	}
 	switch {
 	case meta.IsNoMatchError(err):

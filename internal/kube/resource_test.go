@@ -28,7 +28,7 @@ func TestMappingsAreKeptUntilAResetAndMissesAreNot(t *testing.T) {
 	static := meta.NewDefaultRESTMapper(nil)
 	static.Add(vs, meta.RESTScopeNamespace)
 	mapper := &countingMapper{RESTMapper: static}
-	m := &Manager{mapper: mapper, backoff: fastBackoff}
+	m := &Manager{mapper: mapper}
 	ctx := context.Background()
 	id := ID{Group: vs.Group, Version: vs.Version, Kind: vs.Kind, Namespace: "ns", Name: "a"}
 

@@ -3,55 +3,192 @@ package kube
 import (
 	"context"
 	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
-
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 )
 
 func fastBackoff() Backoff {
-	return Backoff{Initial: time.Millisecond, Factor: 2, Steps: 4, Cap: 5 * time.Millisecond}
+	return Backoff{Initial: time.Millisecond, Factor: 2, Cap: 5 * time.Millisecond}
 }
 
-var etcdDown = apierrors.NewInternalError(errors.New("etcd leader changed"))
-
-func TestRetry(t *testing.T) {
-	m := &Manager{backoff: fastBackoff}
-	tests := []struct {
-		name      string
-		errs      []error // returned by successive calls, then nil
-		wantCalls int
-		wantErr   bool
-	}{
-		{"success", nil, 1, false},
-		{"unavailable then success", []error{apierrors.NewServiceUnavailable("x"), apierrors.NewTooManyRequests("x", 0)}, 3, false},
-		{"validation error is final", []error{apierrors.NewBadRequest("strict decoding error")}, 1, true},
-		{"gives up after Steps", []error{etcdDown, etcdDown, etcdDown, etcdDown, etcdDown}, 4, true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			calls := 0
-			err := m.retry(t.Context(), func() error {
-				calls++
-				if calls <= len(tt.errs) {
-					return tt.errs[calls-1]
-				}
-				return nil
-			})
-			if calls != tt.wantCalls || (err != nil) != tt.wantErr {
-				t.Errorf("calls = %d, err = %v; want %d calls, error %v", calls, err, tt.wantCalls, tt.wantErr)
+// answers serves the given status codes in turn, then 200s, and counts
+// the requests.
+func answers(t *testing.T, codes ...int) (*httptest.Server, *atomic.Int64) {
+	t.Helper()
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		i := int(n.Add(1)) - 1
+		if i < len(codes) {
+			if codes[i] == http.StatusTooManyRequests {
+				w.Header().Set("Retry-After", "1")
 			}
-		})
+			w.WriteHeader(codes[i])
+			_, _ = io.WriteString(w, `{"kind":"Status","code":`+http.StatusText(codes[i])+`}`)
+			return
+		}
+		_, _ = w.Write(body) // echo: a resent request must carry its body
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &n
+}
+
+func send(t *testing.T, ctx context.Context, method, url, contentType, body string) (*http.Response, error) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	rt := newRetryTransport(http.DefaultTransport, fastBackoff)
+	return rt.RoundTrip(req)
+}
+
+const applyPatch = "application/apply-patch+yaml"
+
+func TestRetryTransportRetriesWhatCannotHaveLandedForEveryMethod(t *testing.T) {
+	for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		srv, n := answers(t, 503, 503)
+		resp, err := send(t, t.Context(), method, srv.URL, "application/json", "payload")
+		if err != nil {
+			t.Fatalf("%s: %v", method, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 || n.Load() != 3 || string(body) != "payload" {
+			t.Errorf("%s after two 503s: status %d after %d requests, body %q; want 200 after 3 with the body resent", method, resp.StatusCode, n.Load(), body)
+		}
 	}
 }
 
-func TestRetryStopsWithContext(t *testing.T) {
-	m := &Manager{backoff: func() Backoff { return Backoff{Initial: time.Hour, Factor: 1, Steps: 10, Cap: time.Hour} }}
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
-	defer cancel()
-	calls := 0
-	err := m.retry(ctx, func() error { calls++; return apierrors.NewServiceUnavailable("x") })
-	if calls != 1 || !apierrors.IsServiceUnavailable(err) {
-		t.Errorf("calls = %d, err = %v; want 1 call and the last API error", calls, err)
+func TestRetryTransportRepeatsOnlyWhatIsSafeToRepeat(t *testing.T) {
+	for _, tc := range []struct {
+		method, contentType string
+		want                int64 // requests for two 500s
+	}{
+		{http.MethodGet, "", 3},
+		{http.MethodDelete, "", 3},
+		{http.MethodPatch, applyPatch, 3},
+		{http.MethodPatch, "application/merge-patch+json", 3},
+		{http.MethodPatch, "application/json-patch+json", 1},
+		{http.MethodPost, "application/json", 1},
+		{http.MethodPut, "application/json", 1},
+	} {
+		srv, n := answers(t, 500, 500)
+		resp, err := send(t, t.Context(), tc.method, srv.URL, tc.contentType, "x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n.Load() != tc.want {
+			t.Errorf("%s %s after 500s: %d requests (last status %d); want %d", tc.method, tc.contentType, n.Load(), resp.StatusCode, tc.want)
+		}
+	}
+}
+
+func TestRetryTransportDoesNotRetryAnswers(t *testing.T) {
+	for _, code := range []int{400, 403, 404, 409, 422} {
+		srv, n := answers(t, code)
+		resp, err := send(t, t.Context(), http.MethodPatch, srv.URL, applyPatch, "x")
+		if err != nil || resp.StatusCode != code || n.Load() != 1 {
+			t.Errorf("%d: status %v, err %v after %d requests; want it returned at once", code, resp.StatusCode, err, n.Load())
+		}
+	}
+}
+
+// The 500 of a server-side apply that does not fit the schema is a
+// validation error: answered at once, its message still readable.
+func TestRetryTransportDoesNotRetrySchemaMismatch(t *testing.T) {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		n.Add(1)
+		w.WriteHeader(500)
+		_, _ = io.WriteString(w, `{"message":"failed to create typed patch object: .spec.x: field not declared in schema"}`)
+	}))
+	defer srv.Close()
+	resp, err := send(t, t.Context(), http.MethodPatch, srv.URL, applyPatch, "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if n.Load() != 1 || !strings.Contains(string(body), "field not declared") {
+		t.Errorf("%d requests, body %q; want 1 and the message", n.Load(), body)
+	}
+}
+
+// A Retry-After past the retry deadline ends the retries with the answer,
+// without the header (client-go would otherwise wait and retry on its own).
+func TestRetryTransportStopsAtTheRetryDeadline(t *testing.T) {
+	srv, n := answers(t, 429, 429, 429)
+	ctx := WithRetryDeadline(t.Context(), time.Now().Add(200*time.Millisecond))
+	start := time.Now()
+	resp, err := send(t, ctx, http.MethodGet, srv.URL, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 429 || n.Load() != 1 || resp.Header.Get("Retry-After") != "" || time.Since(start) > time.Second {
+		t.Errorf("status %d after %d requests in %s, Retry-After %q; want the 429 at once, without Retry-After",
+			resp.StatusCode, n.Load(), time.Since(start), resp.Header.Get("Retry-After"))
+	}
+}
+
+// A server that is not there is an outage, reported with how long it was
+// retried; nothing was sent.
+func TestRetryTransportReportsAnOutage(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	ctx := WithRetryDeadline(t.Context(), time.Now().Add(300*time.Millisecond))
+	_, err = send(t, ctx, http.MethodPatch, "http://"+addr+"/apis/x", applyPatch, "x")
+	var outage *OutageError
+	if !errors.As(err, &outage) {
+		t.Fatalf("err = %v; want an OutageError", err)
+	}
+	if outage.Attempts < 3 || outage.Duration < 100*time.Millisecond || outage.Sent || outage.Reached || mayHaveLanded(err) {
+		t.Errorf("outage %+v; want several attempts over the deadline, nothing sent, a server never reached", outage)
+	}
+	if !strings.Contains(err.Error(), "did not answer PATCH /apis/x for") {
+		t.Errorf("message %q", err)
+	}
+}
+
+// A connection broken after a request went out: retried when the request
+// is safe to repeat; a POST is not, and its write may have landed.
+func TestRetryTransportBrokenConnection(t *testing.T) {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if n.Add(1) == 1 {
+			panic(http.ErrAbortHandler)
+		}
+	}))
+	defer srv.Close()
+	if _, err := send(t, t.Context(), http.MethodPatch, srv.URL, applyPatch, "x"); err != nil || n.Load() != 2 {
+		t.Errorf("apply after a broken connection: %v after %d requests; want success after 2", err, n.Load())
+	}
+	n.Store(0)
+	_, err := send(t, t.Context(), http.MethodPost, srv.URL, "application/json", "x")
+	if err == nil || n.Load() != 1 || !mayHaveLanded(err) {
+		t.Errorf("POST after a broken connection: %v after %d requests; want its error at once, may have landed", err, n.Load())
+	}
+}
+
+func TestRetryTransportStopsWithTheContext(t *testing.T) {
+	srv, n := answers(t, 503, 503, 503, 503, 503, 503, 503, 503)
+	ctx, cancel := context.WithCancel(WithRetryDeadline(t.Context(), time.Now().Add(2*time.Hour)))
+	rt := newRetryTransport(http.DefaultTransport, func() Backoff { return Backoff{Initial: time.Hour, Factor: 1, Cap: time.Hour} })
+	rt.answered.Store(true) // else an unreached server's shorter budget ends the wait
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+	time.AfterFunc(50*time.Millisecond, cancel)
+	start := time.Now()
+	_, err := rt.RoundTrip(req)
+	if !errors.Is(err, context.Canceled) || n.Load() != 1 || time.Since(start) > 5*time.Second {
+		t.Errorf("err = %v after %d requests in %s; want the cancellation at once", err, n.Load(), time.Since(start))
 	}
 }

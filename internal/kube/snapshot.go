@@ -123,11 +123,7 @@ func (m *Manager) listAll(ctx context.Context, res dynamic.ResourceInterface, s 
 	objs := map[string]*unstructured.Unstructured{}
 	opts := metav1.ListOptions{Limit: listPageSize}
 	for {
-		var list *unstructured.UnstructuredList
-		err := m.retry(ctx, func() (err error) {
-			list, err = res.List(ctx, opts)
-			return err
-		})
+		list, err := res.List(ctx, opts)
 		if err != nil {
 			return nil, &ObjectError{ID: ID{Group: s.GVK.Group, Version: s.GVK.Version, Kind: s.GVK.Kind, Namespace: s.Namespace}, Op: "list", Err: err}
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	"github.com/meshform/terraform-provider-mesh/internal/kube"
 	"github.com/meshform/terraform-provider-mesh/internal/mesh"
@@ -91,11 +92,23 @@ func missingAPI(diags *diag.Diagnostics, err *preflight.MissingAPIError) {
 		fmt.Sprintf("%v. If a mesh_install in this configuration installs it, add depends_on = [mesh_install.NAME] to this resource.", err))
 }
 
-// clusterUnavailable reports that a resource needs the cluster and cannot
-// reach or configure a client for it.
+// clusterUnavailable reports that a resource needs the cluster and did not
+// get an answer: an outage (retried for as long as the resource's timeout
+// allowed), a missing permission, or a connection the configuration does
+// not make possible. Only the last blames the configuration.
 func clusterUnavailable(diags *diag.Diagnostics, err error) {
-	diags.AddError("Kubernetes cluster unavailable",
-		fmt.Sprintf("%v. Set or check the provider's kubeconfig_path, kubeconfig_context or host (or the KUBECONFIG environment variable).", err))
+	var outage *kube.OutageError
+	switch {
+	case errors.As(err, &outage) && outage.Reached:
+		diags.AddError("Kubernetes API server unreachable",
+			fmt.Sprintf("%v. The provider's connection settings are not in question: it had answers from this API server before, and every retry within this resource's timeouts failed. Check the cluster's health (or raise the resource's timeouts) and run terraform apply again.", err))
+	case apierrors.IsForbidden(err):
+		diags.AddError("Permission denied",
+			fmt.Sprintf("%v. The identity the provider authenticates as lacks this permission: grant that verb on that resource (in that namespace) to it, as the least-privilege roles in the docs' RBAC guide do.", err))
+	default:
+		diags.AddError("Kubernetes cluster unavailable",
+			fmt.Sprintf("%v. Set or check the provider's kubeconfig_path, kubeconfig_context or host (or the KUBECONFIG environment variable).", err))
+	}
 }
 
 // applyFailed reports a failed apply, saying whether it was rolled back.

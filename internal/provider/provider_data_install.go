@@ -4,6 +4,8 @@ import (
 	"errors"
 
 	"k8s.io/client-go/rest"
+
+	"github.com/meshform/terraform-provider-mesh/internal/kube"
 )
 
 // RESTConfig returns the cluster connection for clients other than the
@@ -19,5 +21,6 @@ func (d *providerData) RESTConfig() (*rest.Config, error) {
 	if d.restConfig == nil {
 		return nil, errors.New("no cluster connection is configured")
 	}
-	return rest.CopyConfig(d.restConfig), nil
+	// Helm's requests retry as the engine's do.
+	return kube.WithRetries(d.restConfig), nil
 }

@@ -1,0 +1,280 @@
+package kube
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/net/http2"
+	utilnet "k8s.io/apimachinery/pkg/util/net"
+	"k8s.io/client-go/rest"
+)
+
+// Every request a Manager (or a caller of WithRetries, the Helm installer)
+// sends goes through retryTransport: plan-time cluster checks and lookups as
+// much as the apply's writes. One overloaded or restarting API server then
+// delays a request instead of failing a resource, and the whole outage is
+// reported as one, with how long it lasted.
+//
+// How long a request is retried is the context's business, not a fixed
+// count: until its retry deadline (WithRetryDeadline: Apply gives its
+// forward steps half the resource's timeout and its rollback a budget of its
+// own), else its deadline, else DefaultRetryBudget.
+
+// DefaultRetryBudget bounds the retries of a request whose context has no
+// deadline (Terraform's plan gives ModifyPlan none).
+const DefaultRetryBudget = 30 * time.Second
+
+// UnreachedRetryBudget bounds the retries of a client that has never had an
+// answer from its server: a wrong host or port fails within it instead of
+// the resource's whole timeout, and an API server that is restarting as
+// the provider starts still gets that long to come back.
+const UnreachedRetryBudget = 15 * time.Second
+
+type retryDeadlineKey struct{}
+
+// WithRetryDeadline makes the requests sent with ctx stop retrying at t
+// (they are still bounded by ctx itself).
+func WithRetryDeadline(ctx context.Context, t time.Time) context.Context {
+	return context.WithValue(ctx, retryDeadlineKey{}, t)
+}
+
+// retryDeadline is when a request sent with ctx, started at start, gives up.
+func retryDeadline(ctx context.Context, start time.Time) time.Time {
+	if t, ok := ctx.Value(retryDeadlineKey{}).(time.Time); ok {
+		return t
+	}
+	if t, ok := ctx.Deadline(); ok {
+		return t
+	}
+	return start.Add(DefaultRetryBudget)
+}
+
+// OutageError is a request that could not reach the API server (or found it
+// unable to answer) for as long as it was retried.
+type OutageError struct {
+	Method, URL string
+	Attempts    int
+	Duration    time.Duration
+	// Sent is true when a request may have reached the server before the
+	// connection broke: a write may then have landed.
+	Sent bool
+	// Reached is true when the client had answers from the server before:
+	// this is an outage, not a connection the configuration cannot make.
+	Reached bool
+	Err     error
+}
+
+func (e *OutageError) Error() string {
+	return fmt.Sprintf("the Kubernetes API server did not answer %s %s for %s (%d attempts): %v",
+		e.Method, e.URL, e.Duration.Round(100*time.Millisecond), e.Attempts, e.Err)
+}
+
+func newRetryTransport(next http.RoundTripper, backoff func() Backoff) *retryTransport {
+	return &retryTransport{next: next, backoff: backoff, answered: &atomic.Bool{}}
+}
+func (e *OutageError) Unwrap() error { return e.Err }
+
+// WithRetries returns a copy of cfg whose requests go through the same
+// retries as a Manager's.
+func WithRetries(cfg *rest.Config) *rest.Config {
+	cfg = rest.CopyConfig(cfg)
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+		return &retryTransport{next: rt, backoff: DefaultBackoff}
+	})
+	return cfg
+}
+
+type retryTransport struct {
+	next    http.RoundTripper
+	backoff func() Backoff
+	// answered is set once any request of the client got an answer.
+	answered *atomic.Bool
+}
+
+// RoundTrip sends req until it gets an answer that a retry cannot change
+// or the retry deadline comes. What is retried depends on whether the
+// request could have been acted on: a refused connection, a 429 (priority
+// and fairness rejects before acting) and a 503 never were, so every method
+// is retried; a connection broken after sending, a 500, 502 or 504 may
+// have been, so only requests that are safe to repeat are (reads, deletes,
+// server-side apply and merge patches; never a POST, a PUT or a JSON patch).
+func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	start := time.Now()
+	ctx := req.Context()
+	deadline := retryDeadline(ctx, start)
+	reached := t.answered.Load()
+	if !reached {
+		deadline = earliest(deadline, start.Add(UnreachedRetryBudget))
+	}
+	b := t.backoff()
+	delay := b.Initial
+	repeatable := idempotent(req)
+	sent := false // some attempt may have reached the server
+	for attempt := 1; ; attempt++ {
+		r, err := rewound(req, attempt)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := t.next.RoundTrip(r)
+		var retry bool
+		wait := delay
+		switch {
+		case err != nil:
+			out := !neverSent(err)
+			sent = sent || out
+			retry = ctx.Err() == nil && (!out || repeatable) && transientNetError(err)
+		default:
+			t.answered.Store(true)
+			retry, wait = retryableStatus(resp, repeatable, wait)
+		}
+		if !retry {
+			return resp, err
+		}
+		if now := time.Now(); now.Add(wait).After(deadline) {
+			if err != nil {
+				return nil, &OutageError{Method: req.Method, URL: req.URL.Path, Attempts: attempt, Duration: now.Sub(start), Sent: sent, Reached: reached, Err: err}
+			}
+			// The answer stands: client-go would otherwise retry a
+			// Retry-After of its own past our deadline.
+			resp.Header.Del("Retry-After")
+			return resp, nil
+		}
+		if resp != nil {
+			drain(resp)
+		}
+		timer := time.NewTimer(jitter(wait))
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return nil, ctx.Err()
+		case <-timer.C:
+		}
+		delay = min(time.Duration(float64(delay)*b.Factor), b.Cap)
+	}
+}
+
+func earliest(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// rewound is req ready for its attempt'th sending: later attempts need a
+// fresh body.
+func rewound(req *http.Request, attempt int) (*http.Request, error) {
+	if attempt == 1 || req.Body == nil || req.Body == http.NoBody {
+		return req, nil
+	}
+	if req.GetBody == nil {
+		return nil, errors.New("kube: cannot resend a request without GetBody")
+	}
+	body, err := req.GetBody()
+	if err != nil {
+		return nil, err
+	}
+	r := req.Clone(req.Context())
+	r.Body = body
+	return r, nil
+}
+
+// idempotent reports whether sending req twice has the effect of sending it
+// once.
+func idempotent(req *http.Request) bool {
+	switch req.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodDelete:
+		return true
+	case http.MethodPatch:
+		ct := req.Header.Get("Content-Type")
+		return strings.HasPrefix(ct, "application/apply-patch") || strings.HasPrefix(ct, "application/merge-patch+json") ||
+			strings.HasPrefix(ct, "application/strategic-merge-patch+json")
+	}
+	return false
+}
+
+// neverSent reports whether err happened before any byte of the request
+// could reach the server: the connection was never made.
+func neverSent(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	return errors.Is(err, syscall.ECONNREFUSED)
+}
+
+// transientNetError reports whether err is a broken or failed connection
+// (not a configuration mistake such as an unknown host or an untrusted
+// certificate).
+func transientNetError(err error) bool {
+	var dns *net.DNSError
+	if errors.As(err, &dns) && dns.IsNotFound {
+		return false
+	}
+	var netErr net.Error
+	var stream http2.StreamError
+	var goAway http2.GoAwayError
+	return errors.As(err, &netErr) || errors.As(err, &stream) || errors.As(err, &goAway) || utilnet.IsConnectionReset(err) || utilnet.IsConnectionRefused(err) ||
+		utilnet.IsProbableEOF(err) || utilnet.IsHTTP2ConnectionLost(err) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
+
+// maxRetryAfter caps a Retry-After the server asks for.
+const maxRetryAfter = 30 * time.Second
+
+// retryableStatus decides on an answer: whether to send again, and after how
+// long (wait, or what Retry-After asks for).
+func retryableStatus(resp *http.Response, repeatable bool, wait time.Duration) (bool, time.Duration) {
+	switch resp.StatusCode {
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+	case http.StatusInternalServerError:
+		if !repeatable || schemaMismatchResponse(resp) {
+			return false, 0
+		}
+	case http.StatusBadGateway, http.StatusGatewayTimeout:
+		if !repeatable {
+			return false, 0
+		}
+	default:
+		return false, 0
+	}
+	if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
+		wait = max(wait, min(time.Duration(s)*time.Second, maxRetryAfter))
+	}
+	return true, wait
+}
+
+// schemaMismatchResponse recognises the 500 the API server answers when a
+// server-side apply patch does not fit the kind's schema (isSchemaMismatch):
+// a validation error, which a retry only delays. It reads the body, which
+// stays readable.
+func schemaMismatchResponse(resp *http.Response) bool {
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	_ = resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	return err == nil && bytes.Contains(body, []byte("failed to create typed "))
+}
+
+func drain(resp *http.Response) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	_ = resp.Body.Close()
+}
+
+// jitter spreads retries of many requests (ten resources at a time) that
+// failed together: up to a fifth less than d.
+func jitter(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	return d - time.Duration(rand.Int64N(int64(d)/5+1))
+}

@@ -1,0 +1,54 @@
+package provider
+
+import (
+	"errors"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/meshform/terraform-provider-mesh/internal/kube"
+)
+
+// A cluster that does not answer is blamed on the configuration only when
+// the provider never reached it; an outage says how long it was retried,
+// and a missing permission names what is missing.
+func TestClusterUnavailableBlamesOnlyWhatIsAtFault(t *testing.T) {
+	gr := schema.GroupResource{Group: "networking.istio.io", Resource: "virtualservices"}
+	for _, tc := range []struct {
+		name          string
+		err           error
+		summary       string
+		want, notWant []string
+	}{
+		{"outage", &kube.OutageError{Method: "PATCH", URL: "/apis/x", Attempts: 9, Duration: 31 * time.Second, Reached: true, Err: syscall.ECONNREFUSED},
+			"Kubernetes API server unreachable", []string{"did not answer PATCH /apis/x for 31s (9 attempts)", "connection settings are not in question"}, []string{"kubeconfig_path"}},
+		{"never reached", &kube.OutageError{Method: "GET", URL: "/api", Attempts: 4, Duration: 15 * time.Second, Err: syscall.ECONNREFUSED},
+			"Kubernetes cluster unavailable", []string{"did not answer GET /api for 15s", "kubeconfig_path"}, nil},
+		{"forbidden", apierrors.NewForbidden(gr, "reviews", errors.New(`User "ci" cannot patch resource "virtualservices" in API group "networking.istio.io" in the namespace "shop"`)),
+			"Permission denied", []string{`cannot patch resource "virtualservices"`, `namespace "shop"`, "RBAC guide"}, []string{"kubeconfig_path"}},
+		{"no configuration", errors.New("no cluster connection is configured"), "Kubernetes cluster unavailable", []string{"kubeconfig_path"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var diags diag.Diagnostics
+			clusterUnavailable(&diags, tc.err)
+			if len(diags) != 1 || diags[0].Summary() != tc.summary {
+				t.Fatalf("diagnostics %v; want one %q", diags, tc.summary)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(diags[0].Detail(), w) {
+					t.Errorf("detail %q lacks %q", diags[0].Detail(), w)
+				}
+			}
+			for _, w := range tc.notWant {
+				if strings.Contains(diags[0].Detail(), w) {
+					t.Errorf("detail %q blames %q", diags[0].Detail(), w)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# make faults: the engine's fault tests (internal/kube/faults_test.go,
+# through internal/faultproxy) at every fault point of the set (the first,
+# the middle and the last object, and a canary's DestinationRule), under the
+# race detector, against a local control plane started for the run. make
+# test runs one trial per fault class.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+bin=$(scripts/cluster-tools.sh)
+export MESH_CLUSTER_BIN=$bin PATH="$bin:$PATH"
+if [ "${MESH_TEST_EXTERNAL_CLUSTER:-}" != 1 ]; then
+	dir=$(mktemp -d "${TMPDIR:-/tmp}/mesh-faults-cluster.XXXXXX")
+	trap 'go run ./cmd/localcluster down --dir "$dir" >/dev/null 2>&1 || true; rm -rf "$dir"' EXIT
+	go run ./cmd/localcluster up --dir "$dir" >/dev/null
+	export KUBECONFIG="$dir/kubeconfig" MESH_TEST_EXTERNAL_CLUSTER=1
+fi
+MESH_FAULT_POINTS=all go test -race ./internal/kube/ -run 'TestFault' -count=1 -timeout 60m -v "$@" | grep -E '^(=== RUN|\s*--- |PASS|FAIL|ok)|faults_test'
