@@ -177,29 +177,34 @@ func (l *lifecycle) checkCluster(ctx context.Context, check clusterCheck, record
 }
 
 // applyObjects applies objs atomically over the previous revision (nil on
-// create). On failure the engine has rolled the cluster back to previous, and
-// diags say so.
-func (l *lifecycle) applyObjects(ctx context.Context, objs []*unstructured.Unstructured, owner, address string, previous manifests, diags *diag.Diagnostics) bool {
+// create). On failure the engine has rolled the cluster back to previous,
+// and diags say so; left lists the objects its rollback could not put
+// back.
+func (l *lifecycle) applyObjects(ctx context.Context, objs []*unstructured.Unstructured, owner, address string, previous manifests, diags *diag.Diagnostics) (left []kube.ID, ok bool) {
 	mgr, err := l.manager()
 	if err != nil {
 		clusterUnavailable(diags, err)
-		return false
+		return nil, false
 	}
 	opts := kube.DefaultApplyOptions()
 	opts.Owner = owner
 	if opts.Previous, err = previous.objects(); err != nil {
 		diags.AddError("Unreadable state", err.Error())
-		return false
+		return nil, false
 	}
 	tflog.Debug(ctx, "apply start", map[string]any{"resource": address, "objects": len(objs), "previous_revision_objects": len(previous)})
 	changes, err := mgr.Apply(ctx, objs, opts)
 	if err != nil {
 		tflog.Warn(ctx, "apply failed", map[string]any{"resource": address, "error": err.Error()})
 		applyFailed(diags, address, err)
-		return false
+		var rb *kube.RollbackError
+		if errors.As(err, &rb) {
+			left = rb.LeftChanged
+		}
+		return left, false
 	}
 	tflog.Debug(ctx, "apply end", map[string]any{"resource": address, "changes": changeList(changes)})
-	return true
+	return nil, true
 }
 
 // changeList is a change set as log lines: "Kind/namespace/name Action".

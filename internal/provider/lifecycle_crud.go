@@ -2,14 +2,17 @@ package provider
 
 import (
 	"context"
+	"slices"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/meshform/terraform-provider-mesh/internal/kube"
 	"github.com/meshform/terraform-provider-mesh/internal/mesh"
 )
 
@@ -62,8 +65,22 @@ func createMesh[M any, P interface {
 	ctx, cancel := timeout(ctx, P(&plan).mesh().Timeouts.Create, defaultApplyTimeout, &resp.Diagnostics)
 	defer cancel()
 	// Create gets no planned private state, so the cluster checks run again.
-	if applyMesh[M, P](ctx, l, k, &plan, nil, false, &resp.Diagnostics) {
+	ok, left := applyMesh[M, P](ctx, l, k, &plan, nil, false, &resp.Diagnostics)
+	switch {
+	case ok:
 		resp.Diagnostics.Append(setState(ctx, &resp.State, plan)...)
+	case len(left) > 0:
+		// The rollback could not remove everything this create wrote:
+		// state records what is left, so that Terraform marks the
+		// resource tainted and the next apply replaces it (its delete
+		// removes these objects) instead of leaving them in no state.
+		s := P(&plan).mesh()
+		s.Manifests = left.value()
+		if s.Revision.IsUnknown() {
+			s.Revision = types.Int64Value(1)
+		}
+		resp.Diagnostics.Append(setState(ctx, &resp.State, plan)...)
+		resp.State.Raw = unknownsAsNull(resp.State.Raw)
 	}
 }
 
@@ -81,11 +98,21 @@ func updateMesh[M any, P interface {
 	defer cancel()
 	checked, d := req.Private.GetKey(ctx, privateChecked)
 	resp.Diagnostics.Append(d...)
-	if applyMesh[M, P](ctx, l, k, &plan, &state, checked != nil, &resp.Diagnostics) {
+	ok, left := applyMesh[M, P](ctx, l, k, &plan, &state, checked != nil, &resp.Diagnostics)
+	if ok {
 		resp.Diagnostics.Append(setState(ctx, &resp.State, plan)...)
 		return
 	}
-	// The engine rolled the cluster back to the state's revision: keep it.
+	// The engine rolled the cluster back to the state's revision: keep it,
+	// with the new version of each object the rollback could not put back.
+	if len(left) > 0 {
+		s := P(&state).mesh()
+		recorded := manifestsFrom(ctx, s.Manifests, &resp.Diagnostics)
+		for key, y := range left {
+			recorded[key] = y
+		}
+		s.Manifests = recorded.value()
+	}
 	resp.Diagnostics.Append(setState(ctx, &resp.State, state)...)
 }
 
@@ -98,7 +125,7 @@ func updateMesh[M any, P interface {
 func applyMesh[M any, P interface {
 	*M
 	meshModel
-}](ctx context.Context, l *lifecycle, k meshKind[M], plan, state *M, checked bool, diags *diag.Diagnostics) bool {
+}](ctx context.Context, l *lifecycle, k meshKind[M], plan, state *M, checked bool, diags *diag.Diagnostics) (ok bool, left manifests) {
 	s := P(plan).mesh()
 	var previous manifests
 	revision := types.Int64Null()
@@ -108,19 +135,19 @@ func applyMesh[M any, P interface {
 	}
 	planned, fromPlan := knownManifests(ctx, s.Manifests, diags)
 	if diags.HasError() {
-		return false
+		return false, nil
 	}
 	r := rendering{owner: k.owner(plan), id: s.ID.ValueString(), address: l.typeName + " " + s.ID.ValueString()}
 	if !fromPlan || !checked {
 		var ok bool
 		if r, ok = k.render(ctx, plan, diags); !ok || diags.HasError() {
-			return false
+			return false, nil
 		}
 		if fromPlan && !sameObjects(ctx, planned, r, diags) {
-			return false
+			return false, nil
 		}
 		if !checked && !l.checkCluster(ctx, r.checks, previous, diags, false) {
-			return false
+			return false, nil
 		}
 	}
 	objs := r.objs
@@ -128,25 +155,59 @@ func applyMesh[M any, P interface {
 		var err error
 		if objs, err = planned.objects(); err != nil {
 			diags.AddError("Unreadable plan", err.Error())
-			return false
+			return false, nil
 		}
 	}
-	if !l.applyObjects(ctx, objs, r.owner, r.address, previous, diags) {
-		return false
+	if leftIDs, ok := l.applyObjects(ctx, objs, r.owner, r.address, previous, diags); !ok {
+		if len(leftIDs) > 0 {
+			s.ID = types.StringValue(r.id)
+		}
+		return false, leftChanged(objs, leftIDs, diags)
 	}
 	s.ID = types.StringValue(r.id)
 	if !fromPlan {
 		applied, err := manifestsOf(objs)
 		if err != nil {
 			diags.AddError("Rendering failed", err.Error())
-			return false
+			return false, nil
 		}
 		s.Manifests = applied.value()
 		if s.Revision.IsUnknown() {
 			s.Revision = nextRevision(previous, revision, applied)
 		}
 	}
-	return !diags.HasError()
+	return !diags.HasError(), nil
+}
+
+// leftChanged are the manifests of the objects of objs a failed apply left
+// changed (its rollback could not put them back).
+func leftChanged(objs []*unstructured.Unstructured, ids []kube.ID, diags *diag.Diagnostics) manifests {
+	var left []*unstructured.Unstructured
+	for _, obj := range objs {
+		if slices.Contains(ids, kube.IDOf(obj)) {
+			left = append(left, obj)
+		}
+	}
+	m, err := manifestsOf(left)
+	if err != nil {
+		diags.AddError("Rendering failed", err.Error())
+	}
+	return m
+}
+
+// unknownsAsNull replaces the unknown values of a state that is saved
+// after a failed apply (computed attributes the apply never got to set).
+func unknownsAsNull(v tftypes.Value) tftypes.Value {
+	out, err := tftypes.Transform(v, func(_ *tftypes.AttributePath, v tftypes.Value) (tftypes.Value, error) {
+		if !v.IsKnown() {
+			return tftypes.NewValue(v.Type(), nil), nil
+		}
+		return v, nil
+	})
+	if err != nil {
+		return v
+	}
+	return out
 }
 
 // knownManifests returns the planned manifests when every one is known.
