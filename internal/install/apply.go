@@ -30,6 +30,9 @@ type Result struct {
 	Revisions       map[string]int // Helm revision per release name
 	Components      []Component
 	ManifestsDigest string
+	// Recovered says what Apply did first to releases an interrupted run
+	// had left pending (see recoverPending).
+	Recovered []string
 }
 
 // rollbackTimeout bounds undoing a failed Apply, whose own deadline may
@@ -53,9 +56,9 @@ func (i *Installer) Apply(ctx context.Context, p Plan, opts ApplyOptions) (*Resu
 		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
 		defer cancel()
 	}
-	current, err := i.currentReleases(p)
+	current, recovered, err := i.currentReleases(ctx, p)
 	if err != nil {
-		return nil, &Error{Cause: err}
+		return nil, &Error{Cause: err, Recovered: recovered}
 	}
 	order := p.UpgradeOrder()
 	if len(current) == 0 {
@@ -69,11 +72,11 @@ func (i *Installer) Apply(ctx context.Context, p Plan, opts ApplyOptions) (*Resu
 			changes = append(changes, *ch)
 		}
 		if err != nil {
-			return nil, i.undo(&Error{Release: r.Name, Cause: err}, p, changes)
+			return nil, i.undo(&Error{Release: r.Name, Cause: err, Recovered: recovered}, p, changes)
 		}
 		deployed[r.Name] = rel
 	}
-	res := &Result{Revisions: map[string]int{}}
+	res := &Result{Revisions: map[string]int{}, Recovered: recovered}
 	digests := map[string]string{}
 	var targets []checked
 	for _, r := range p.Releases {
@@ -103,29 +106,92 @@ func (i *Installer) Apply(ctx context.Context, p Plan, opts ApplyOptions) (*Resu
 }
 
 // currentReleases returns the newest record of each of p's releases that
-// exists (any status but uninstalled).
-func (i *Installer) currentReleases(p Plan) (map[string]*release.Release, error) {
+// exists (any status but uninstalled), after recovering those an
+// interrupted run left pending; recovered says what that did.
+func (i *Installer) currentReleases(ctx context.Context, p Plan) (map[string]*release.Release, []string, error) {
 	out := map[string]*release.Release{}
+	var recovered []string
 	for _, r := range p.Releases {
 		cfg, err := i.actionConfig(r.Namespace)
 		if err != nil {
-			return nil, err
+			return nil, recovered, err
 		}
 		last, err := cfg.Releases.Last(r.Name)
 		if errors.Is(err, driver.ErrReleaseNotFound) {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("read release %s: %w", r.Name, err)
+			return nil, recovered, fmt.Errorf("read release %s: %w", r.Name, err)
 		}
 		if last.Info.Status.IsPending() {
-			return nil, fmt.Errorf("release %s is %s (another Helm operation is in progress or was interrupted); finish or roll it back with helm first", r.Name, last.Info.Status)
+			did, err := i.recoverPending(ctx, cfg, last, time.Now())
+			if err != nil {
+				return nil, recovered, err
+			}
+			recovered = append(recovered, did)
+			if last, err = cfg.Releases.Last(r.Name); errors.Is(err, driver.ErrReleaseNotFound) {
+				continue
+			} else if err != nil {
+				return nil, recovered, fmt.Errorf("read release %s: %w", r.Name, err)
+			}
 		}
 		if last.Info.Status != release.StatusUninstalled {
 			out[r.Name] = last
 		}
 	}
-	return out, nil
+	return out, recovered, nil
+}
+
+// PendingStaleAfter is how long a release may stay pending before Apply
+// takes it for the leftover of an interrupted run (a killed terraform, a
+// lost connection) rather than another Helm operation in progress. This
+// provider's own Helm operations do not wait for readiness, so they stay
+// pending for seconds.
+const PendingStaleAfter = 2 * time.Minute
+
+// recoverPending undoes what an interrupted run left pending, as `helm
+// rollback` would: a pending install (never deployed) is uninstalled, a
+// pending upgrade or rollback is rolled back to the last revision that ran
+// (uninstalled when there is none). A release pending for less than
+// PendingStaleAfter is left alone: another operation may be running.
+func (i *Installer) recoverPending(ctx context.Context, cfg *action.Configuration, rel *release.Release, now time.Time) (string, error) {
+	status := rel.Info.Status
+	age := now.Sub(rel.Info.LastDeployed.Time)
+	if age < PendingStaleAfter {
+		return "", fmt.Errorf("release %s is %s since %s ago: another Helm operation may be in progress. If none is, this apply recovers it once it has been pending for %s; or roll it back with helm",
+			rel.Name, status, age.Round(time.Second), PendingStaleAfter)
+	}
+	good := lastGood(cfg, rel)
+	if status == release.StatusPendingInstall || good == 0 {
+		if err := i.uninstallRelease(ctx, cfg, rel.Name, rollbackTimeout); err != nil {
+			return "", fmt.Errorf("release %s was left %s by an interrupted run (%s ago); uninstalling it failed: %w", rel.Name, status, age.Round(time.Second), err)
+		}
+		return fmt.Sprintf("release %s was left %s by an interrupted run (%s ago): uninstalled it, then installed it again", rel.Name, status, age.Round(time.Second)), nil
+	}
+	rb := action.NewRollback(cfg)
+	rb.Version, rb.MaxHistory, rb.Timeout = good, maxHistory, rollbackTimeout
+	if err := rb.Run(rel.Name); err != nil {
+		return "", fmt.Errorf("release %s was left %s by an interrupted run (%s ago); rolling it back to revision %d failed: %w", rel.Name, status, age.Round(time.Second), good, err)
+	}
+	return fmt.Sprintf("release %s was left %s at revision %d by an interrupted run (%s ago): rolled it back to revision %d first",
+		rel.Name, status, rel.Version, age.Round(time.Second), good), nil
+}
+
+// lastGood is the newest revision before rel that ran: deployed, or
+// superseded by a later one (0: none).
+func lastGood(cfg *action.Configuration, rel *release.Release) int {
+	history, err := cfg.Releases.History(rel.Name)
+	if err != nil {
+		return 0
+	}
+	good := 0
+	for _, h := range history {
+		if h.Version < rel.Version && h.Version > good && h.Info != nil &&
+			(h.Info.Status == release.StatusDeployed || h.Info.Status == release.StatusSuperseded) {
+			good = h.Version
+		}
+	}
+	return good
 }
 
 // applyRelease installs or upgrades r; an unchanged deployed release is left
@@ -218,6 +284,7 @@ func (i *Installer) undo(e *Error, p Plan, changes []change) error {
 		cfg, err := i.actionConfig(ns[c.release])
 		if err != nil {
 			errs = append(errs, err)
+			e.NotUndone = append(e.NotUndone, c.release)
 			continue
 		}
 		last, err := cfg.Releases.Last(c.release)
@@ -230,6 +297,7 @@ func (i *Installer) undo(e *Error, p Plan, changes []change) error {
 		if c.previous == 0 {
 			if err := i.uninstallRelease(ctx, cfg, c.release, rollbackTimeout); err != nil {
 				errs = append(errs, fmt.Errorf("uninstall %s: %w", c.release, err))
+				e.NotUndone = append(e.NotUndone, c.release)
 				continue
 			}
 			e.Uninstalled = append(e.Uninstalled, c.release)
@@ -239,6 +307,7 @@ func (i *Installer) undo(e *Error, p Plan, changes []change) error {
 		rb.Version, rb.MaxHistory, rb.Timeout = c.previous, maxHistory, rollbackTimeout
 		if err := rb.Run(c.release); err != nil {
 			errs = append(errs, fmt.Errorf("roll back %s to revision %d: %w", c.release, c.previous, err))
+			e.NotUndone = append(e.NotUndone, c.release)
 			continue
 		}
 		e.RolledBack = append(e.RolledBack, fmt.Sprintf("%s to revision %d", c.release, c.previous))

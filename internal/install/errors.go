@@ -17,9 +17,15 @@ type Error struct {
 	Uninstalled []string
 	// NotReady are the components that were not ready when the wait ended.
 	NotReady []Component
+	// NotUndone lists the releases undoing failed for (RollbackErr says
+	// why): they are left as this Apply changed them.
+	NotUndone []string
 	// RollbackErr is set when undoing the changes failed too: the cluster
 	// may then hold a half-applied control plane.
 	RollbackErr error
+	// Recovered says what Apply did first to releases an interrupted run
+	// had left pending.
+	Recovered []string
 }
 
 func (e *Error) Error() string {
@@ -38,7 +44,7 @@ func (e *Error) Error() string {
 		fmt.Fprintf(&b, "\nuninstalled (installed by this apply): %s", strings.Join(e.Uninstalled, ", "))
 	}
 	if e.RollbackErr != nil {
-		fmt.Fprintf(&b, "\nundoing the changes failed too, the cluster may hold a partial install: %v", e.RollbackErr)
+		fmt.Fprintf(&b, "\nundoing the changes failed too, left as this apply changed them: %s: %v", strings.Join(e.NotUndone, ", "), e.RollbackErr)
 	} else if len(e.RolledBack)+len(e.Uninstalled) == 0 {
 		b.WriteString("\nnothing was changed")
 	}

@@ -12,6 +12,8 @@ import (
 
 	"github.com/meshform/terraform-provider-mesh/internal/certs"
 	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/release"
+	helmtime "helm.sh/helm/v3/pkg/time"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -428,3 +430,79 @@ func (c *counter) count(path string) int {
 	return c.m[path]
 }
 func (c *counter) reset() { c.mu.Lock(); c.m = map[string]int{}; c.mu.Unlock() }
+
+// markPending rewrites the newest record of a release as an interrupted run
+// leaves it: pending (install or upgrade), last touched age ago.
+func markPending(t *testing.T, inst *Installer, namespace, name string, status release.Status, age time.Duration) {
+	t.Helper()
+	cfg, err := inst.actionConfig(namespace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel, err := cfg.Releases.Last(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel.Info.Status = status
+	rel.Info.LastDeployed = helmtime.Time{Time: time.Now().Add(-age)}
+	if err := cfg.Releases.Update(rel); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A release an interrupted run left pending blocks nothing for long: a
+// fresh one (another Helm operation may be running) fails the apply with
+// what to do; once stale, the apply rolls a pending upgrade back to the
+// deployed revision (or uninstalls a pending install), says so, and goes
+// on. Status counts a pending or failed revision as not deployed.
+func TestStalePendingReleasesAreRecovered(t *testing.T) {
+	inst := newInstaller(t)
+	p := istio(t, IstioOptions{})
+	uninstallAtEnd(t, inst, p)
+	ctx := context.Background()
+	apply(t, inst, p)
+
+	// An interrupted upgrade: a second revision left pending-upgrade.
+	upgraded := istio(t, IstioOptions{Values: map[string]string{"istiod": "env:\n  MESH_TEST_MARKER: pending\n"}})
+	apply(t, inst, upgraded)
+	markPending(t, inst, "istio-system", "istiod", release.StatusPendingUpgrade, 10*time.Second)
+	st, err := inst.Status(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Releases["istiod"].Deployed() || !st.Releases["istio-base"].Deployed() {
+		t.Errorf("Status: istiod %+v counts as deployed while pending", st.Releases["istiod"])
+	}
+	_, err = inst.Apply(ctx, p, ApplyOptions{Wait: true, Timeout: applyTimeout})
+	if err == nil || !strings.Contains(err.Error(), "another Helm operation may be in progress") {
+		t.Fatalf("Apply over a fresh pending release: %v; want it refused", err)
+	}
+	markPending(t, inst, "istio-system", "istiod", release.StatusPendingUpgrade, PendingStaleAfter+time.Minute)
+	res := apply(t, inst, p)
+	if len(res.Recovered) != 1 || !strings.Contains(res.Recovered[0], "left pending-upgrade at revision 2 by an interrupted run") ||
+		!strings.Contains(res.Recovered[0], "rolled it back to revision 1") {
+		t.Errorf("Recovered = %q", res.Recovered)
+	}
+	if st, err = inst.Status(ctx, p); err != nil || !st.Releases["istiod"].Deployed() {
+		t.Fatalf("istiod after recovery: %+v %v", st.Releases["istiod"], err)
+	}
+
+	// An interrupted first install of a release: uninstalled, installed again.
+	markPending(t, inst, "istio-system", "istio-base", release.StatusPendingInstall, PendingStaleAfter+time.Minute)
+	cfg, err := inst.actionConfig("istio-system")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Only one revision of istio-base exists, so it counts as never deployed.
+	if _, err := cfg.Releases.Deployed("istio-base"); err == nil {
+		t.Fatal("istio-base still has a deployed revision")
+	}
+	res = apply(t, inst, p)
+	if len(res.Recovered) != 1 || !strings.Contains(res.Recovered[0], "release istio-base was left pending-install") ||
+		!strings.Contains(res.Recovered[0], "uninstalled it, then installed it again") {
+		t.Errorf("Recovered = %q", res.Recovered)
+	}
+	if st, err = inst.Status(ctx, p); err != nil || !st.Releases["istio-base"].Deployed() {
+		t.Fatalf("istio-base after recovery: %+v %v", st.Releases["istio-base"], err)
+	}
+}

@@ -67,6 +67,12 @@ func (i *Installer) Status(ctx context.Context, p Plan) (*Status, error) {
 	return st, nil
 }
 
+// Deployed reports whether the newest revision is deployed: not failed,
+// not left pending.
+func (rs ReleaseStatus) Deployed() bool {
+	return rs.Exists && rs.Status == release.StatusDeployed.String()
+}
+
 func releaseStatus(rel *release.Release) ReleaseStatus {
 	rs := ReleaseStatus{Exists: true, Revision: rel.Version, ManifestsDigest: digestOf(rel.Manifest), UserValues: rel.Config}
 	if rel.Info != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/meshform/terraform-provider-mesh/internal/certs"
 	"github.com/meshform/terraform-provider-mesh/internal/install"
@@ -510,6 +511,10 @@ func (r *installResource) apply(ctx context.Context, plan *installModel, update 
 		installFailed(diags, plan.ID.ValueString(), err, update)
 		return false
 	}
+	for _, did := range res.Recovered {
+		tflog.Warn(ctx, "recovered a pending Helm release", map[string]any{"resource": plan.ID.ValueString(), "recovered": did})
+		diags.AddWarning("Recovered an interrupted Helm operation", fmt.Sprintf("%s: %s.", plan.ID.ValueString(), did))
+	}
 	plan.Components = componentsValue(res.Components)
 	if !r.refreshReleases(ctx, plan, diags) {
 		return false
@@ -607,7 +612,9 @@ func liveRevisions(p install.Plan, st *install.Status) (types.Map, types.String)
 	h := sha256.New()
 	for _, rel := range p.Releases {
 		rs, ok := releaseStatus(st, rel)
-		if !ok || !rs.Exists {
+		if !ok || !rs.Exists || !rs.Deployed() {
+			// A failed or pending revision is not what was applied: drift,
+			// which the next apply repairs.
 			continue
 		}
 		revs[rel.Chart] = rs.Revision
@@ -696,7 +703,8 @@ func renderFailed(diags *diag.Diagnostics, err error) {
 		redact(err.Error())+". Check version, chart_repository (reachable from where Terraform runs) and values.")
 }
 
-// installFailed says what failed and what the engine undid.
+// installFailed says what failed and, truthfully, what the engine undid:
+// "rolled back" only when every change was.
 func installFailed(diags *diag.Diagnostics, address string, err error, update bool) {
 	verb, undone := "install", "Nothing is left installed, and the resource is not created."
 	if update {
@@ -708,7 +716,14 @@ func installFailed(diags *diag.Diagnostics, address string, err error, update bo
 		return
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: the %s failed at release %s: %s.", address, verb, ie.Release, redact(fmt.Sprint(ie.Cause)))
+	if ie.Release != "" {
+		fmt.Fprintf(&b, "%s: the %s failed at release %s: %s.", address, verb, ie.Release, redact(fmt.Sprint(ie.Cause)))
+	} else {
+		fmt.Fprintf(&b, "%s: the %s failed: %s.", address, verb, redact(fmt.Sprint(ie.Cause)))
+	}
+	for _, did := range ie.Recovered {
+		fmt.Fprintf(&b, "\nFirst, %s.", did)
+	}
 	for _, c := range ie.NotReady {
 		fmt.Fprintf(&b, "\n  not ready: %s/%s/%s: %s", c.Kind, c.Namespace, c.Name, c.Message)
 	}
@@ -718,6 +733,17 @@ func installFailed(diags *diag.Diagnostics, address string, err error, update bo
 	if len(ie.Uninstalled) > 0 {
 		fmt.Fprintf(&b, "\nUninstalled (this apply had created them): %s.", strings.Join(ie.Uninstalled, ", "))
 	}
-	b.WriteString("\n" + undone)
-	diags.AddError(fmt.Sprintf("Mesh %s failed and was rolled back", verb), b.String())
+	summary := fmt.Sprintf("Mesh %s failed and was rolled back", verb)
+	switch {
+	case ie.RollbackErr != nil:
+		summary = fmt.Sprintf("Mesh %s failed and could not be rolled back", verb)
+		fmt.Fprintf(&b, "\nUndoing the change failed for %s, left as this apply changed them: %s.\nRun terraform apply again once the cause is fixed: the next plan shows what differs.",
+			strings.Join(ie.NotUndone, ", "), redact(ie.RollbackErr.Error()))
+	case len(ie.RolledBack)+len(ie.Uninstalled) == 0:
+		summary = fmt.Sprintf("Mesh %s failed", verb)
+		b.WriteString("\nNothing was changed.")
+	default:
+		b.WriteString("\n" + undone)
+	}
+	diags.AddError(summary, b.String())
 }

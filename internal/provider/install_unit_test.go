@@ -157,3 +157,42 @@ func TestValidateGatewayAPIVersion(t *testing.T) {
 		})
 	}
 }
+
+// "Rolled back" only when every change was: an undo that failed names the
+// releases left changed, and a failure that changed nothing says so.
+func TestInstallFailedIsTruthfulAboutTheUndo(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		err     *install.Error
+		summary string
+		want    []string
+		notWant string
+	}{
+		{"undo failed", &install.Error{Release: "ztunnel", Cause: errors.New("not ready"), RolledBack: []string{"istiod to revision 1"},
+			NotUndone: []string{"ztunnel"}, RollbackErr: errors.New("roll back ztunnel to revision 1: connection refused")},
+			"Mesh upgrade failed and could not be rolled back",
+			[]string{"Undoing the change failed for ztunnel, left as this apply changed them", "connection refused", "istiod to revision 1"},
+			"keeps the previous configuration"},
+		{"nothing changed", &install.Error{Release: "istiod", Cause: errors.New("chart not found")},
+			"Mesh upgrade failed", []string{"Nothing was changed."}, "rolled back"},
+		{"recovered first", &install.Error{Release: "istiod", Cause: errors.New("chart not found"),
+			Recovered: []string{"release istiod was left pending-upgrade at revision 2 by an interrupted run (5m0s ago): rolled it back to revision 1 first"}},
+			"Mesh upgrade failed", []string{"First, release istiod was left pending-upgrade"}, "was rolled back"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var diags diag.Diagnostics
+			installFailed(&diags, "istio/istio-system", tc.err, true)
+			if diags[0].Summary() != tc.summary {
+				t.Errorf("summary %q, want %q", diags[0].Summary(), tc.summary)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(diags[0].Detail(), w) {
+					t.Errorf("detail lacks %q:\n%s", w, diags[0].Detail())
+				}
+			}
+			if strings.Contains(diags[0].Summary()+diags[0].Detail(), tc.notWant) {
+				t.Errorf("diagnostic says %q:\n%s\n%s", tc.notWant, diags[0].Summary(), diags[0].Detail())
+			}
+		})
+	}
+}
