@@ -85,7 +85,10 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 	if backoff == nil {
 		backoff = DefaultBackoff
 	}
-	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return newRetryTransport(rt, backoff) })
+	answered := &atomic.Bool{} // one for the Manager's three clients
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+		return &retryTransport{next: rt, backoff: backoff, answered: answered}
+	})
 
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {

@@ -11,6 +11,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 )
 
 func fastBackoff() Backoff {
@@ -190,5 +193,24 @@ func TestRetryTransportStopsWithTheContext(t *testing.T) {
 	_, err := rt.RoundTrip(req)
 	if !errors.Is(err, context.Canceled) || n.Load() != 1 || time.Since(start) > 5*time.Second {
 		t.Errorf("err = %v after %d requests in %s; want the cancellation at once", err, n.Load(), time.Since(start))
+	}
+}
+
+// The clients of a config from WithRetries (the Helm installer's) retry as
+// a Manager's do, and share what they learnt of the server.
+func TestWithRetriesConfig(t *testing.T) {
+	srv, n := answers(t, 503)
+	cfg := WithRetries(&rest.Config{Host: srv.URL})
+	for range 2 {
+		cs, err := kubernetes.NewForConfig(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cs.Discovery().RESTClient().Get().AbsPath("/version").DoRaw(t.Context()); err != nil {
+			t.Fatalf("GET through a 503: %v", err)
+		}
+	}
+	if n.Load() != 3 {
+		t.Errorf("%d requests; want 3 (a 503, then one answer for each client)", n.Load())
 	}
 }

@@ -89,8 +89,9 @@ func (e *OutageError) Unwrap() error { return e.Err }
 // retries as a Manager's.
 func WithRetries(cfg *rest.Config) *rest.Config {
 	cfg = rest.CopyConfig(cfg)
+	answered := &atomic.Bool{} // shared by every client built from cfg
 	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
-		return &retryTransport{next: rt, backoff: DefaultBackoff}
+		return &retryTransport{next: rt, backoff: DefaultBackoff, answered: answered}
 	})
 	return cfg
 }
