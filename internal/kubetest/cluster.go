@@ -11,7 +11,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -167,13 +170,10 @@ func (c *Cluster) start(ctx context.Context, binDir string, stages []string, opt
 		}
 		apiserver = append(apiserver, audit...)
 	}
-	if err := run("kube-apiserver", apiserver); err != nil {
-		return err
-	}
 	if err := c.writeKubeconfigs(pk, fmt.Sprintf("https://127.0.0.1:%d", p.apiserver)); err != nil {
 		return err
 	}
-	if err := waitAPIServer(ctx, c.Config); err != nil {
+	if err := c.startAPIServer(ctx, filepath.Join(binDir, "kube-apiserver"), apiserver, opts.Stdout, fail); err != nil {
 		return c.failed(ctx, "kube-apiserver", err)
 	}
 	// These exit if the apiserver is not up yet, hence only now.
@@ -193,6 +193,83 @@ func (c *Cluster) start(ctx context.Context, binDir string, stages []string, opt
 		srcs = nil
 	}
 	return c.bootstrap(ctx, opts.Nodes, srcs)
+}
+
+// apiserverStarts bounds how often startAPIServer starts kube-apiserver.
+const apiserverStarts = 4
+
+// startAPIServer starts kube-apiserver and waits until it is ready. On a
+// loaded two-core machine one of its post-start hooks (the RBAC bootstrap,
+// typically) can miss its own deadline, and kube-apiserver then exits:
+// that is detected at once, the cause printed, and kube-apiserver alone
+// started again over the same etcd (the earlier log is kept as
+// kube-apiserver.log.N). Once ready, an exit fails the cluster (fail).
+func (c *Cluster) startAPIServer(ctx context.Context, bin string, args []string, out io.Writer, fail context.CancelCauseFunc) error {
+	var ready atomic.Bool
+	for attempt := 1; ; attempt++ {
+		died := make(chan struct{})
+		proc, err := startProcess(c.Dir, "kube-apiserver", bin, args, out, func(p *process) {
+			close(died)
+			if ready.Load() {
+				fail(p.exitedError())
+			}
+		})
+		if err != nil {
+			return err
+		}
+		c.procs = append(c.procs, proc)
+		if err := appendPID(c.Dir, proc); err != nil {
+			return err
+		}
+		wctx, cancel := context.WithCancel(ctx)
+		go func() {
+			select {
+			case <-died:
+				cancel()
+			case <-wctx.Done():
+			}
+		}()
+		err = waitAPIServer(wctx, c.Config)
+		cancel()
+		select {
+		case <-died:
+		default:
+			if err == nil {
+				ready.Store(true)
+				select {
+				case <-died: // it died just now: the callback saw ready unset
+					return proc.exitedError()
+				default:
+				}
+			}
+			return err
+		}
+		crash := proc.exitedError()
+		if attempt >= apiserverStarts || ctx.Err() != nil {
+			return crash
+		}
+		kept := fmt.Sprintf("%s.%d", proc.log, attempt)
+		_ = os.Rename(proc.log, kept)
+		fmt.Fprintf(os.Stderr, "kubetest: kube-apiserver exited while starting (attempt %d of %d): %s\nkubetest: its log is %s; starting it again\n",
+			attempt, apiserverStarts, startCause(crash.Tail), kept)
+	}
+}
+
+// startCause picks the line of a log tail that says why kube-apiserver
+// exited: a failed post-start hook, else a fatal line, else the last one.
+func startCause(tail string) string {
+	lines := strings.Split(strings.TrimSpace(tail), "\n")
+	for _, l := range lines {
+		if strings.Contains(l, "PostStartHook") && strings.Contains(l, "failed") {
+			return strings.TrimSpace(l)
+		}
+	}
+	for _, l := range slices.Backward(lines) {
+		if strings.HasPrefix(l, "F") || strings.HasPrefix(l, "E") {
+			return strings.TrimSpace(l)
+		}
+	}
+	return strings.TrimSpace(lines[len(lines)-1])
 }
 
 // writeKubeconfigs writes the admin kubeconfig to <Dir>/kubeconfig and one
