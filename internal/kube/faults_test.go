@@ -227,14 +227,22 @@ func TestFaultLostReplyIsRetried(t *testing.T) {
 
 // When every reply to a write is lost for as long as the apply may retry,
 // the write may have landed (it did): the rollback looks, and puts it back.
+// The replies are lost until the rollback reads the object.
 func TestFaultLostRepliesUntilTheBudgetRollBackWhatLanded(t *testing.T) {
 	eachPoint(t, func(t *testing.T, e *env, p *faultproxy.Proxy, point int) {
-		var until atomic.Int64
+		var dropped, looked atomic.Bool
 		v1, v2, _, err := e.faultApply(point, 4*time.Second, func(target *unstructured.Unstructured) {
-			until.Store(time.Now().Add(2500 * time.Millisecond).UnixNano()) // about the forward budget
-			match := writeOf(target)
+			write := writeOf(target)
+			path := "/" + strings.ToLower(target.GetKind()) + "s/" + target.GetName()
 			p.Arm(faultproxy.Fault{Kind: faultproxy.ForwardThenDrop, Match: func(r *http.Request) bool {
-				return match(r) && time.Now().UnixNano() < until.Load()
+				if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, path) && dropped.Load() {
+					looked.Store(true) // the rollback reads it: the apply gave up
+				}
+				if !write(r) || looked.Load() {
+					return false
+				}
+				dropped.Store(true)
+				return true
 			}})
 		})
 		re := e.wantRolledBack(err, v1, v2)
