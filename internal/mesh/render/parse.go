@@ -69,8 +69,9 @@ type parser struct {
 	ts          mesh.TrafficSplit
 	// subsets: service → subset name → labels, from the DestinationRules.
 	subsets map[string]map[string]map[string]string
-	// sources: the field each match route was parsed from.
-	sources []string
+	// sources: the field each match route was parsed from, by match
+	// route; liveSources: the same in the live object's order.
+	sources, liveSources []string
 }
 
 // classify sorts the objects by kind and checks that they belong together.
@@ -268,6 +269,8 @@ func (p *parser) virtualService() error {
 	if len(routes) == 0 {
 		return notLossless(vs, "spec.http", "is empty; there is no HTTP routing to import")
 	}
+	// Each match route's index in the configuration, from its name.
+	order, ordered := []int{}, true
 	for i, r := range routes {
 		field := fmt.Sprintf("spec.http[%d]", i)
 		route, err := object(vs, field, r)
@@ -299,10 +302,20 @@ func (p *parser) virtualService() error {
 			}
 			continue
 		}
+		before := len(p.ts.MatchRoutes)
 		if err := p.addRoute(field, matches, backends, mirror); err != nil {
 			return err
 		}
+		if index, ok := configIndex(route["name"]); ok && ordered && len(p.ts.MatchRoutes) == before+1 {
+			order = append(order, index)
+		} else {
+			ordered = false
+		}
 	}
+	if !ordered {
+		order = nil
+	}
+	p.inConfigOrder(order)
 	if p.ts.Backends == nil {
 		return notLossless(vs, "spec.http", "has no route that matches every request, so unmatched requests fall through to Service %q itself; mesh_traffic_split always renders a weighted default rule (backends): add a last route without match",
 			p.ts.Service)
@@ -311,6 +324,44 @@ func (p *parser) virtualService() error {
 		return err
 	}
 	return p.checkMirrorRoute()
+}
+
+// configIndex is the index in the configuration that a rendered http
+// route's name ("match-N") records.
+func configIndex(name any) (int, bool) {
+	n, ok := name.(string)
+	var index int
+	if !ok {
+		return 0, false
+	}
+	if _, err := fmt.Sscanf(n, "match-%d", &index); err != nil || fmt.Sprintf("match-%d", index) != n {
+		return 0, false
+	}
+	return index, true
+}
+
+// inConfigOrder puts the match routes back in the order of the
+// configuration they were rendered from (the renderer orders them by
+// precedence and names each by its index in the configuration), when the
+// names say it unambiguously: the import then renders the same names.
+func (p *parser) inConfigOrder(order []int) {
+	p.liveSources = p.sources
+	n := len(p.ts.MatchRoutes)
+	if len(order) != n || n < 2 {
+		return
+	}
+	seen := make([]bool, n)
+	for _, i := range order {
+		if i < 0 || i >= n || seen[i] {
+			return
+		}
+		seen[i] = true
+	}
+	routes, sources := make([]mesh.MatchRoute, n), make([]string, n)
+	for k, i := range order {
+		routes[i], sources[i] = p.ts.MatchRoutes[k], p.sources[k]
+	}
+	p.ts.MatchRoutes, p.sources = routes, sources
 }
 
 // addMatchRoutes adds one match route per ORed match, each with its own copy
@@ -679,7 +730,7 @@ func (p *parser) checkPrecedence() error {
 		var index int
 		// Routes split from the ORed matches of one http route share their
 		// destinations, so their order among themselves does not matter.
-		if _, err := fmt.Sscanf(name, "match-%d", &index); err != nil || p.sources[index] == p.sources[k] {
+		if _, err := fmt.Sscanf(name, "match-%d", &index); err != nil || p.sources[index] == p.liveSources[k] {
 			continue
 		}
 		return notLossless(p.route, "spec.http",

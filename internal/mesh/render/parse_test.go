@@ -242,7 +242,12 @@ func asVirtualServiceReads(t *testing.T, ts mesh.TrafficSplit, vs *unstructured.
 		t.Fatal(err)
 	}
 	in := ts.MatchRoutes
+	// The routes come back in the configuration's order, which their names
+	// record (the VirtualService holds them in precedence order).
 	ts.MatchRoutes = nil
+	if len(in) > 0 {
+		ts.MatchRoutes = make([]mesh.MatchRoute, len(in))
+	}
 	for _, r := range http {
 		index, ok := strings.CutPrefix(r.(map[string]any)["name"].(string), "match-")
 		if !ok {
@@ -261,7 +266,7 @@ func asVirtualServiceReads(t *testing.T, ts mesh.TrafficSplit, vs *unstructured.
 		if p := in[i].Path; p != nil && p.Type == mesh.MatchPrefix && p.Value != "/" {
 			route.Path = &mesh.PathMatch{Type: mesh.MatchPrefix, Value: strings.TrimRight(p.Value, "/")}
 		}
-		ts.MatchRoutes = append(ts.MatchRoutes, route)
+		ts.MatchRoutes[i] = route
 	}
 	return ts
 }
