@@ -22,6 +22,12 @@ import (
 
 const applyTimeout = 2 * time.Minute
 
+// failingApplyTimeout bounds an Apply whose readiness wait must time out:
+// long enough that Helm's own writes finish first on a loaded machine (8 s
+// was not, with other packages' clusters running), so that the wait is
+// what fails.
+const failingApplyTimeout = 20 * time.Second
+
 // unschedulable pins istiod to a node label no node has, so its pod stays
 // Pending and readiness must time out.
 const unschedulable = "nodeSelector:\n  mesh.terraform.io/test: nowhere\n"
@@ -230,7 +236,7 @@ func TestFailedUpgradeRollsBackToPreviousRevision(t *testing.T) {
 
 	bad := istio(t, IstioOptions{Values: map[string]string{"istiod": unschedulable}})
 	start := time.Now()
-	_, err := inst.Apply(ctx, bad, ApplyOptions{Wait: true, Timeout: 8 * time.Second})
+	_, err := inst.Apply(ctx, bad, ApplyOptions{Wait: true, Timeout: failingApplyTimeout})
 	t.Logf("failed Apply took %s:\n%v", time.Since(start).Round(time.Millisecond), err)
 	var e *Error
 	if !errors.As(err, &e) {
@@ -265,7 +271,7 @@ func TestFailedFirstInstallRemovesWhatItCreated(t *testing.T) {
 	p := istio(t, IstioOptions{Values: map[string]string{"istiod": unschedulable}})
 	uninstallAtEnd(t, inst, p)
 	ctx := context.Background()
-	_, err := inst.Apply(ctx, p, ApplyOptions{Wait: true, Timeout: 8 * time.Second})
+	_, err := inst.Apply(ctx, p, ApplyOptions{Wait: true, Timeout: failingApplyTimeout})
 	t.Logf("failed Apply:\n%v", err)
 	var e *Error
 	if !errors.As(err, &e) {
