@@ -41,9 +41,16 @@ type ForeignObjectError struct {
 	Owner string
 	// Want is the owner label this apply would have set.
 	Want string
+	// Committed: the object carries this apply's owner label, but another
+	// resource instance created it (it is in none of this one's state).
+	Committed bool
 }
 
 func (e *ForeignObjectError) Error() string {
+	if e.Committed {
+		return fmt.Sprintf("%s already exists with this resource's owner label (%s=%s), but this resource's Terraform state does not record it: another resource instance with the same type, namespace and name manages it (in another Terraform state or workspace, or in a state that was lost). Remove one of the two, or move it into this state with `terraform import`, so that it is not overwritten and later deleted by surprise",
+			e.ID, e.Label, e.Owner)
+	}
 	if e.Owner == "" {
 		return fmt.Sprintf("%s already exists and is not managed by terraform-provider-mesh. Import it with `terraform import` (ID \"%s/%s\"), or delete it, so that it is not overwritten by surprise",
 			e.ID, e.ID.Namespace, e.ID.Name)

@@ -35,6 +35,14 @@ type Options struct {
 	// is someone else's, which the engine only adds fields to. The engine
 	// knows no mesh: the caller says which label that is.
 	OwnerLabel string
+	// CommittedLabel, when set, marks the objects an apply creates with
+	// CommittedLabel=false from their first write until the apply's last
+	// write clears it. An object that carries the owner label of the apply
+	// but is not in its previous revision is adopted only while
+	// uncommitted (a create that died, run again); a committed one belongs
+	// to another resource instance with the same owner label (another
+	// Terraform state) and is refused.
+	CommittedLabel string
 	// Backoff paces the retries of a failed request (DefaultBackoff when
 	// nil); the request's context says how long they go on.
 	Backoff func() Backoff

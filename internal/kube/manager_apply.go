@@ -51,10 +51,42 @@ func (m *Manager) Apply(ctx context.Context, desired []*unstructured.Unstructure
 	}
 	tx := &applyTx{m: m, opts: opts, live: live, previous: byID(opts.Previous)}
 	cs, err := tx.run(ctx, desired, prune)
+	if err == nil {
+		err = tx.commit(ctx, desired)
+	}
 	if err != nil {
 		return cs, tx.rollback(ctx, err)
 	}
 	return cs, nil
+}
+
+// fresh reports whether obj is new to the resource (not in its previous
+// revision) and owned, so that its first write marks it uncommitted.
+func (tx *applyTx) fresh(obj *unstructured.Unstructured) bool {
+	return tx.m.opts.CommittedLabel != "" && tx.previous[IDOf(obj)] == nil && !tx.m.owners().shared(obj)
+}
+
+// uncommitted is obj marked as written by an apply that has not finished.
+func (tx *applyTx) uncommitted(obj *unstructured.Unstructured) *unstructured.Unstructured {
+	c := obj.DeepCopy()
+	labels := c.GetLabels()
+	labels[tx.m.opts.CommittedLabel] = "false"
+	c.SetLabels(labels)
+	return c
+}
+
+// commit is the apply's last write: each object it created is applied
+// again as desired, which clears the committed label it set.
+func (tx *applyTx) commit(ctx context.Context, desired []*unstructured.Unstructured) error {
+	for _, obj := range desired {
+		if !tx.fresh(obj) {
+			continue
+		}
+		if _, err := tx.m.patch(ctx, obj, false, false); err != nil {
+			return applyError(IDOf(obj), "commit", err, nil)
+		}
+	}
+	return nil
 }
 
 // forwardRetries gives an apply's forward steps half of what is left until
@@ -116,7 +148,14 @@ func (tx *applyTx) applyOne(ctx context.Context, obj *unstructured.Unstructured)
 	if err := tx.m.owners().check(obj, live, tx.opts.Owner, tx.previous[id] != nil); err != nil {
 		return Change{}, err
 	}
-	applied, err := tx.m.applyPastImperativeEdits(ctx, obj, live, false)
+	if err := tx.m.checkCommitted(obj, live, tx.previous[id] != nil); err != nil {
+		return Change{}, err
+	}
+	write := obj
+	if tx.fresh(obj) {
+		write = tx.uncommitted(obj)
+	}
+	applied, err := tx.m.applyPastImperativeEdits(ctx, write, live, false)
 	if err != nil {
 		if mayHaveLanded(err) {
 			// The connection broke after the write went out: the
@@ -226,10 +265,31 @@ func (tx *applyTx) pruneOne(ctx context.Context, obj *unstructured.Unstructured)
 	return Change{ID: id, Action: Deleted}, true, nil
 }
 
+// checkCommitted refuses an object that carries obj's owner label, is not
+// in the resource's previous revision (inState) and is committed: another
+// resource instance with the same owner label (another Terraform state or
+// workspace) created it. One left uncommitted by a create that died is
+// this resource's to adopt.
+func (m *Manager) checkCommitted(obj, live *unstructured.Unstructured, inState bool) error {
+	key := m.opts.CommittedLabel
+	if key == "" || inState || live == nil || m.owners().shared(obj) {
+		return nil
+	}
+	want := obj.GetLabels()[m.opts.OwnerLabel]
+	labels := live.GetLabels()
+	if labels[m.opts.OwnerLabel] != want || labels[key] == "false" {
+		return nil
+	}
+	return &ForeignObjectError{ID: IDOf(obj), Label: m.opts.OwnerLabel, Owner: want, Want: want, Committed: true}
+}
+
 // plan checks ownership and dry-runs obj to learn what applying it would
 // do, for Diff.
 func (m *Manager) plan(ctx context.Context, obj, live *unstructured.Unstructured, owner string, adopt bool) (Action, error) {
 	if err := m.owners().check(obj, live, owner, adopt); err != nil {
+		return "", err
+	}
+	if err := m.checkCommitted(obj, live, adopt); err != nil {
 		return "", err
 	}
 	if live == nil {

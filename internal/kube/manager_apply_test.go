@@ -12,6 +12,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/meshform/terraform-provider-mesh/internal/mesh"
 )
 
 func TestApplyCreateReapplyUpdate(t *testing.T) {
@@ -270,8 +272,8 @@ func TestApplyUnknownKind(t *testing.T) {
 
 // A new object needs no dry run (nothing to compare, nobody to conflict
 // with), and an object ready on arrival (no status to wait for) no watch:
-// a GET and the apply each.
-func TestCreateSendsAGetAndAnApplyPerObject(t *testing.T) {
+// a GET, the apply (marked uncommitted) and the commit each.
+func TestCreateSendsAGetAnApplyAndACommitPerObject(t *testing.T) {
 	e := newEnv(t)
 	e.apply(e.load("traffic_split_90_10.yaml"), nil) // warms discovery
 	objs := e.ratings(2)
@@ -279,8 +281,65 @@ func TestCreateSendsAGetAndAnApplyPerObject(t *testing.T) {
 		if _, err := e.m.Apply(e.ctx, objs, ApplyOptions{Owner: e.owner, Wait: true}); err != nil {
 			t.Fatal(err)
 		}
-	}); n != 4 {
-		t.Errorf("create of 2 objects with wait sent %d requests, want 4 (GET + apply each)", n)
+	}); n != 6 {
+		t.Errorf("create of 2 objects with wait sent %d requests, want 6 (GET, apply and commit each)", n)
 	}
 	e.readEquals(objs...)
+	for _, obj := range objs {
+		if _, ok := e.live(obj).GetLabels()[mesh.LabelCommitted]; ok {
+			t.Errorf("%s still carries %s after the create", IDOf(obj), mesh.LabelCommitted)
+		}
+	}
+}
+
+// What a create that died left (its objects marked uncommitted) is adopted
+// by the same create run again, which then commits it.
+func TestCreateAdoptsWhatADeadCreateLeft(t *testing.T) {
+	e := newEnv(t)
+	objs := e.ratings(2)
+	for _, obj := range objs {
+		left := obj.DeepCopy()
+		labels := left.GetLabels()
+		labels[mesh.LabelCommitted] = "false"
+		left.SetLabels(labels)
+		// As the dead create wrote it: a server-side apply as the provider.
+		data, err := json.Marshal(left.Object)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.otherResource(left).Patch(e.ctx, left.GetName(), types.ApplyPatchType, data, metav1.PatchOptions{FieldManager: DefaultFieldManager}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.m.Apply(e.ctx, objs, e.opts(nil)); err != nil {
+		t.Fatalf("Apply over a dead create's objects: %v", err)
+	}
+	for _, obj := range objs {
+		if got := e.live(obj).GetLabels()[mesh.LabelCommitted]; got != "" {
+			t.Errorf("%s: %s=%q after the create", IDOf(obj), mesh.LabelCommitted, got)
+		}
+	}
+}
+
+// A committed object with this resource's owner label that its state does
+// not record belongs to another resource instance (another Terraform state
+// declaring the same resource): a create refuses it and changes nothing.
+func TestCreateRefusesAnotherStatesObjects(t *testing.T) {
+	e := newEnv(t)
+	v1 := e.load("traffic_split_90_10.yaml")
+	e.apply(v1, nil) // state A
+	before := e.live(v1[0]).GetResourceVersion()
+	v2 := e.load("traffic_split_50_50.yaml")
+	_, err := e.m.Apply(e.ctx, v2, e.opts(nil)) // state B: a create of the same resource
+	var fe *ForeignObjectError
+	if !errors.As(err, &fe) || !fe.Committed {
+		t.Fatalf("Apply: %v; want a ForeignObjectError for a committed object", err)
+	}
+	assertContains(t, err.Error(), "VirtualService/"+e.ns+"/reviews", "another resource instance", "terraform import")
+	if got := e.live(v1[0]).GetResourceVersion(); got != before {
+		t.Error("the other state's VirtualService was changed")
+	}
+	// With the objects in its state (an update, or after an import) it is
+	// this resource's own.
+	e.apply(v2, v1)
 }

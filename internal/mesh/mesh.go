@@ -26,6 +26,11 @@ const (
 	LabelManagedBy      = "app.kubernetes.io/managed-by"
 	LabelManagedByValue = "terraform-provider-mesh"
 	LabelOwner          = "mesh.terraform.io/owner"
+	// LabelCommitted is "false" on the objects of a create that has not
+	// finished: the engine sets it on an object's first write and clears it
+	// as the create's last write. `kubectl get <kinds> -A -l
+	// mesh.terraform.io/committed=false` lists what a killed create left.
+	LabelCommitted = "mesh.terraform.io/committed"
 )
 
 // maxLabelValue is Kubernetes' limit on a label value.

@@ -1,12 +1,14 @@
 package provider
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/terraform-exec/tfexec"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
@@ -85,4 +87,36 @@ func TestAccTrafficSplit_PartialCreateIsTaintedAndReplaced(t *testing.T) {
 			},
 		},
 	})
+}
+
+// Two Terraform states (workspaces, repositories) that declare the same
+// resource: the second create refuses the first's objects, its destroy
+// deletes nothing, and the first state still matches the cluster.
+func TestAccTwoStatesCannotShareAResource(t *testing.T) {
+	testAccPreCheck(t)
+	f := newSplitFixture(t, mesh.TargetIstioSidecar)
+	config := f.config(90, 10)
+	ctx := context.Background()
+	first, reattachFirst := terraformIn(t, config)
+	applied(t, first, reattachFirst)
+
+	second, reattachSecond := terraformIn(t, f.config(50, 50))
+	err := second.Apply(ctx, reattachSecond)
+	if err == nil || !regexp.MustCompile(`another\s+resource\s+instance`).MatchString(err.Error()) {
+		t.Fatalf("the second state's apply: %v; want it to refuse the first state's objects", err)
+	}
+	if err := second.Destroy(ctx, reattachSecond); err != nil {
+		t.Fatalf("the second state's destroy: %v", err)
+	}
+	for _, key := range f.keys {
+		id, _ := kube.ParseKey(key)
+		getObject(t, id) // still there
+	}
+	if got := f.liveWeights(t); len(got) != 2 || got[0] != 90 {
+		t.Errorf("the first state's route has weights %v; want 90/10 untouched", got)
+	}
+	changes, err := first.Plan(ctx, tfexec.RefreshOnly(true), reattachFirst)
+	if err != nil || changes {
+		t.Errorf("the first state's drift check: changes %v, %v; want none", changes, err)
+	}
 }
