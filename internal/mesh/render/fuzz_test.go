@@ -55,87 +55,86 @@ func sameObjects(t *testing.T, what string, first, again []*unstructured.Unstruc
 	}
 }
 
+// renderCycle is one intent kind's renderer, validator and parser.
+type renderCycle[T any] struct {
+	name string
+	// usable normalizes an intent and reports whether the provider could
+	// hand it to the renderer: its schema's required values are set and
+	// it validates.
+	usable func(*T) bool
+	render func(T) ([]*unstructured.Unstructured, error)
+	// parse reads objects rendered from orig back, supplying what the
+	// provider supplies on import (names, owner, cluster lookups).
+	parse func(orig T, objs []*unstructured.Unstructured) (T, error)
+}
+
+// check runs data (a JSON intent) through render, parse and render again.
+func (c renderCycle[T]) check(t *testing.T, data []byte) {
+	var in T
+	if json.Unmarshal(data, &in) != nil || !c.usable(&in) {
+		return
+	}
+	objs, err := c.render(in)
+	if err != nil {
+		return
+	}
+	got, err := c.parse(in, objs)
+	if err != nil {
+		t.Fatalf("%s: parsing the objects rendered from %+v: %v", c.name, in, err)
+	}
+	again, err := c.render(got)
+	if err != nil {
+		t.Fatalf("%s: rendering the parsed %+v: %v", c.name, got, err)
+	}
+	sameObjects(t, c.name, objs, again)
+}
+
 func FuzzTrafficSplit(f *testing.F) {
 	seedIntents(f, roundTripCases())
-	f.Fuzz(func(t *testing.T, data []byte) {
-		var ts mesh.TrafficSplit
-		if json.Unmarshal(data, &ts) != nil {
-			return
-		}
-		ts.Normalize()
-		if ts.Validate().HasErrors() {
-			return
-		}
-		objs, err := render.TrafficSplit(ts)
-		if err != nil {
-			return
-		}
-		got, err := render.ParseTrafficSplit(objs, ts.Target)
-		if err != nil {
-			t.Fatalf("ParseTrafficSplit(TrafficSplit(%+v)): %v", ts, err)
-		}
-		got.Normalize()
-		again, err := render.TrafficSplit(got)
-		if err != nil {
-			t.Fatalf("TrafficSplit(parsed %+v): %v", got, err)
-		}
-		sameObjects(t, "traffic split", objs, again)
-	})
+	c := renderCycle[mesh.TrafficSplit]{
+		name:   "traffic split",
+		usable: func(ts *mesh.TrafficSplit) bool { ts.Normalize(); return !ts.Validate().HasErrors() },
+		render: render.TrafficSplit,
+		parse: func(ts mesh.TrafficSplit, objs []*unstructured.Unstructured) (mesh.TrafficSplit, error) {
+			got, err := render.ParseTrafficSplit(objs, ts.Target)
+			got.Normalize()
+			return got, err
+		},
+	}
+	f.Fuzz(c.check)
 }
 
 func FuzzAuthorization(f *testing.F) {
 	seedIntents(f, authzRoundTripCases())
-	f.Fuzz(func(t *testing.T, data []byte) {
-		var a mesh.Authorization
-		if json.Unmarshal(data, &a) != nil {
-			return
-		}
-		if a.Validate().HasErrors() {
-			return
-		}
-		objs, err := render.Authorization(a)
-		if err != nil {
-			return
-		}
-		got, err := render.ParseAuthorization(objs, a.Target, a.Cluster.LegacyPrincipals)
-		if err != nil {
-			t.Fatalf("ParseAuthorization(Authorization(%+v)): %v", a, err)
-		}
-		got.Name, got.Owner, got.Cluster = a.Name, a.Owner, a.Cluster // what the provider supplies
-		again, err := render.Authorization(got)
-		if err != nil {
-			t.Fatalf("Authorization(parsed %+v): %v", got, err)
-		}
-		sameObjects(t, "authorization", objs, again)
-	})
+	c := renderCycle[mesh.Authorization]{
+		name:   "authorization",
+		usable: func(a *mesh.Authorization) bool { return !a.Validate().HasErrors() },
+		render: render.Authorization,
+		parse: func(a mesh.Authorization, objs []*unstructured.Unstructured) (mesh.Authorization, error) {
+			got, err := render.ParseAuthorization(objs, a.Target, a.Cluster.LegacyPrincipals)
+			got.Name, got.Owner, got.Cluster = a.Name, a.Owner, a.Cluster
+			return got, err
+		},
+	}
+	f.Fuzz(c.check)
 }
 
 func FuzzMTLSPolicy(f *testing.F) {
 	seedIntents(f, mtlsRoundTripCases())
-	f.Fuzz(func(t *testing.T, data []byte) {
-		var p mesh.MTLSPolicy
-		// The schema requires a name, a scope, a target and a mode.
-		if json.Unmarshal(data, &p) != nil || p.Name == "" || p.Scope == "" || p.Target == "" || p.Mode == "" {
-			return
-		}
-		if p.Validate().HasErrors() {
-			return
-		}
-		objs, err := render.MTLSPolicy(p)
-		if err != nil {
-			return
-		}
-		got, err := render.ParseMTLSPolicy(objs, p.Target, p.Name, p.RootNamespace)
-		if err != nil {
-			t.Fatalf("ParseMTLSPolicy(MTLSPolicy(%+v)): %v", p, err)
-		}
-		got.Owner = p.Owner
-		again, err := render.MTLSPolicy(got)
-		if err != nil {
-			t.Fatalf("MTLSPolicy(parsed %+v): %v", got, err)
-		}
-		sameObjects(t, "mtls policy", objs, again)
-	})
+	c := renderCycle[mesh.MTLSPolicy]{
+		name: "mtls policy",
+		usable: func(p *mesh.MTLSPolicy) bool {
+			// The schema requires a name, a scope, a target and a mode.
+			return p.Name != "" && p.Scope != "" && p.Target != "" && p.Mode != "" && !p.Validate().HasErrors()
+		},
+		render: render.MTLSPolicy,
+		parse: func(p mesh.MTLSPolicy, objs []*unstructured.Unstructured) (mesh.MTLSPolicy, error) {
+			got, err := render.ParseMTLSPolicy(objs, p.Target, p.Name, p.RootNamespace)
+			got.Owner = p.Owner
+			return got, err
+		},
+	}
+	f.Fuzz(c.check)
 }
 
 func FuzzMirrorRoute(f *testing.F) {
@@ -148,24 +147,21 @@ func FuzzMirrorRoute(f *testing.F) {
 		"ambient":     mirrorRoute(ambient, func(mr *mesh.MirrorRoute) { mr.Waypoint.Mode = mesh.WaypointCreate }),
 		"gateway api": mirrorRoute(sidecar, func(mr *mesh.MirrorRoute) { mr.IstioAPI = mesh.IstioAPIGatewayAPI }),
 	})
-	f.Fuzz(func(t *testing.T, data []byte) {
-		var mr mesh.MirrorRoute
-		// The schema requires a name, a namespace, a service, a port and a
-		// target.
-		if json.Unmarshal(data, &mr) != nil || mr.Name == "" || mr.Namespace == "" || mr.Service == "" || mr.Port == 0 || mr.Target == "" {
-			return
-		}
-		if mr.Validate().HasErrors() {
-			return
-		}
-		objs, err := render.MirrorRoute(mr)
-		if err != nil {
-			return
-		}
-		if _, err := render.ParseMirrorRoute(objs, mr.Target); err != nil {
-			t.Fatalf("ParseMirrorRoute(MirrorRoute(%+v)): %v", mr, err)
-		}
-	})
+	c := renderCycle[mesh.MirrorRoute]{
+		name: "mirror route",
+		usable: func(mr *mesh.MirrorRoute) bool {
+			// The schema requires a name, a namespace, a service, a port
+			// and a target.
+			return mr.Name != "" && mr.Namespace != "" && mr.Service != "" && mr.Port != 0 && mr.Target != "" && !mr.Validate().HasErrors()
+		},
+		render: render.MirrorRoute,
+		parse: func(mr mesh.MirrorRoute, objs []*unstructured.Unstructured) (mesh.MirrorRoute, error) {
+			got, err := render.ParseMirrorRoute(objs, mr.Target)
+			got.Owner = mr.Owner
+			return got, err
+		},
+	}
+	f.Fuzz(c.check)
 }
 
 // FuzzParse feeds arbitrary YAML documents (seeded with every committed
