@@ -92,7 +92,7 @@ func references(v cty.Value, ref string) string {
 
 func TestAccEveryValueUnknownAtPlan(t *testing.T) {
 	testAccPreCheck(t)
-	for _, c := range driftCases() {
+	for _, c := range append(driftCases(), installDriftCases()...) {
 		t.Run(c.name, func(t *testing.T) {
 			config, _ := c.config(t)
 			config = withEveryValueFromTerraformData(t, config)
