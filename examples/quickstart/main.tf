@@ -89,17 +89,21 @@ resource "mesh_mtls_policy" "bookinfo" {
 }
 
 # Only the frontend (productpage) may call reviews: an identity (L4) rule,
-# enforced by ztunnel.
+# enforced by ztunnel. The split above binds reviews to a waypoint, and
+# requests that go through it reach the reviews pods with the waypoint's
+# identity, so the rule admits the waypoint too (without it the provider
+# refuses the policy: MESH-AUTHZ-009, every such request would be denied).
 resource "mesh_authorization" "reviews_from_frontend" {
   name      = "reviews-allow-frontend"
   namespace = "bookinfo"
   target    = { workload_selector = { app = "reviews" } }
 
   rules = [{
-    from = [{ service_accounts = ["bookinfo/productpage"] }]
+    from = [{ service_accounts = ["bookinfo/productpage", "bookinfo/waypoint"] }]
   }]
 
-  depends_on = [mesh_install.istio]
+  # After the split, whose waypoint the check looks for.
+  depends_on = [mesh_install.istio, mesh_traffic_split.reviews]
 }
 
 output "installed_components" {
