@@ -121,6 +121,8 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	b := t.backoff()
 	delay := b.Initial
 	repeatable := idempotent(req)
+	// A body that cannot be read again cannot be sent again.
+	resendable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
 	sent := false // some attempt may have reached the server
 	for attempt := 1; ; attempt++ {
 		r, err := rewound(req, attempt)
@@ -139,7 +141,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			t.answered.Store(true)
 			retry, wait = retryableStatus(resp, repeatable, wait)
 		}
-		if !retry {
+		if !retry || !resendable {
 			return resp, err
 		}
 		if now := time.Now(); now.Add(wait).After(deadline) {
@@ -178,10 +180,7 @@ func rewound(req *http.Request, attempt int) (*http.Request, error) {
 	if attempt == 1 || req.Body == nil || req.Body == http.NoBody {
 		return req, nil
 	}
-	if req.GetBody == nil {
-		return nil, errors.New("kube: cannot resend a request without GetBody")
-	}
-	body, err := req.GetBody()
+	body, err := req.GetBody() // RoundTrip resends only what has one
 	if err != nil {
 		return nil, err
 	}
