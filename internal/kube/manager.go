@@ -43,9 +43,6 @@ type Options struct {
 	// to another resource instance with the same owner label (another
 	// Terraform state) and is refused.
 	CommittedLabel string
-	// Backoff paces the retries of a failed request (DefaultBackoff when
-	// nil); the request's context says how long they go on.
-	Backoff func() Backoff
 }
 
 // DefaultFieldManager is the field manager the provider applies as.
@@ -89,14 +86,7 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 	requests := &atomic.Int64{}
 	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return countingTransport{rt, requests} })
 	// Outside the counting: every attempt is a request.
-	backoff := opts.Backoff
-	if backoff == nil {
-		backoff = DefaultBackoff
-	}
-	answered := &atomic.Bool{} // one for the Manager's three clients
-	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
-		return &retryTransport{next: rt, backoff: backoff, answered: answered}
-	})
+	wrapRetries(cfg)
 
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {

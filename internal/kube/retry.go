@@ -41,8 +41,8 @@ func mayHaveLanded(err error) bool {
 	if neverSent(err) {
 		return false
 	}
-	var mismatch *ObjectError
-	if errors.As(err, &mismatch) && mismatch.Op == "encode" {
+	var oe *ObjectError
+	if errors.As(err, &oe) && oe.Op == "encode" { // never sent
 		return false
 	}
 	return true

@@ -89,11 +89,17 @@ func (e *OutageError) Unwrap() error { return e.Err }
 // retries as a Manager's.
 func WithRetries(cfg *rest.Config) *rest.Config {
 	cfg = rest.CopyConfig(cfg)
-	answered := &atomic.Bool{} // shared by every client built from cfg
+	wrapRetries(cfg)
+	return cfg
+}
+
+// wrapRetries makes every client built from cfg send its requests through
+// retryTransport, sharing what they learn of the server (answered).
+func wrapRetries(cfg *rest.Config) {
+	answered := &atomic.Bool{}
 	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
 		return &retryTransport{next: rt, backoff: DefaultBackoff, answered: answered}
 	})
-	return cfg
 }
 
 type retryTransport struct {
