@@ -6,9 +6,12 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/hex"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"math/big"
 	"strings"
@@ -164,7 +167,7 @@ func TestValidateLinkerdIdentity(t *testing.T) {
 		"issuer not yet valid": {anchorPEM, futurePEM, issuerKeyPEM, []finding{
 			{mesh.SeverityError, "MESH-INS-010", issuerPath, "is not valid before 2026-09-02T12:00:00Z"}}},
 		"issuer expires within 60 days": {anchorPEM, soonPEM, issuerKeyPEM, []finding{
-			{mesh.SeverityWarning, "MESH-INS-010", issuerPath, "issuer certificate expires on 2026-10-01T12:00:00Z (linkerd check warns under 60 days)."}}},
+			{mesh.SeverityWarning, "MESH-INS-010", issuerPath, `issuer certificate "test-true" expires on 2026-10-01T12:00:00Z (linkerd check warns under 60 days). Rotate it before then: put the new certificate and key in linkerd_identity and apply`}}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			ps := ValidateLinkerdIdentity(tc.anchors, tc.issuer, tc.key, now)
@@ -199,4 +202,110 @@ func TestValidateExpiredAnchor(t *testing.T) {
 func with(s certSpec, k crypto.Signer) certSpec {
 	s.key = k
 	return s
+}
+
+func TestInspectAndKeyMatches(t *testing.T) {
+	anchor, cert, key, err := GenerateLinkerdIdentity(now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := Inspect(cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := sha256Hex(mustParse(t, cert).Raw)
+	if info.Fingerprint != "sha256:"+want || info.Subject != "identity.linkerd.cluster.local" || !info.NotAfter.Equal(now.Add(issuerValidity).Truncate(time.Second)) {
+		t.Errorf("Inspect = %+v", info)
+	}
+	if err := KeyMatches(cert, key); err != nil {
+		t.Errorf("own key: %v", err)
+	}
+	_, _, other, _ := GenerateLinkerdIdentity(now)
+	for name, tc := range map[string]struct{ cert, key, want string }{
+		"another key":    {cert, other, "the key is not the certificate's private key"},
+		"the anchor":     {anchor, key, "the key is not the certificate's private key"},
+		"no certificate": {"", key, "the certificate contains no PEM certificate"},
+		"no key":         {cert, "x", "the key contains no PEM block"},
+	} {
+		err := KeyMatches(tc.cert, tc.key)
+		if err == nil || err.Error() != tc.want || !errors.As(err, new(*KeyError)) {
+			t.Errorf("%s: %v, want %q", name, err, tc.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "PRIVATE KEY-----") {
+			t.Errorf("%s: the error quotes key material", name)
+		}
+	}
+	if _, err := Inspect("not pem"); err == nil || err.Error() != "the certificate contains no PEM certificate" {
+		t.Errorf("Inspect(garbage) = %v", err)
+	}
+}
+
+func TestCheckExpiry(t *testing.T) {
+	_, cert, _, err := GenerateLinkerdIdentity(now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := []any{"generated_identity", "issuer_cert_pem"}
+	if ps := CheckExpiry(path, "generated issuer", cert, now, "do X."); len(ps) != 0 {
+		t.Errorf("fresh: %v", ps)
+	}
+	ps := CheckExpiry(path, "generated issuer", cert, now.Add(issuerValidity-59*24*time.Hour), "do X.")
+	if len(ps) != 1 || ps[0].Severity != mesh.SeverityWarning || !strings.HasSuffix(ps[0].Detail, "(linkerd check warns under 60 days). do X.") {
+		t.Errorf("59 days before expiry: %v", ps)
+	}
+	if ps := CheckExpiry(path, "generated issuer", cert, now.Add(issuerValidity-61*24*time.Hour), "do X."); len(ps) != 0 {
+		t.Errorf("61 days before expiry: %v", ps)
+	}
+	ps = CheckExpiry(path, "generated issuer", cert, now.Add(issuerValidity+time.Hour), "do X.")
+	if len(ps) != 1 || ps[0].Severity != mesh.SeverityError || !strings.Contains(ps[0].Detail, "expired on") {
+		t.Errorf("expired: %v", ps)
+	}
+	if ps := CheckExpiry(path, "generated issuer", "junk", now, "do X."); len(ps) != 1 || ps[0].Code != mesh.CodeInsIdentityParse {
+		t.Errorf("junk: %v", ps)
+	}
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// TestIssuerRotation: issuers under one anchor, and an anchor bundle during
+// an anchor rotation, all validate; an issuer under an anchor left out of
+// the bundle does not.
+func TestIssuerRotation(t *testing.T) {
+	a, err := NewAnchor("a", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewAnchor("b", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i1, _ := NewIssuer(a, "i1", now)
+	i2, _ := NewIssuer(a, "i2", now)
+	i3, _ := NewIssuer(b, "i3", now)
+	for name, tc := range map[string]struct {
+		anchors string
+		issuer  Pair
+		ok      bool
+	}{
+		"first issuer":                {a.CertPEM, i1, true},
+		"rotated issuer":              {a.CertPEM, i2, true},
+		"bundle, old issuer":          {a.CertPEM + b.CertPEM, i2, true},
+		"bundle, new issuer":          {a.CertPEM + b.CertPEM, i3, true},
+		"new anchor only":             {b.CertPEM, i3, true},
+		"old anchor dropped too soon": {b.CertPEM, i2, false},
+	} {
+		ps := ValidateLinkerdIdentity(tc.anchors, tc.issuer.CertPEM, tc.issuer.KeyPEM, now)
+		if ok := !ps.HasErrors(); ok != tc.ok {
+			t.Errorf("%s: valid = %v, want %v (%v)", name, ok, tc.ok, ps)
+		}
+	}
+	if _, err := NewIssuer(Pair{CertPEM: a.CertPEM, KeyPEM: i1.KeyPEM}, "x", now); err == nil {
+		t.Error("an anchor key that is not the anchor's signed an issuer")
+	}
+	if _, err := NewIssuer(Pair{CertPEM: "x", KeyPEM: a.KeyPEM}, "x", now); err == nil || strings.Contains(err.Error(), "PRIVATE") {
+		t.Errorf("bad anchor: %v", err)
+	}
 }

@@ -1,6 +1,7 @@
 package certs
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -21,5 +22,10 @@ func FuzzValidateLinkerdIdentity(f *testing.F) {
 	f.Add("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", cert, "not a key")
 	f.Fuzz(func(t *testing.T, anchors, issuerCert, issuerKey string) {
 		_ = ValidateLinkerdIdentity(anchors, issuerCert, issuerKey, now)
+		_, _ = Inspect(anchors)
+		_ = CheckExpiry([]any{"x"}, "x", issuerCert, now, "")
+		if err := KeyMatches(issuerCert, issuerKey); err != nil && strings.Contains(err.Error(), "PRIVATE KEY-----") {
+			t.Fatal("an error quotes key material")
+		}
 	})
 }

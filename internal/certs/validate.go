@@ -45,7 +45,7 @@ func ValidateLinkerdIdentity(anchorsPEM, issuerCertPEM, issuerKeyPEM string, now
 	}
 	for _, a := range anchors {
 		checkAnchorAlgorithm(&ps, a)
-		checkValidity(&ps, pathAnchors, "trust anchor", a, now)
+		checkValidity(&ps, pathAnchors, "trust anchor", a, now, rotateSupplied)
 	}
 	if len(issuers) == 0 {
 		return ps
@@ -63,7 +63,26 @@ func ValidateLinkerdIdentity(anchorsPEM, issuerCertPEM, issuerKeyPEM string, now
 		ps.Errorf(mesh.CodeInsIdentityChain, pathIssuer, "issuer certificate is not signed by a trust anchor",
 			"issuer certificate is not signed by any trust anchor in trust_anchors_pem. Sign the issuer with one of the trust anchors, or add its signing CA to trust_anchors_pem.")
 	}
-	checkValidity(&ps, pathIssuer, "issuer certificate", issuer, now)
+	checkValidity(&ps, pathIssuer, "issuer certificate", issuer, now, rotateSupplied)
+	return ps
+}
+
+// rotateSupplied is how to replace a supplied certificate.
+const rotateSupplied = "Rotate it before then: put the new certificate and key in linkerd_identity and apply (docs/guides/linkerd-identity.md)."
+
+// CheckExpiry applies the validity checks of ValidateLinkerdIdentity to each
+// certificate of a PEM bundle kept outside the configuration (a generated
+// identity in state), at path, with rotate saying how to replace it.
+func CheckExpiry(path []any, what, certPEM string, now time.Time, rotate string) mesh.Problems {
+	var ps mesh.Problems
+	cs, err := parseCerts(certPEM)
+	if err != nil {
+		ps.Errorf(mesh.CodeInsIdentityParse, path, what+" does not parse", "%s %v.", what, err)
+		return ps
+	}
+	for _, c := range cs {
+		checkValidity(&ps, path, what, c, now, rotate)
+	}
 	return ps
 }
 
@@ -169,16 +188,16 @@ func signedByAnchor(issuer *x509.Certificate, anchors []*x509.Certificate) bool 
 	return false
 }
 
-func checkValidity(ps *mesh.Problems, path []any, what string, c *x509.Certificate, now time.Time) {
+func checkValidity(ps *mesh.Problems, path []any, what string, c *x509.Certificate, now time.Time, rotate string) {
 	switch {
 	case now.Before(c.NotBefore):
 		ps.Errorf(mesh.CodeInsIdentityValidity, path, what+" is not yet valid",
 			"%s %q is not valid before %s. Check the clock or issue it with an earlier start.", what, c.Subject.CommonName, c.NotBefore.UTC().Format(time.RFC3339))
 	case now.After(c.NotAfter):
 		ps.Errorf(mesh.CodeInsIdentityValidity, path, what+" has expired",
-			"%s %q expired on %s. Issue a new one.", what, c.Subject.CommonName, c.NotAfter.UTC().Format(time.RFC3339))
+			"%s %q expired on %s. %s", what, c.Subject.CommonName, c.NotAfter.UTC().Format(time.RFC3339), rotate)
 	case c.NotAfter.Sub(now) < expiryWarning:
 		ps.Warnf(mesh.CodeInsIdentityValidity, path, what+" expires soon",
-			"%s expires on %s (linkerd check warns under 60 days). Rotate it before then.", what, c.NotAfter.UTC().Format(time.RFC3339))
+			"%s %q expires on %s (linkerd check warns under 60 days). %s", what, c.Subject.CommonName, c.NotAfter.UTC().Format(time.RFC3339), rotate)
 	}
 }

@@ -113,7 +113,7 @@ func adoptedModel(m installModel, in mesh.Install, repository string, id install
 		out.Revision = types.StringValue(in.Revision)
 	}
 	if in.Mesh == mesh.MeshLinkerd {
-		out.GeneratedIdentity = identityValue(id)
+		out.GeneratedIdentity = generatedIdentityValue(id.TrustAnchorsPEM, id.IssuerCertPEM)
 	}
 	if len(values) > 0 {
 		elems := map[string]attr.Value{}

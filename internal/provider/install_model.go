@@ -16,6 +16,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/meshform/terraform-provider-mesh/internal/certs"
 	"github.com/meshform/terraform-provider-mesh/internal/install"
 	"github.com/meshform/terraform-provider-mesh/internal/mesh"
 )
@@ -47,16 +48,35 @@ type gatewayAPIModel struct {
 	Version types.String `tfsdk:"version"`
 }
 
+// identityModel is linkerd_identity: the certificates are plain, so that a
+// rotation shows in the plan; the key is write-only, so it is never in plan
+// or state.
 type identityModel struct {
 	TrustAnchorsPEM types.String `tfsdk:"trust_anchors_pem"`
 	IssuerCertPEM   types.String `tfsdk:"issuer_cert_pem"`
 	IssuerKeyPEM    types.String `tfsdk:"issuer_key_pem"`
 }
 
+// generatedIdentityModel is generated_identity: the public certificates and
+// what identifies them; the keys stay in the cluster.
+type generatedIdentityModel struct {
+	TrustAnchorsPEM        types.String `tfsdk:"trust_anchors_pem"`
+	IssuerCertPEM          types.String `tfsdk:"issuer_cert_pem"`
+	TrustAnchorFingerprint types.String `tfsdk:"trust_anchor_fingerprint"`
+	TrustAnchorExpiresAt   types.String `tfsdk:"trust_anchor_expires_at"`
+	IssuerFingerprint      types.String `tfsdk:"issuer_fingerprint"`
+	IssuerExpiresAt        types.String `tfsdk:"issuer_expires_at"`
+}
+
 var (
 	gatewayAPIAttrTypes = map[string]attr.Type{"mode": types.StringType, "version": types.StringType}
 	identityAttrTypes   = map[string]attr.Type{
 		"trust_anchors_pem": types.StringType, "issuer_cert_pem": types.StringType, "issuer_key_pem": types.StringType,
+	}
+	generatedIdentityAttrTypes = map[string]attr.Type{
+		"trust_anchors_pem": types.StringType, "issuer_cert_pem": types.StringType,
+		"trust_anchor_fingerprint": types.StringType, "trust_anchor_expires_at": types.StringType,
+		"issuer_fingerprint": types.StringType, "issuer_expires_at": types.StringType,
 	}
 	componentAttrTypes = map[string]attr.Type{
 		"name": types.StringType, "kind": types.StringType, "namespace": types.StringType,
@@ -73,7 +93,7 @@ func emptyInstallModel() installModel {
 		Values:            types.MapNull(types.StringType),
 		GatewayAPICRDs:    types.ObjectNull(gatewayAPIAttrTypes),
 		LinkerdIdentity:   types.ObjectNull(identityAttrTypes),
-		GeneratedIdentity: types.ObjectNull(identityAttrTypes),
+		GeneratedIdentity: types.ObjectNull(generatedIdentityAttrTypes),
 		RenderedObjects:   types.MapNull(renderedType),
 		Components:        types.ListNull(componentType),
 		ReleaseRevisions:  types.MapNull(types.Int64Type),
@@ -123,36 +143,60 @@ func (m installModel) gatewayAPI(ctx context.Context) (gatewayAPIModel, diag.Dia
 	return g, d
 }
 
-// identity is the Linkerd identity in use: the supplied one, else the
-// generated one; ok is false when neither is known yet.
-func (m installModel) identity(ctx context.Context) (install.LinkerdIdentity, bool, diag.Diagnostics) {
-	for _, obj := range []types.Object{m.LinkerdIdentity, m.GeneratedIdentity} {
-		if obj.IsUnknown() {
-			return install.LinkerdIdentity{}, false, nil
-		}
-		if obj.IsNull() {
-			continue
-		}
+// certificates are the public parts of the Linkerd identity in use (the
+// supplied one, else the generated one) as m, a plan or a state, has them;
+// ok is false while neither is known.
+func (m installModel) certificates() (anchors, issuer string, generated, ok bool, diags diag.Diagnostics) {
+	switch {
+	case m.LinkerdIdentity.IsUnknown():
+		return "", "", false, false, nil
+	case !m.LinkerdIdentity.IsNull():
 		var id identityModel
-		d := objectInto(obj, &id)
-		if d.HasError() || !known(id.TrustAnchorsPEM, id.IssuerCertPEM, id.IssuerKeyPEM) {
-			return install.LinkerdIdentity{}, false, d
-		}
-		return install.LinkerdIdentity{
-			TrustAnchorsPEM: id.TrustAnchorsPEM.ValueString(),
-			IssuerCertPEM:   id.IssuerCertPEM.ValueString(),
-			IssuerKeyPEM:    id.IssuerKeyPEM.ValueString(),
-		}, true, nil
+		diags = objectInto(m.LinkerdIdentity, &id)
+		ok = !diags.HasError() && known(id.TrustAnchorsPEM, id.IssuerCertPEM)
+		return id.TrustAnchorsPEM.ValueString(), id.IssuerCertPEM.ValueString(), false, ok, diags
+	case m.GeneratedIdentity.IsUnknown() || m.GeneratedIdentity.IsNull():
+		return "", "", true, false, nil
 	}
-	return install.LinkerdIdentity{}, false, nil
+	var id generatedIdentityModel
+	diags = objectInto(m.GeneratedIdentity, &id)
+	ok = !diags.HasError() && known(id.TrustAnchorsPEM, id.IssuerCertPEM)
+	return id.TrustAnchorsPEM.ValueString(), id.IssuerCertPEM.ValueString(), true, ok, diags
 }
 
-func identityValue(id install.LinkerdIdentity) types.Object {
-	return types.ObjectValueMust(identityAttrTypes, map[string]attr.Value{
-		"trust_anchors_pem": types.StringValue(id.TrustAnchorsPEM),
-		"issuer_cert_pem":   types.StringValue(id.IssuerCertPEM),
-		"issuer_key_pem":    types.StringValue(id.IssuerKeyPEM),
-	})
+// suppliedIdentity is linkerd_identity as the configuration has it, key
+// included (a write-only value is in the configuration only); ok is false
+// when it is absent or not yet known.
+func (m installModel) suppliedIdentity() (install.LinkerdIdentity, bool, diag.Diagnostics) {
+	if m.LinkerdIdentity.IsNull() || m.LinkerdIdentity.IsUnknown() {
+		return install.LinkerdIdentity{}, false, nil
+	}
+	var id identityModel
+	d := objectInto(m.LinkerdIdentity, &id)
+	if d.HasError() || !known(id.TrustAnchorsPEM, id.IssuerCertPEM, id.IssuerKeyPEM) {
+		return install.LinkerdIdentity{}, false, d
+	}
+	return install.LinkerdIdentity{
+		TrustAnchorsPEM: id.TrustAnchorsPEM.ValueString(),
+		IssuerCertPEM:   id.IssuerCertPEM.ValueString(),
+		IssuerKeyPEM:    id.IssuerKeyPEM.ValueString(),
+	}, true, nil
+}
+
+// generatedIdentityValue is generated_identity for the certificates: they
+// and their fingerprints and expiry dates, never a key.
+func generatedIdentityValue(anchors, issuer string) types.Object {
+	vals := map[string]attr.Value{
+		"trust_anchors_pem": types.StringValue(anchors), "issuer_cert_pem": types.StringValue(issuer),
+	}
+	for _, c := range []struct{ prefix, pem string }{{"trust_anchor", anchors}, {"issuer", issuer}} {
+		fingerprint, expires := types.StringNull(), types.StringNull()
+		if info, err := certs.Inspect(c.pem); err == nil {
+			fingerprint, expires = types.StringValue(info.Fingerprint), types.StringValue(info.NotAfter.UTC().Format(time.RFC3339))
+		}
+		vals[c.prefix+"_fingerprint"], vals[c.prefix+"_expires_at"] = fingerprint, expires
+	}
+	return types.ObjectValueMust(generatedIdentityAttrTypes, vals)
 }
 
 // installPlan builds the engine's plan for the intent with identity.

@@ -14,8 +14,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	"github.com/meshform/terraform-provider-mesh/internal/certs"
 )
 
 // renderedKnown asserts that the plan already lists every object of chart.
@@ -135,87 +133,6 @@ func TestAccInstall_IstioSidecarRevision(t *testing.T) {
 				}
 				return ic.expectDaemonSetAbsent(t, "istio-system", "ztunnel")
 			},
-		}},
-	})
-}
-
-// TestAccInstall_LinkerdGeneratedIdentity lets the provider generate the
-// identity: the key stays sensitive and is kept across plans.
-func TestAccInstall_LinkerdGeneratedIdentity(t *testing.T) {
-	ic := newInstallCluster(t)
-	config := ic.config(`
-  mesh    = "linkerd"
-  version = "` + linkerdVersion + `"
-`)
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviderFactories,
-		CheckDestroy: func(*terraform.State) error {
-			return ic.expectDeployment(t, "linkerd", "linkerd-identity", false)
-		},
-		Steps: []resource.TestStep{
-			{
-				Config: config,
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{
-						renderedKnown("linkerd-crds"),
-						plancheck.ExpectUnknownValue(installAddress, tfjsonpath.New("generated_identity")),
-					},
-					PostApplyPostRefresh: []plancheck.PlanCheck{
-						plancheck.ExpectEmptyPlan(),
-						plancheck.ExpectSensitiveValue(installAddress, tfjsonpath.New("generated_identity").AtMapKey("issuer_key_pem")),
-					},
-				},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(installAddress, tfjsonpath.New("id"), knownvalue.StringExact("linkerd/linkerd")),
-					statecheck.ExpectKnownValue(installAddress, tfjsonpath.New("generated_identity").AtMapKey("trust_anchors_pem"),
-						knownvalue.StringRegexp(pemCertificate)),
-					revisions(map[string]int64{"linkerd-crds": 1, "linkerd-control-plane": 1}),
-				},
-				Check: func(s *terraform.State) error {
-					anchors := s.RootModule().Resources[installAddress].Primary.Attributes["generated_identity.trust_anchors_pem"]
-					return ic.expectTrustRoots(t, anchors)
-				},
-			},
-			{
-				// A second plan keeps the generated identity.
-				Config:   config,
-				PlanOnly: true,
-			},
-		},
-	})
-}
-
-// TestAccInstall_LinkerdSuppliedIdentity installs with the user's certificates:
-// every object is known at plan time.
-func TestAccInstall_LinkerdSuppliedIdentity(t *testing.T) {
-	ic := newInstallCluster(t)
-	anchor, cert, key, err := certs.GenerateLinkerdIdentity(timeNow())
-	if err != nil {
-		t.Fatal(err)
-	}
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviderFactories,
-		Steps: []resource.TestStep{{
-			Config: ic.config(`
-  mesh    = "linkerd"
-  version = "` + linkerdVersion + `"
-  linkerd_identity = {
-    trust_anchors_pem = ` + hcl(anchor) + `
-    issuer_cert_pem   = ` + hcl(cert) + `
-    issuer_key_pem    = ` + hcl(key) + `
-  }
-`),
-			ConfigPlanChecks: resource.ConfigPlanChecks{
-				PreApply: []plancheck.PlanCheck{
-					renderedKnown("linkerd-crds"), renderedKnown("linkerd-control-plane"),
-					plancheck.ExpectSensitiveValue(installAddress, tfjsonpath.New("linkerd_identity").AtMapKey("issuer_key_pem")),
-				},
-				PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
-			},
-			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue(installAddress, tfjsonpath.New("generated_identity"), knownvalue.Null()),
-			},
-			Check: func(*terraform.State) error { return ic.expectTrustRoots(t, anchor) },
 		}},
 	})
 }

@@ -28,6 +28,8 @@ const defaultInstallTimeout = "10m"
 
 func (r *installResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
+		// Version 1: no private key in state (see install_upgrade.go).
+		Version: 1,
 		MarkdownDescription: "Installs, upgrades and uninstalls a mesh control plane (Istio sidecar or ambient, or Linkerd) as " +
 			"ordinary Helm releases, with the Helm SDK in-process. The plan lists every object each chart would create " +
 			"(`rendered_objects`), apply waits until the control plane is ready the way `istioctl install` and `linkerd check` " +
@@ -86,23 +88,32 @@ func (r *installResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 			"linkerd_identity": schema.SingleNestedAttribute{
 				Optional: true,
 				MarkdownDescription: "Linkerd only: the trust anchors and the issuer (an intermediate CA signed by an anchor), " +
-					"ECDSA P-256, PEM. When omitted, the provider generates them once on create (anchor valid 10 years, issuer 1 " +
-					"year) and keeps them in `generated_identity`.",
+					"ECDSA P-256, PEM. The certificates are plain attributes, so a rotation shows in the plan; the key is " +
+					"write-only (Terraform 1.11 or later), so it is never in plan or state. When omitted, the provider generates " +
+					"an identity once on create (anchor valid 10 years, issuer 1 year): see `generated_identity`. Rotation: " +
+					"[the Linkerd identity guide](../guides/linkerd-identity.md).",
 				Attributes: map[string]schema.Attribute{
-					"trust_anchors_pem": schema.StringAttribute{Required: true, MarkdownDescription: "Trust anchor certificate(s), PEM."},
+					"trust_anchors_pem": schema.StringAttribute{Required: true, MarkdownDescription: "Trust anchor certificate(s), PEM. Several (a bundle) while an anchor is rotated."},
 					"issuer_cert_pem":   schema.StringAttribute{Required: true, MarkdownDescription: "Issuer certificate, PEM (a CA signed by a trust anchor)."},
-					"issuer_key_pem": schema.StringAttribute{Required: true, Sensitive: true,
-						MarkdownDescription: "Issuer private key, PEM. Sensitive."},
+					"issuer_key_pem": schema.StringAttribute{Required: true, Sensitive: true, WriteOnly: true,
+						MarkdownDescription: "Issuer private key, PEM. Write-only: read from the configuration at every plan and " +
+							"apply (e.g. from an ephemeral resource or a variable marked `ephemeral`), never stored. It must " +
+							"belong to `issuer_cert_pem`, so a new key always comes with a new certificate, which the plan shows."},
 				},
 			},
 			"generated_identity": schema.SingleNestedAttribute{
 				Computed: true,
-				MarkdownDescription: "Linkerd without `linkerd_identity`: the generated trust anchor and issuer, kept for the life " +
-					"of the resource. `trust_anchors_pem` is public (share it with clusters that must trust this one); the key is sensitive.",
+				MarkdownDescription: "Linkerd without `linkerd_identity`: the generated trust anchor and issuer certificates, kept " +
+					"for the life of the resource. Their private keys are never in state: the issuer key lives in the cluster only " +
+					"(Secret `<namespace>/linkerd-identity-issuer`, written by the chart), the anchor key is not kept. The plan " +
+					"warns 60 days before either expires.",
 				Attributes: map[string]schema.Attribute{
-					"trust_anchors_pem": schema.StringAttribute{Computed: true, MarkdownDescription: "The generated trust anchor, PEM."},
-					"issuer_cert_pem":   schema.StringAttribute{Computed: true, MarkdownDescription: "The generated issuer certificate, PEM."},
-					"issuer_key_pem":    schema.StringAttribute{Computed: true, Sensitive: true, MarkdownDescription: "The generated issuer key, PEM. Sensitive."},
+					"trust_anchors_pem":        schema.StringAttribute{Computed: true, MarkdownDescription: "The generated trust anchor, PEM: public, share it with clusters that must trust this one."},
+					"issuer_cert_pem":          schema.StringAttribute{Computed: true, MarkdownDescription: "The generated issuer certificate, PEM."},
+					"trust_anchor_fingerprint": schema.StringAttribute{Computed: true, MarkdownDescription: "`sha256:` and the hex SHA-256 of the trust anchor's DER."},
+					"trust_anchor_expires_at":  schema.StringAttribute{Computed: true, MarkdownDescription: "When the trust anchor expires (RFC 3339)."},
+					"issuer_fingerprint":       schema.StringAttribute{Computed: true, MarkdownDescription: "`sha256:` and the hex SHA-256 of the issuer certificate's DER."},
+					"issuer_expires_at":        schema.StringAttribute{Computed: true, MarkdownDescription: "When the issuer certificate expires (RFC 3339)."},
 				},
 			},
 			"wait": schema.BoolAttribute{

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"regexp"
 	"strings"
@@ -10,7 +11,9 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 
 	"github.com/meshform/terraform-provider-mesh/internal/certs"
 	"github.com/meshform/terraform-provider-mesh/internal/install"
@@ -194,5 +197,92 @@ func TestInstallFailedIsTruthfulAboutTheUndo(t *testing.T) {
 				t.Errorf("diagnostic says %q:\n%s\n%s", tc.notWant, diags[0].Summary(), diags[0].Detail())
 			}
 		})
+	}
+}
+
+// The version 0 upgrade drops a supplied key (it is in the configuration),
+// and keeps a generated one, failing, while the cluster cannot confirm it.
+func TestInstallStateUpgradeFromV0(t *testing.T) {
+	anchor, cert, key, err := certs.GenerateLinkerdIdentity(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := NewInstallResource().(*installResource) // not configured: no cluster
+	upgrade := func(v0 map[string]any) (map[string]any, []string) {
+		raw, _ := json.Marshal(v0)
+		var resp resource.UpgradeStateResponse
+		r.upgradeFromV0(context.Background(), resource.UpgradeStateRequest{RawState: &tfprotov6.RawState{JSON: raw}}, &resp)
+		var msgs []string
+		for _, d := range resp.Diagnostics {
+			msgs = append(msgs, d.Summary()+": "+d.Detail())
+		}
+		if resp.DynamicValue == nil {
+			return nil, msgs
+		}
+		var out map[string]any
+		if err := json.Unmarshal(resp.DynamicValue.JSON, &out); err != nil {
+			t.Fatal(err)
+		}
+		return out, msgs
+	}
+	supplied := map[string]any{"trust_anchors_pem": anchor, "issuer_cert_pem": cert, "issuer_key_pem": key}
+	out, msgs := upgrade(map[string]any{"mesh": "linkerd", "namespace": "linkerd", "linkerd_identity": supplied, "generated_identity": nil})
+	if len(msgs) > 0 || out == nil {
+		t.Fatalf("supplied: %v", msgs)
+	}
+	if got := out["linkerd_identity"].(map[string]any); got["issuer_key_pem"] != nil || got["issuer_cert_pem"] != cert {
+		t.Errorf("supplied identity upgraded to %v", got)
+	}
+	if out["generated_identity"] != nil {
+		t.Errorf("generated_identity = %v", out["generated_identity"])
+	}
+
+	out, msgs = upgrade(map[string]any{"mesh": "linkerd", "namespace": "linkerd",
+		"generated_identity": map[string]any{"trust_anchors_pem": anchor, "issuer_cert_pem": cert, "issuer_key_pem": key}})
+	if out != nil || len(msgs) != 1 || !strings.Contains(msgs[0], "the generated issuer key is not confirmed in the cluster") ||
+		!strings.Contains(msgs[0], "the cluster cannot be read") || !strings.Contains(msgs[0], "Nothing was changed") {
+		t.Errorf("generated, no cluster: %v %v", out, msgs)
+	}
+	if strings.Contains(strings.Join(msgs, ""), "PRIVATE KEY") {
+		t.Error("a message quotes the key")
+	}
+
+	// Istio, or a generated identity whose key a v0 state never had.
+	out, msgs = upgrade(map[string]any{"mesh": "istio", "namespace": "istio-system", "linkerd_identity": nil, "generated_identity": nil})
+	if len(msgs) > 0 || out["mesh"] != "istio" {
+		t.Errorf("istio: %v %v", out, msgs)
+	}
+}
+
+// A generated identity near or past its expiry warns or fails the plan,
+// naming generated_identity and how to rotate.
+func TestGeneratedIdentityExpiry(t *testing.T) {
+	for _, tc := range []struct {
+		age      time.Duration
+		severity diag.Severity
+	}{
+		{0, 0},
+		{365*24*time.Hour - 30*24*time.Hour, diag.SeverityWarning},
+		{366 * 24 * time.Hour, diag.SeverityError},
+	} {
+		anchor, cert, _, err := certs.GenerateLinkerdIdentity(time.Now().Add(-tc.age))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := emptyInstallModel()
+		m.Mesh = types.StringValue("linkerd")
+		m.GeneratedIdentity = generatedIdentityValue(anchor, cert)
+		var diags diag.Diagnostics
+		checkGeneratedExpiry(m, &diags)
+		if tc.severity == 0 {
+			if len(diags) > 0 {
+				t.Errorf("fresh: %v", diags)
+			}
+			continue
+		}
+		if len(diags) != 1 || diags[0].Severity() != tc.severity || !strings.Contains(diags[0].Detail(), "supply linkerd_identity") ||
+			!strings.Contains(diags[0].Detail(), "generated issuer certificate") {
+			t.Errorf("age %s: %v", tc.age, diags)
+		}
 	}
 }

@@ -369,7 +369,11 @@ func planOf(t *testing.T, server tfprotov6.ProviderServer, s *tfprotov6.Schema, 
 	t.Helper()
 	ctx := context.Background()
 	typ := s.ValueType()
-	vr, err := server.ValidateResourceConfig(ctx, &tfprotov6.ValidateResourceConfigRequest{TypeName: typeName, Config: dynamicValue(t, typ, cfg)})
+	vr, err := server.ValidateResourceConfig(ctx, &tfprotov6.ValidateResourceConfigRequest{
+		TypeName: typeName, Config: dynamicValue(t, typ, cfg),
+		// As Terraform 1.11 and later send it: write-only attributes allowed.
+		ClientCapabilities: &tfprotov6.ValidateResourceConfigClientCapabilities{WriteOnlyAttributesAllowed: true},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

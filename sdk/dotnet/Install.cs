@@ -84,37 +84,35 @@ namespace Meshform.Mesh
     /// 
     /// ## Linkerd identity
     /// 
-    /// Linkerd needs a trust anchor and an issuer (an intermediate CA signed by the anchor), ECDSA P-256.
+    /// Linkerd needs a trust anchor and an issuer (an intermediate CA signed by the anchor), ECDSA P-256. No private
+    /// key is ever in the plan, the state or the provider's logs:
     /// 
     /// - **Generated**: omit `LinkerdIdentity`. The provider generates an anchor (10 years) and an issuer (1 year)
-    ///   once, on create, and keeps them in `GeneratedIdentity` for the life of the resource; `IssuerKeyPem` is
-    ///   sensitive and never appears in plan output or diagnostics. `generated_identity.trust_anchors_pem` is public:
-    ///   give it to clusters that must trust this one (multi-cluster needs a shared anchor, so use supplied
+    ///   once, on create. State keeps their certificates, fingerprints and expiry dates in `GeneratedIdentity`; the
+    ///   issuer key lives in the cluster only (the chart's Secret `&lt;namespace&gt;/linkerd-identity-issuer` and the Helm
+    ///   release), where each plan and upgrade reads it back; the anchor key is not kept. `generated_identity.trust_anchors_pem`
+    ///   is public: give it to clusters that must trust this one (multi-cluster needs a shared anchor, so supply the
     ///   certificates there). Objects that embed the identity show as `(known after apply)` in the first plan only.
-    /// - **Supplied**: set `LinkerdIdentity` (e.g. from `TlsLocallySignedCert`, Vault or files).
-    ///   `IssuerKeyPem` is sensitive.
+    /// - **Supplied**: set `LinkerdIdentity` (e.g. from `TlsLocallySignedCert`, Vault or files). The certificates
+    ///   are plain attributes, so a rotation shows in the plan; `IssuerKeyPem` is write-only (Terraform 1.11 or
+    ///   OpenTofu 1.11 and later): it is read from the configuration at every plan and apply and never stored, so
+    ///   feed it from an ephemeral resource, an `Ephemeral` variable or a file. A key that does not belong to
+    ///   `IssuerCertPem` fails `terraform validate` (`MESH-INS-007`).
     /// 
-    /// ### Rotating a supplied issuer
+    /// States written by provider versions before schema version 1 kept the issuer key. The first plan with this
+    /// version upgrades them: a supplied key is dropped (it is in the configuration); a generated key is dropped only
+    /// once the cluster is confirmed to hold the same key, and until then the plan fails with what it found and the
+    /// state keeps the key.
     /// 
-    /// Linkerd workload certificates are short-lived (24h) and signed by the issuer, so the issuer can be rotated
-    /// without downtime as long as the trust anchor stays the same:
+    /// ### The 60-day warning and rotation
     /// 
-    /// 1. Issue a new issuer certificate and key from the same trust anchor.
-    /// 2. Put them in `linkerd_identity.issuer_cert_pem` / `IssuerKeyPem` and apply: the plan shows the
-    ///    `linkerd-control-plane` objects that change (the issuer Secret and the identity Deployment's checksum); the
-    ///    upgrade waits until the identity service is back.
-    /// 3. Workloads pick up certificates from the new issuer on their next renewal.
+    /// Like `linkerd check`, the plan warns (`MESH-INS-010`) when the issuer or an anchor in use, supplied or
+    /// generated, expires within 60 days, and fails when one has expired or is not yet valid: an expired issuer stops
+    /// the identity service from issuing workload certificates, and meshed traffic fails once the current ones (24h)
+    /// expire. Because the check runs at every plan, a scheduled `pulumi preview` is an expiry monitor.
     /// 
-    /// Rotating the **trust anchor** needs a bundle step: first apply `TrustAnchorsPem` with both the old and the new
-    /// anchor, restart the meshed workloads, then switch the issuer to one signed by the new anchor, and finally drop the
-    /// old anchor.
-    /// 
-    /// ### The 60-day warning
-    /// 
-    /// Like `linkerd check`, the plan warns (`MESH-INS-010`) when the issuer or an anchor expires within 60 days, and
-    /// fails when one has expired or is not yet valid: an expired issuer stops the identity service from issuing
-    /// workload certificates, and meshed traffic fails once the current ones (24h) expire. Rotate as above before then.
-    /// Because the check runs at every plan, a scheduled `pulumi preview` is an expiry monitor.
+    /// Rotating the issuer (same anchor) is one apply; rotating the anchor takes three, through a bundle. The steps,
+    /// which the acceptance tests walk, are in the Linkerd identity guide.
     /// 
     /// ## Air-gapped installs
     /// 
@@ -185,13 +183,13 @@ namespace Meshform.Mesh
         public Output<Outputs.InstallGatewayApiCrds> GatewayApiCrds { get; private set; } = null!;
 
         /// <summary>
-        /// Linkerd without `LinkerdIdentity`: the generated trust anchor and issuer, kept for the life of the resource. `TrustAnchorsPem` is public (share it with clusters that must trust this one); the key is sensitive.
+        /// Linkerd without `LinkerdIdentity`: the generated trust anchor and issuer certificates, kept for the life of the resource. Their private keys are never in state: the issuer key lives in the cluster only (Secret `&lt;namespace&gt;/linkerd-identity-issuer`, written by the chart), the anchor key is not kept. The plan warns 60 days before either expires.
         /// </summary>
         [Output("generatedIdentity")]
         public Output<Outputs.InstallGeneratedIdentity> GeneratedIdentity { get; private set; } = null!;
 
         /// <summary>
-        /// Linkerd only: the trust anchors and the issuer (an intermediate CA signed by an anchor), ECDSA P-256, PEM. When omitted, the provider generates them once on create (anchor valid 10 years, issuer 1 year) and keeps them in `GeneratedIdentity`.
+        /// Linkerd only: the trust anchors and the issuer (an intermediate CA signed by an anchor), ECDSA P-256, PEM. The certificates are plain attributes, so a rotation shows in the plan; the key is write-only (Terraform 1.11 or later), so it is never in plan or state. When omitted, the provider generates an identity once on create (anchor valid 10 years, issuer 1 year): see `GeneratedIdentity`. Rotation: the Linkerd identity guide.
         /// </summary>
         [Output("linkerdIdentity")]
         public Output<Outputs.InstallLinkerdIdentity?> LinkerdIdentity { get; private set; } = null!;
@@ -321,7 +319,7 @@ namespace Meshform.Mesh
         public Input<Inputs.InstallGatewayApiCrdsArgs>? GatewayApiCrds { get; set; }
 
         /// <summary>
-        /// Linkerd only: the trust anchors and the issuer (an intermediate CA signed by an anchor), ECDSA P-256, PEM. When omitted, the provider generates them once on create (anchor valid 10 years, issuer 1 year) and keeps them in `GeneratedIdentity`.
+        /// Linkerd only: the trust anchors and the issuer (an intermediate CA signed by an anchor), ECDSA P-256, PEM. The certificates are plain attributes, so a rotation shows in the plan; the key is write-only (Terraform 1.11 or later), so it is never in plan or state. When omitted, the provider generates an identity once on create (anchor valid 10 years, issuer 1 year): see `GeneratedIdentity`. Rotation: the Linkerd identity guide.
         /// </summary>
         [Input("linkerdIdentity")]
         public Input<Inputs.InstallLinkerdIdentityArgs>? LinkerdIdentity { get; set; }
@@ -413,13 +411,13 @@ namespace Meshform.Mesh
         public Input<Inputs.InstallGatewayApiCrdsGetArgs>? GatewayApiCrds { get; set; }
 
         /// <summary>
-        /// Linkerd without `LinkerdIdentity`: the generated trust anchor and issuer, kept for the life of the resource. `TrustAnchorsPem` is public (share it with clusters that must trust this one); the key is sensitive.
+        /// Linkerd without `LinkerdIdentity`: the generated trust anchor and issuer certificates, kept for the life of the resource. Their private keys are never in state: the issuer key lives in the cluster only (Secret `&lt;namespace&gt;/linkerd-identity-issuer`, written by the chart), the anchor key is not kept. The plan warns 60 days before either expires.
         /// </summary>
         [Input("generatedIdentity")]
         public Input<Inputs.InstallGeneratedIdentityGetArgs>? GeneratedIdentity { get; set; }
 
         /// <summary>
-        /// Linkerd only: the trust anchors and the issuer (an intermediate CA signed by an anchor), ECDSA P-256, PEM. When omitted, the provider generates them once on create (anchor valid 10 years, issuer 1 year) and keeps them in `GeneratedIdentity`.
+        /// Linkerd only: the trust anchors and the issuer (an intermediate CA signed by an anchor), ECDSA P-256, PEM. The certificates are plain attributes, so a rotation shows in the plan; the key is write-only (Terraform 1.11 or later), so it is never in plan or state. When omitted, the provider generates an identity once on create (anchor valid 10 years, issuer 1 year): see `GeneratedIdentity`. Rotation: the Linkerd identity guide.
         /// </summary>
         [Input("linkerdIdentity")]
         public Input<Inputs.InstallLinkerdIdentityGetArgs>? LinkerdIdentity { get; set; }

@@ -19,24 +19,32 @@ namespace Meshform.Mesh.Inputs
         [Input("issuerCertPem")]
         public Input<string>? IssuerCertPem { get; set; }
 
-        [Input("issuerKeyPem")]
-        private Input<string>? _issuerKeyPem;
-
         /// <summary>
-        /// The generated issuer key, PEM. Sensitive.
+        /// When the issuer certificate expires (RFC 3339).
         /// </summary>
-        public Input<string>? IssuerKeyPem
-        {
-            get => _issuerKeyPem;
-            set
-            {
-                var emptySecret = Output.CreateSecret(0);
-                _issuerKeyPem = Output.Tuple<Input<string>?, int>(value, emptySecret).Apply(t => t.Item1);
-            }
-        }
+        [Input("issuerExpiresAt")]
+        public Input<string>? IssuerExpiresAt { get; set; }
 
         /// <summary>
-        /// The generated trust anchor, PEM.
+        /// `sha256:` and the hex SHA-256 of the issuer certificate's DER.
+        /// </summary>
+        [Input("issuerFingerprint")]
+        public Input<string>? IssuerFingerprint { get; set; }
+
+        /// <summary>
+        /// When the trust anchor expires (RFC 3339).
+        /// </summary>
+        [Input("trustAnchorExpiresAt")]
+        public Input<string>? TrustAnchorExpiresAt { get; set; }
+
+        /// <summary>
+        /// `sha256:` and the hex SHA-256 of the trust anchor's DER.
+        /// </summary>
+        [Input("trustAnchorFingerprint")]
+        public Input<string>? TrustAnchorFingerprint { get; set; }
+
+        /// <summary>
+        /// The generated trust anchor, PEM: public, share it with clusters that must trust this one.
         /// </summary>
         [Input("trustAnchorsPem")]
         public Input<string>? TrustAnchorsPem { get; set; }

@@ -23,7 +23,8 @@ namespace Meshform.Mesh.Inputs
         private Input<string>? _issuerKeyPem;
 
         /// <summary>
-        /// Issuer private key, PEM. Sensitive.
+        /// **NOTE:** This field is write-only and its value will not be updated in state as part of read operations.
+        /// Issuer private key, PEM. Write-only: read from the configuration at every plan and apply (e.g. from an ephemeral resource or a variable marked `Ephemeral`), never stored. It must belong to `IssuerCertPem`, so a new key always comes with a new certificate, which the plan shows.
         /// </summary>
         public Input<string>? IssuerKeyPem
         {
@@ -36,7 +37,7 @@ namespace Meshform.Mesh.Inputs
         }
 
         /// <summary>
-        /// Trust anchor certificate(s), PEM.
+        /// Trust anchor certificate(s), PEM. Several (a bundle) while an anchor is rotated.
         /// </summary>
         [Input("trustAnchorsPem", required: true)]
         public Input<string> TrustAnchorsPem { get; set; } = null!;

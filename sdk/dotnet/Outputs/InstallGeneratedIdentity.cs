@@ -19,11 +19,23 @@ namespace Meshform.Mesh.Outputs
         /// </summary>
         public readonly string? IssuerCertPem;
         /// <summary>
-        /// The generated issuer key, PEM. Sensitive.
+        /// When the issuer certificate expires (RFC 3339).
         /// </summary>
-        public readonly string? IssuerKeyPem;
+        public readonly string? IssuerExpiresAt;
         /// <summary>
-        /// The generated trust anchor, PEM.
+        /// `sha256:` and the hex SHA-256 of the issuer certificate's DER.
+        /// </summary>
+        public readonly string? IssuerFingerprint;
+        /// <summary>
+        /// When the trust anchor expires (RFC 3339).
+        /// </summary>
+        public readonly string? TrustAnchorExpiresAt;
+        /// <summary>
+        /// `sha256:` and the hex SHA-256 of the trust anchor's DER.
+        /// </summary>
+        public readonly string? TrustAnchorFingerprint;
+        /// <summary>
+        /// The generated trust anchor, PEM: public, share it with clusters that must trust this one.
         /// </summary>
         public readonly string? TrustAnchorsPem;
 
@@ -31,12 +43,21 @@ namespace Meshform.Mesh.Outputs
         private InstallGeneratedIdentity(
             string? issuerCertPem,
 
-            string? issuerKeyPem,
+            string? issuerExpiresAt,
+
+            string? issuerFingerprint,
+
+            string? trustAnchorExpiresAt,
+
+            string? trustAnchorFingerprint,
 
             string? trustAnchorsPem)
         {
             IssuerCertPem = issuerCertPem;
-            IssuerKeyPem = issuerKeyPem;
+            IssuerExpiresAt = issuerExpiresAt;
+            IssuerFingerprint = issuerFingerprint;
+            TrustAnchorExpiresAt = trustAnchorExpiresAt;
+            TrustAnchorFingerprint = trustAnchorFingerprint;
             TrustAnchorsPem = trustAnchorsPem;
         }
     }

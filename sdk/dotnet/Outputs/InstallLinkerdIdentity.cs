@@ -19,11 +19,12 @@ namespace Meshform.Mesh.Outputs
         /// </summary>
         public readonly string IssuerCertPem;
         /// <summary>
-        /// Issuer private key, PEM. Sensitive.
+        /// **NOTE:** This field is write-only and its value will not be updated in state as part of read operations.
+        /// Issuer private key, PEM. Write-only: read from the configuration at every plan and apply (e.g. from an ephemeral resource or a variable marked `Ephemeral`), never stored. It must belong to `IssuerCertPem`, so a new key always comes with a new certificate, which the plan shows.
         /// </summary>
         public readonly string IssuerKeyPem;
         /// <summary>
-        /// Trust anchor certificate(s), PEM.
+        /// Trust anchor certificate(s), PEM. Several (a bundle) while an anchor is rotated.
         /// </summary>
         public readonly string TrustAnchorsPem;
 

@@ -85,37 +85,35 @@ import (
 //
 // ## Linkerd identity
 //
-// Linkerd needs a trust anchor and an issuer (an intermediate CA signed by the anchor), ECDSA P-256.
+// Linkerd needs a trust anchor and an issuer (an intermediate CA signed by the anchor), ECDSA P-256. No private
+// key is ever in the plan, the state or the provider's logs:
 //
 //   - **Generated**: omit `linkerdIdentity`. The provider generates an anchor (10 years) and an issuer (1 year)
-//     once, on create, and keeps them in `generatedIdentity` for the life of the resource; `issuerKeyPem` is
-//     sensitive and never appears in plan output or diagnostics. `generated_identity.trust_anchors_pem` is public:
-//     give it to clusters that must trust this one (multi-cluster needs a shared anchor, so use supplied
+//     once, on create. State keeps their certificates, fingerprints and expiry dates in `generatedIdentity`; the
+//     issuer key lives in the cluster only (the chart's Secret `<namespace>/linkerd-identity-issuer` and the Helm
+//     release), where each plan and upgrade reads it back; the anchor key is not kept. `generated_identity.trust_anchors_pem`
+//     is public: give it to clusters that must trust this one (multi-cluster needs a shared anchor, so supply the
 //     certificates there). Objects that embed the identity show as `(known after apply)` in the first plan only.
-//   - **Supplied**: set `linkerdIdentity` (e.g. from `tlsLocallySignedCert`, Vault or files).
-//     `issuerKeyPem` is sensitive.
+//   - **Supplied**: set `linkerdIdentity` (e.g. from `tlsLocallySignedCert`, Vault or files). The certificates
+//     are plain attributes, so a rotation shows in the plan; `issuerKeyPem` is write-only (Terraform 1.11 or
+//     OpenTofu 1.11 and later): it is read from the configuration at every plan and apply and never stored, so
+//     feed it from an ephemeral resource, an `ephemeral` variable or a file. A key that does not belong to
+//     `issuerCertPem` fails `terraform validate` (`MESH-INS-007`).
 //
-// ### Rotating a supplied issuer
+// States written by provider versions before schema version 1 kept the issuer key. The first plan with this
+// version upgrades them: a supplied key is dropped (it is in the configuration); a generated key is dropped only
+// once the cluster is confirmed to hold the same key, and until then the plan fails with what it found and the
+// state keeps the key.
 //
-// Linkerd workload certificates are short-lived (24h) and signed by the issuer, so the issuer can be rotated
-// without downtime as long as the trust anchor stays the same:
+// ### The 60-day warning and rotation
 //
-//  1. Issue a new issuer certificate and key from the same trust anchor.
-//  2. Put them in `linkerd_identity.issuer_cert_pem` / `issuerKeyPem` and apply: the plan shows the
-//     `linkerd-control-plane` objects that change (the issuer Secret and the identity Deployment's checksum); the
-//     upgrade waits until the identity service is back.
-//  3. Workloads pick up certificates from the new issuer on their next renewal.
+// Like `linkerd check`, the plan warns (`MESH-INS-010`) when the issuer or an anchor in use, supplied or
+// generated, expires within 60 days, and fails when one has expired or is not yet valid: an expired issuer stops
+// the identity service from issuing workload certificates, and meshed traffic fails once the current ones (24h)
+// expire. Because the check runs at every plan, a scheduled `pulumi preview` is an expiry monitor.
 //
-// Rotating the **trust anchor** needs a bundle step: first apply `trustAnchorsPem` with both the old and the new
-// anchor, restart the meshed workloads, then switch the issuer to one signed by the new anchor, and finally drop the
-// old anchor.
-//
-// ### The 60-day warning
-//
-// Like `linkerd check`, the plan warns (`MESH-INS-010`) when the issuer or an anchor expires within 60 days, and
-// fails when one has expired or is not yet valid: an expired issuer stops the identity service from issuing
-// workload certificates, and meshed traffic fails once the current ones (24h) expire. Rotate as above before then.
-// Because the check runs at every plan, a scheduled `pulumi preview` is an expiry monitor.
+// Rotating the issuer (same anchor) is one apply; rotating the anchor takes three, through a bundle. The steps,
+// which the acceptance tests walk, are in the Linkerd identity guide.
 //
 // ## Air-gapped installs
 //
@@ -172,9 +170,9 @@ type Install struct {
 	Components InstallComponentArrayOutput `pulumi:"components"`
 	// The Gateway API CRDs (standard channel), required by Linkerd and by Istio ambient waypoints.
 	GatewayApiCrds InstallGatewayApiCrdsOutput `pulumi:"gatewayApiCrds"`
-	// Linkerd without `linkerdIdentity`: the generated trust anchor and issuer, kept for the life of the resource. `trustAnchorsPem` is public (share it with clusters that must trust this one); the key is sensitive.
+	// Linkerd without `linkerdIdentity`: the generated trust anchor and issuer certificates, kept for the life of the resource. Their private keys are never in state: the issuer key lives in the cluster only (Secret `<namespace>/linkerd-identity-issuer`, written by the chart), the anchor key is not kept. The plan warns 60 days before either expires.
 	GeneratedIdentity InstallGeneratedIdentityOutput `pulumi:"generatedIdentity"`
-	// Linkerd only: the trust anchors and the issuer (an intermediate CA signed by an anchor), ECDSA P-256, PEM. When omitted, the provider generates them once on create (anchor valid 10 years, issuer 1 year) and keeps them in `generatedIdentity`.
+	// Linkerd only: the trust anchors and the issuer (an intermediate CA signed by an anchor), ECDSA P-256, PEM. The certificates are plain attributes, so a rotation shows in the plan; the key is write-only (Terraform 1.11 or later), so it is never in plan or state. When omitted, the provider generates an identity once on create (anchor valid 10 years, issuer 1 year): see `generatedIdentity`. Rotation: the Linkerd identity guide.
 	LinkerdIdentity InstallLinkerdIdentityPtrOutput `pulumi:"linkerdIdentity"`
 	// sha256 over the deployed manifests of every release.
 	ManifestsDigest pulumi.StringOutput `pulumi:"manifestsDigest"`
@@ -242,9 +240,9 @@ type installState struct {
 	Components []InstallComponent `pulumi:"components"`
 	// The Gateway API CRDs (standard channel), required by Linkerd and by Istio ambient waypoints.
 	GatewayApiCrds *InstallGatewayApiCrds `pulumi:"gatewayApiCrds"`
-	// Linkerd without `linkerdIdentity`: the generated trust anchor and issuer, kept for the life of the resource. `trustAnchorsPem` is public (share it with clusters that must trust this one); the key is sensitive.
+	// Linkerd without `linkerdIdentity`: the generated trust anchor and issuer certificates, kept for the life of the resource. Their private keys are never in state: the issuer key lives in the cluster only (Secret `<namespace>/linkerd-identity-issuer`, written by the chart), the anchor key is not kept. The plan warns 60 days before either expires.
 	GeneratedIdentity *InstallGeneratedIdentity `pulumi:"generatedIdentity"`
-	// Linkerd only: the trust anchors and the issuer (an intermediate CA signed by an anchor), ECDSA P-256, PEM. When omitted, the provider generates them once on create (anchor valid 10 years, issuer 1 year) and keeps them in `generatedIdentity`.
+	// Linkerd only: the trust anchors and the issuer (an intermediate CA signed by an anchor), ECDSA P-256, PEM. The certificates are plain attributes, so a rotation shows in the plan; the key is write-only (Terraform 1.11 or later), so it is never in plan or state. When omitted, the provider generates an identity once on create (anchor valid 10 years, issuer 1 year): see `generatedIdentity`. Rotation: the Linkerd identity guide.
 	LinkerdIdentity *InstallLinkerdIdentity `pulumi:"linkerdIdentity"`
 	// sha256 over the deployed manifests of every release.
 	ManifestsDigest *string `pulumi:"manifestsDigest"`
@@ -277,9 +275,9 @@ type InstallState struct {
 	Components InstallComponentArrayInput
 	// The Gateway API CRDs (standard channel), required by Linkerd and by Istio ambient waypoints.
 	GatewayApiCrds InstallGatewayApiCrdsPtrInput
-	// Linkerd without `linkerdIdentity`: the generated trust anchor and issuer, kept for the life of the resource. `trustAnchorsPem` is public (share it with clusters that must trust this one); the key is sensitive.
+	// Linkerd without `linkerdIdentity`: the generated trust anchor and issuer certificates, kept for the life of the resource. Their private keys are never in state: the issuer key lives in the cluster only (Secret `<namespace>/linkerd-identity-issuer`, written by the chart), the anchor key is not kept. The plan warns 60 days before either expires.
 	GeneratedIdentity InstallGeneratedIdentityPtrInput
-	// Linkerd only: the trust anchors and the issuer (an intermediate CA signed by an anchor), ECDSA P-256, PEM. When omitted, the provider generates them once on create (anchor valid 10 years, issuer 1 year) and keeps them in `generatedIdentity`.
+	// Linkerd only: the trust anchors and the issuer (an intermediate CA signed by an anchor), ECDSA P-256, PEM. The certificates are plain attributes, so a rotation shows in the plan; the key is write-only (Terraform 1.11 or later), so it is never in plan or state. When omitted, the provider generates an identity once on create (anchor valid 10 years, issuer 1 year): see `generatedIdentity`. Rotation: the Linkerd identity guide.
 	LinkerdIdentity InstallLinkerdIdentityPtrInput
 	// sha256 over the deployed manifests of every release.
 	ManifestsDigest pulumi.StringPtrInput
@@ -314,7 +312,7 @@ type installArgs struct {
 	ChartRepository *string `pulumi:"chartRepository"`
 	// The Gateway API CRDs (standard channel), required by Linkerd and by Istio ambient waypoints.
 	GatewayApiCrds *InstallGatewayApiCrds `pulumi:"gatewayApiCrds"`
-	// Linkerd only: the trust anchors and the issuer (an intermediate CA signed by an anchor), ECDSA P-256, PEM. When omitted, the provider generates them once on create (anchor valid 10 years, issuer 1 year) and keeps them in `generatedIdentity`.
+	// Linkerd only: the trust anchors and the issuer (an intermediate CA signed by an anchor), ECDSA P-256, PEM. The certificates are plain attributes, so a rotation shows in the plan; the key is write-only (Terraform 1.11 or later), so it is never in plan or state. When omitted, the provider generates an identity once on create (anchor valid 10 years, issuer 1 year): see `generatedIdentity`. Rotation: the Linkerd identity guide.
 	LinkerdIdentity *InstallLinkerdIdentity `pulumi:"linkerdIdentity"`
 	// The control plane: `istio` or `linkerd`. Changing it forces replacement.
 	Mesh string `pulumi:"mesh"`
@@ -340,7 +338,7 @@ type InstallArgs struct {
 	ChartRepository pulumi.StringPtrInput
 	// The Gateway API CRDs (standard channel), required by Linkerd and by Istio ambient waypoints.
 	GatewayApiCrds InstallGatewayApiCrdsPtrInput
-	// Linkerd only: the trust anchors and the issuer (an intermediate CA signed by an anchor), ECDSA P-256, PEM. When omitted, the provider generates them once on create (anchor valid 10 years, issuer 1 year) and keeps them in `generatedIdentity`.
+	// Linkerd only: the trust anchors and the issuer (an intermediate CA signed by an anchor), ECDSA P-256, PEM. The certificates are plain attributes, so a rotation shows in the plan; the key is write-only (Terraform 1.11 or later), so it is never in plan or state. When omitted, the provider generates an identity once on create (anchor valid 10 years, issuer 1 year): see `generatedIdentity`. Rotation: the Linkerd identity guide.
 	LinkerdIdentity InstallLinkerdIdentityPtrInput
 	// The control plane: `istio` or `linkerd`. Changing it forces replacement.
 	Mesh pulumi.StringInput
@@ -462,12 +460,12 @@ func (o InstallOutput) GatewayApiCrds() InstallGatewayApiCrdsOutput {
 	return o.ApplyT(func(v *Install) InstallGatewayApiCrdsOutput { return v.GatewayApiCrds }).(InstallGatewayApiCrdsOutput)
 }
 
-// Linkerd without `linkerdIdentity`: the generated trust anchor and issuer, kept for the life of the resource. `trustAnchorsPem` is public (share it with clusters that must trust this one); the key is sensitive.
+// Linkerd without `linkerdIdentity`: the generated trust anchor and issuer certificates, kept for the life of the resource. Their private keys are never in state: the issuer key lives in the cluster only (Secret `<namespace>/linkerd-identity-issuer`, written by the chart), the anchor key is not kept. The plan warns 60 days before either expires.
 func (o InstallOutput) GeneratedIdentity() InstallGeneratedIdentityOutput {
 	return o.ApplyT(func(v *Install) InstallGeneratedIdentityOutput { return v.GeneratedIdentity }).(InstallGeneratedIdentityOutput)
 }
 
-// Linkerd only: the trust anchors and the issuer (an intermediate CA signed by an anchor), ECDSA P-256, PEM. When omitted, the provider generates them once on create (anchor valid 10 years, issuer 1 year) and keeps them in `generatedIdentity`.
+// Linkerd only: the trust anchors and the issuer (an intermediate CA signed by an anchor), ECDSA P-256, PEM. The certificates are plain attributes, so a rotation shows in the plan; the key is write-only (Terraform 1.11 or later), so it is never in plan or state. When omitted, the provider generates an identity once on create (anchor valid 10 years, issuer 1 year): see `generatedIdentity`. Rotation: the Linkerd identity guide.
 func (o InstallOutput) LinkerdIdentity() InstallLinkerdIdentityPtrOutput {
 	return o.ApplyT(func(v *Install) InstallLinkerdIdentityPtrOutput { return v.LinkerdIdentity }).(InstallLinkerdIdentityPtrOutput)
 }

@@ -1143,9 +1143,15 @@ func (o InstallGatewayApiCrdsPtrOutput) Version() pulumi.StringPtrOutput {
 type InstallGeneratedIdentity struct {
 	// The generated issuer certificate, PEM.
 	IssuerCertPem *string `pulumi:"issuerCertPem"`
-	// The generated issuer key, PEM. Sensitive.
-	IssuerKeyPem *string `pulumi:"issuerKeyPem"`
-	// The generated trust anchor, PEM.
+	// When the issuer certificate expires (RFC 3339).
+	IssuerExpiresAt *string `pulumi:"issuerExpiresAt"`
+	// `sha256:` and the hex SHA-256 of the issuer certificate's DER.
+	IssuerFingerprint *string `pulumi:"issuerFingerprint"`
+	// When the trust anchor expires (RFC 3339).
+	TrustAnchorExpiresAt *string `pulumi:"trustAnchorExpiresAt"`
+	// `sha256:` and the hex SHA-256 of the trust anchor's DER.
+	TrustAnchorFingerprint *string `pulumi:"trustAnchorFingerprint"`
+	// The generated trust anchor, PEM: public, share it with clusters that must trust this one.
 	TrustAnchorsPem *string `pulumi:"trustAnchorsPem"`
 }
 
@@ -1163,9 +1169,15 @@ type InstallGeneratedIdentityInput interface {
 type InstallGeneratedIdentityArgs struct {
 	// The generated issuer certificate, PEM.
 	IssuerCertPem pulumi.StringPtrInput `pulumi:"issuerCertPem"`
-	// The generated issuer key, PEM. Sensitive.
-	IssuerKeyPem pulumi.StringPtrInput `pulumi:"issuerKeyPem"`
-	// The generated trust anchor, PEM.
+	// When the issuer certificate expires (RFC 3339).
+	IssuerExpiresAt pulumi.StringPtrInput `pulumi:"issuerExpiresAt"`
+	// `sha256:` and the hex SHA-256 of the issuer certificate's DER.
+	IssuerFingerprint pulumi.StringPtrInput `pulumi:"issuerFingerprint"`
+	// When the trust anchor expires (RFC 3339).
+	TrustAnchorExpiresAt pulumi.StringPtrInput `pulumi:"trustAnchorExpiresAt"`
+	// `sha256:` and the hex SHA-256 of the trust anchor's DER.
+	TrustAnchorFingerprint pulumi.StringPtrInput `pulumi:"trustAnchorFingerprint"`
+	// The generated trust anchor, PEM: public, share it with clusters that must trust this one.
 	TrustAnchorsPem pulumi.StringPtrInput `pulumi:"trustAnchorsPem"`
 }
 
@@ -1251,12 +1263,27 @@ func (o InstallGeneratedIdentityOutput) IssuerCertPem() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v InstallGeneratedIdentity) *string { return v.IssuerCertPem }).(pulumi.StringPtrOutput)
 }
 
-// The generated issuer key, PEM. Sensitive.
-func (o InstallGeneratedIdentityOutput) IssuerKeyPem() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v InstallGeneratedIdentity) *string { return v.IssuerKeyPem }).(pulumi.StringPtrOutput)
+// When the issuer certificate expires (RFC 3339).
+func (o InstallGeneratedIdentityOutput) IssuerExpiresAt() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v InstallGeneratedIdentity) *string { return v.IssuerExpiresAt }).(pulumi.StringPtrOutput)
 }
 
-// The generated trust anchor, PEM.
+// `sha256:` and the hex SHA-256 of the issuer certificate's DER.
+func (o InstallGeneratedIdentityOutput) IssuerFingerprint() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v InstallGeneratedIdentity) *string { return v.IssuerFingerprint }).(pulumi.StringPtrOutput)
+}
+
+// When the trust anchor expires (RFC 3339).
+func (o InstallGeneratedIdentityOutput) TrustAnchorExpiresAt() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v InstallGeneratedIdentity) *string { return v.TrustAnchorExpiresAt }).(pulumi.StringPtrOutput)
+}
+
+// `sha256:` and the hex SHA-256 of the trust anchor's DER.
+func (o InstallGeneratedIdentityOutput) TrustAnchorFingerprint() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v InstallGeneratedIdentity) *string { return v.TrustAnchorFingerprint }).(pulumi.StringPtrOutput)
+}
+
+// The generated trust anchor, PEM: public, share it with clusters that must trust this one.
 func (o InstallGeneratedIdentityOutput) TrustAnchorsPem() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v InstallGeneratedIdentity) *string { return v.TrustAnchorsPem }).(pulumi.StringPtrOutput)
 }
@@ -1295,17 +1322,47 @@ func (o InstallGeneratedIdentityPtrOutput) IssuerCertPem() pulumi.StringPtrOutpu
 	}).(pulumi.StringPtrOutput)
 }
 
-// The generated issuer key, PEM. Sensitive.
-func (o InstallGeneratedIdentityPtrOutput) IssuerKeyPem() pulumi.StringPtrOutput {
+// When the issuer certificate expires (RFC 3339).
+func (o InstallGeneratedIdentityPtrOutput) IssuerExpiresAt() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *InstallGeneratedIdentity) *string {
 		if v == nil {
 			return nil
 		}
-		return v.IssuerKeyPem
+		return v.IssuerExpiresAt
 	}).(pulumi.StringPtrOutput)
 }
 
-// The generated trust anchor, PEM.
+// `sha256:` and the hex SHA-256 of the issuer certificate's DER.
+func (o InstallGeneratedIdentityPtrOutput) IssuerFingerprint() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *InstallGeneratedIdentity) *string {
+		if v == nil {
+			return nil
+		}
+		return v.IssuerFingerprint
+	}).(pulumi.StringPtrOutput)
+}
+
+// When the trust anchor expires (RFC 3339).
+func (o InstallGeneratedIdentityPtrOutput) TrustAnchorExpiresAt() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *InstallGeneratedIdentity) *string {
+		if v == nil {
+			return nil
+		}
+		return v.TrustAnchorExpiresAt
+	}).(pulumi.StringPtrOutput)
+}
+
+// `sha256:` and the hex SHA-256 of the trust anchor's DER.
+func (o InstallGeneratedIdentityPtrOutput) TrustAnchorFingerprint() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *InstallGeneratedIdentity) *string {
+		if v == nil {
+			return nil
+		}
+		return v.TrustAnchorFingerprint
+	}).(pulumi.StringPtrOutput)
+}
+
+// The generated trust anchor, PEM: public, share it with clusters that must trust this one.
 func (o InstallGeneratedIdentityPtrOutput) TrustAnchorsPem() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *InstallGeneratedIdentity) *string {
 		if v == nil {
@@ -1318,9 +1375,10 @@ func (o InstallGeneratedIdentityPtrOutput) TrustAnchorsPem() pulumi.StringPtrOut
 type InstallLinkerdIdentity struct {
 	// Issuer certificate, PEM (a CA signed by a trust anchor).
 	IssuerCertPem string `pulumi:"issuerCertPem"`
-	// Issuer private key, PEM. Sensitive.
+	// **NOTE:** This field is write-only and its value will not be updated in state as part of read operations.
+	// Issuer private key, PEM. Write-only: read from the configuration at every plan and apply (e.g. from an ephemeral resource or a variable marked `ephemeral`), never stored. It must belong to `issuerCertPem`, so a new key always comes with a new certificate, which the plan shows.
 	IssuerKeyPem string `pulumi:"issuerKeyPem"`
-	// Trust anchor certificate(s), PEM.
+	// Trust anchor certificate(s), PEM. Several (a bundle) while an anchor is rotated.
 	TrustAnchorsPem string `pulumi:"trustAnchorsPem"`
 }
 
@@ -1338,9 +1396,10 @@ type InstallLinkerdIdentityInput interface {
 type InstallLinkerdIdentityArgs struct {
 	// Issuer certificate, PEM (a CA signed by a trust anchor).
 	IssuerCertPem pulumi.StringInput `pulumi:"issuerCertPem"`
-	// Issuer private key, PEM. Sensitive.
+	// **NOTE:** This field is write-only and its value will not be updated in state as part of read operations.
+	// Issuer private key, PEM. Write-only: read from the configuration at every plan and apply (e.g. from an ephemeral resource or a variable marked `ephemeral`), never stored. It must belong to `issuerCertPem`, so a new key always comes with a new certificate, which the plan shows.
 	IssuerKeyPem pulumi.StringInput `pulumi:"issuerKeyPem"`
-	// Trust anchor certificate(s), PEM.
+	// Trust anchor certificate(s), PEM. Several (a bundle) while an anchor is rotated.
 	TrustAnchorsPem pulumi.StringInput `pulumi:"trustAnchorsPem"`
 }
 
@@ -1426,12 +1485,13 @@ func (o InstallLinkerdIdentityOutput) IssuerCertPem() pulumi.StringOutput {
 	return o.ApplyT(func(v InstallLinkerdIdentity) string { return v.IssuerCertPem }).(pulumi.StringOutput)
 }
 
-// Issuer private key, PEM. Sensitive.
+// **NOTE:** This field is write-only and its value will not be updated in state as part of read operations.
+// Issuer private key, PEM. Write-only: read from the configuration at every plan and apply (e.g. from an ephemeral resource or a variable marked `ephemeral`), never stored. It must belong to `issuerCertPem`, so a new key always comes with a new certificate, which the plan shows.
 func (o InstallLinkerdIdentityOutput) IssuerKeyPem() pulumi.StringOutput {
 	return o.ApplyT(func(v InstallLinkerdIdentity) string { return v.IssuerKeyPem }).(pulumi.StringOutput)
 }
 
-// Trust anchor certificate(s), PEM.
+// Trust anchor certificate(s), PEM. Several (a bundle) while an anchor is rotated.
 func (o InstallLinkerdIdentityOutput) TrustAnchorsPem() pulumi.StringOutput {
 	return o.ApplyT(func(v InstallLinkerdIdentity) string { return v.TrustAnchorsPem }).(pulumi.StringOutput)
 }
@@ -1470,7 +1530,8 @@ func (o InstallLinkerdIdentityPtrOutput) IssuerCertPem() pulumi.StringPtrOutput 
 	}).(pulumi.StringPtrOutput)
 }
 
-// Issuer private key, PEM. Sensitive.
+// **NOTE:** This field is write-only and its value will not be updated in state as part of read operations.
+// Issuer private key, PEM. Write-only: read from the configuration at every plan and apply (e.g. from an ephemeral resource or a variable marked `ephemeral`), never stored. It must belong to `issuerCertPem`, so a new key always comes with a new certificate, which the plan shows.
 func (o InstallLinkerdIdentityPtrOutput) IssuerKeyPem() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *InstallLinkerdIdentity) *string {
 		if v == nil {
@@ -1480,7 +1541,7 @@ func (o InstallLinkerdIdentityPtrOutput) IssuerKeyPem() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
-// Trust anchor certificate(s), PEM.
+// Trust anchor certificate(s), PEM. Several (a bundle) while an anchor is rotated.
 func (o InstallLinkerdIdentityPtrOutput) TrustAnchorsPem() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *InstallLinkerdIdentity) *string {
 		if v == nil {

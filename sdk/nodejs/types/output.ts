@@ -143,11 +143,23 @@ export interface InstallGeneratedIdentity {
      */
     issuerCertPem: string;
     /**
-     * The generated issuer key, PEM. Sensitive.
+     * When the issuer certificate expires (RFC 3339).
      */
-    issuerKeyPem: string;
+    issuerExpiresAt: string;
     /**
-     * The generated trust anchor, PEM.
+     * `sha256:` and the hex SHA-256 of the issuer certificate's DER.
+     */
+    issuerFingerprint: string;
+    /**
+     * When the trust anchor expires (RFC 3339).
+     */
+    trustAnchorExpiresAt: string;
+    /**
+     * `sha256:` and the hex SHA-256 of the trust anchor's DER.
+     */
+    trustAnchorFingerprint: string;
+    /**
+     * The generated trust anchor, PEM: public, share it with clusters that must trust this one.
      */
     trustAnchorsPem: string;
 }
@@ -158,11 +170,12 @@ export interface InstallLinkerdIdentity {
      */
     issuerCertPem: string;
     /**
-     * Issuer private key, PEM. Sensitive.
+     * **NOTE:** This field is write-only and its value will not be updated in state as part of read operations.
+     * Issuer private key, PEM. Write-only: read from the configuration at every plan and apply (e.g. from an ephemeral resource or a variable marked `ephemeral`), never stored. It must belong to `issuerCertPem`, so a new key always comes with a new certificate, which the plan shows.
      */
     issuerKeyPem: string;
     /**
-     * Trust anchor certificate(s), PEM.
+     * Trust anchor certificate(s), PEM. Several (a bundle) while an anchor is rotated.
      */
     trustAnchorsPem: string;
 }

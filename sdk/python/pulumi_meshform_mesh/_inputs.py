@@ -692,30 +692,54 @@ class InstallGeneratedIdentityArgsDict(TypedDict):
     """
     The generated issuer certificate, PEM.
     """
-    issuer_key_pem: NotRequired[pulumi.Input[_builtins.str]]
+    issuer_expires_at: NotRequired[pulumi.Input[_builtins.str]]
     """
-    The generated issuer key, PEM. Sensitive.
+    When the issuer certificate expires (RFC 3339).
+    """
+    issuer_fingerprint: NotRequired[pulumi.Input[_builtins.str]]
+    """
+    `sha256:` and the hex SHA-256 of the issuer certificate's DER.
+    """
+    trust_anchor_expires_at: NotRequired[pulumi.Input[_builtins.str]]
+    """
+    When the trust anchor expires (RFC 3339).
+    """
+    trust_anchor_fingerprint: NotRequired[pulumi.Input[_builtins.str]]
+    """
+    `sha256:` and the hex SHA-256 of the trust anchor's DER.
     """
     trust_anchors_pem: NotRequired[pulumi.Input[_builtins.str]]
     """
-    The generated trust anchor, PEM.
+    The generated trust anchor, PEM: public, share it with clusters that must trust this one.
     """
 
 @pulumi.input_type
 class InstallGeneratedIdentityArgs:
     def __init__(__self__, *,
                  issuer_cert_pem: Optional[pulumi.Input[_builtins.str]] = None,
-                 issuer_key_pem: Optional[pulumi.Input[_builtins.str]] = None,
+                 issuer_expires_at: Optional[pulumi.Input[_builtins.str]] = None,
+                 issuer_fingerprint: Optional[pulumi.Input[_builtins.str]] = None,
+                 trust_anchor_expires_at: Optional[pulumi.Input[_builtins.str]] = None,
+                 trust_anchor_fingerprint: Optional[pulumi.Input[_builtins.str]] = None,
                  trust_anchors_pem: Optional[pulumi.Input[_builtins.str]] = None):
         """
         :param pulumi.Input[_builtins.str] issuer_cert_pem: The generated issuer certificate, PEM.
-        :param pulumi.Input[_builtins.str] issuer_key_pem: The generated issuer key, PEM. Sensitive.
-        :param pulumi.Input[_builtins.str] trust_anchors_pem: The generated trust anchor, PEM.
+        :param pulumi.Input[_builtins.str] issuer_expires_at: When the issuer certificate expires (RFC 3339).
+        :param pulumi.Input[_builtins.str] issuer_fingerprint: `sha256:` and the hex SHA-256 of the issuer certificate's DER.
+        :param pulumi.Input[_builtins.str] trust_anchor_expires_at: When the trust anchor expires (RFC 3339).
+        :param pulumi.Input[_builtins.str] trust_anchor_fingerprint: `sha256:` and the hex SHA-256 of the trust anchor's DER.
+        :param pulumi.Input[_builtins.str] trust_anchors_pem: The generated trust anchor, PEM: public, share it with clusters that must trust this one.
         """
         if issuer_cert_pem is not None:
             pulumi.set(__self__, "issuer_cert_pem", issuer_cert_pem)
-        if issuer_key_pem is not None:
-            pulumi.set(__self__, "issuer_key_pem", issuer_key_pem)
+        if issuer_expires_at is not None:
+            pulumi.set(__self__, "issuer_expires_at", issuer_expires_at)
+        if issuer_fingerprint is not None:
+            pulumi.set(__self__, "issuer_fingerprint", issuer_fingerprint)
+        if trust_anchor_expires_at is not None:
+            pulumi.set(__self__, "trust_anchor_expires_at", trust_anchor_expires_at)
+        if trust_anchor_fingerprint is not None:
+            pulumi.set(__self__, "trust_anchor_fingerprint", trust_anchor_fingerprint)
         if trust_anchors_pem is not None:
             pulumi.set(__self__, "trust_anchors_pem", trust_anchors_pem)
 
@@ -732,22 +756,58 @@ class InstallGeneratedIdentityArgs:
         pulumi.set(self, "issuer_cert_pem", value)
 
     @_builtins.property
-    @pulumi.getter(name="issuerKeyPem")
-    def issuer_key_pem(self) -> Optional[pulumi.Input[_builtins.str]]:
+    @pulumi.getter(name="issuerExpiresAt")
+    def issuer_expires_at(self) -> Optional[pulumi.Input[_builtins.str]]:
         """
-        The generated issuer key, PEM. Sensitive.
+        When the issuer certificate expires (RFC 3339).
         """
-        return pulumi.get(self, "issuer_key_pem")
+        return pulumi.get(self, "issuer_expires_at")
 
-    @issuer_key_pem.setter
-    def issuer_key_pem(self, value: Optional[pulumi.Input[_builtins.str]]):
-        pulumi.set(self, "issuer_key_pem", value)
+    @issuer_expires_at.setter
+    def issuer_expires_at(self, value: Optional[pulumi.Input[_builtins.str]]):
+        pulumi.set(self, "issuer_expires_at", value)
+
+    @_builtins.property
+    @pulumi.getter(name="issuerFingerprint")
+    def issuer_fingerprint(self) -> Optional[pulumi.Input[_builtins.str]]:
+        """
+        `sha256:` and the hex SHA-256 of the issuer certificate's DER.
+        """
+        return pulumi.get(self, "issuer_fingerprint")
+
+    @issuer_fingerprint.setter
+    def issuer_fingerprint(self, value: Optional[pulumi.Input[_builtins.str]]):
+        pulumi.set(self, "issuer_fingerprint", value)
+
+    @_builtins.property
+    @pulumi.getter(name="trustAnchorExpiresAt")
+    def trust_anchor_expires_at(self) -> Optional[pulumi.Input[_builtins.str]]:
+        """
+        When the trust anchor expires (RFC 3339).
+        """
+        return pulumi.get(self, "trust_anchor_expires_at")
+
+    @trust_anchor_expires_at.setter
+    def trust_anchor_expires_at(self, value: Optional[pulumi.Input[_builtins.str]]):
+        pulumi.set(self, "trust_anchor_expires_at", value)
+
+    @_builtins.property
+    @pulumi.getter(name="trustAnchorFingerprint")
+    def trust_anchor_fingerprint(self) -> Optional[pulumi.Input[_builtins.str]]:
+        """
+        `sha256:` and the hex SHA-256 of the trust anchor's DER.
+        """
+        return pulumi.get(self, "trust_anchor_fingerprint")
+
+    @trust_anchor_fingerprint.setter
+    def trust_anchor_fingerprint(self, value: Optional[pulumi.Input[_builtins.str]]):
+        pulumi.set(self, "trust_anchor_fingerprint", value)
 
     @_builtins.property
     @pulumi.getter(name="trustAnchorsPem")
     def trust_anchors_pem(self) -> Optional[pulumi.Input[_builtins.str]]:
         """
-        The generated trust anchor, PEM.
+        The generated trust anchor, PEM: public, share it with clusters that must trust this one.
         """
         return pulumi.get(self, "trust_anchors_pem")
 
@@ -763,11 +823,12 @@ class InstallLinkerdIdentityArgsDict(TypedDict):
     """
     issuer_key_pem: pulumi.Input[_builtins.str]
     """
-    Issuer private key, PEM. Sensitive.
+    **NOTE:** This field is write-only and its value will not be updated in state as part of read operations.
+    Issuer private key, PEM. Write-only: read from the configuration at every plan and apply (e.g. from an ephemeral resource or a variable marked `ephemeral`), never stored. It must belong to `issuer_cert_pem`, so a new key always comes with a new certificate, which the plan shows.
     """
     trust_anchors_pem: pulumi.Input[_builtins.str]
     """
-    Trust anchor certificate(s), PEM.
+    Trust anchor certificate(s), PEM. Several (a bundle) while an anchor is rotated.
     """
 
 @pulumi.input_type
@@ -778,8 +839,9 @@ class InstallLinkerdIdentityArgs:
                  trust_anchors_pem: pulumi.Input[_builtins.str]):
         """
         :param pulumi.Input[_builtins.str] issuer_cert_pem: Issuer certificate, PEM (a CA signed by a trust anchor).
-        :param pulumi.Input[_builtins.str] issuer_key_pem: Issuer private key, PEM. Sensitive.
-        :param pulumi.Input[_builtins.str] trust_anchors_pem: Trust anchor certificate(s), PEM.
+        :param pulumi.Input[_builtins.str] issuer_key_pem: **NOTE:** This field is write-only and its value will not be updated in state as part of read operations.
+               Issuer private key, PEM. Write-only: read from the configuration at every plan and apply (e.g. from an ephemeral resource or a variable marked `ephemeral`), never stored. It must belong to `issuer_cert_pem`, so a new key always comes with a new certificate, which the plan shows.
+        :param pulumi.Input[_builtins.str] trust_anchors_pem: Trust anchor certificate(s), PEM. Several (a bundle) while an anchor is rotated.
         """
         pulumi.set(__self__, "issuer_cert_pem", issuer_cert_pem)
         pulumi.set(__self__, "issuer_key_pem", issuer_key_pem)
@@ -801,7 +863,8 @@ class InstallLinkerdIdentityArgs:
     @pulumi.getter(name="issuerKeyPem")
     def issuer_key_pem(self) -> pulumi.Input[_builtins.str]:
         """
-        Issuer private key, PEM. Sensitive.
+        **NOTE:** This field is write-only and its value will not be updated in state as part of read operations.
+        Issuer private key, PEM. Write-only: read from the configuration at every plan and apply (e.g. from an ephemeral resource or a variable marked `ephemeral`), never stored. It must belong to `issuer_cert_pem`, so a new key always comes with a new certificate, which the plan shows.
         """
         return pulumi.get(self, "issuer_key_pem")
 
@@ -813,7 +876,7 @@ class InstallLinkerdIdentityArgs:
     @pulumi.getter(name="trustAnchorsPem")
     def trust_anchors_pem(self) -> pulumi.Input[_builtins.str]:
         """
-        Trust anchor certificate(s), PEM.
+        Trust anchor certificate(s), PEM. Several (a bundle) while an anchor is rotated.
         """
         return pulumi.get(self, "trust_anchors_pem")
 

@@ -38,7 +38,7 @@ class InstallArgs:
         :param pulumi.Input[_builtins.str] version: Chart version, the same for every chart of the mesh: e.g. `1.30.3` for Istio, `2026.8.3` (= edge-26.8.3) for Linkerd edge. Changing it upgrades in place, control plane first.
         :param pulumi.Input[_builtins.str] chart_repository: Helm repository (`https://…`) or OCI registry (`oci://…`) holding the charts, e.g. an internal mirror. Default `https://istio-release.storage.googleapis.com/charts` or `https://helm.linkerd.io/edge`.
         :param pulumi.Input['InstallGatewayApiCrdsArgs'] gateway_api_crds: The Gateway API CRDs (standard channel), required by Linkerd and by Istio ambient waypoints.
-        :param pulumi.Input['InstallLinkerdIdentityArgs'] linkerd_identity: Linkerd only: the trust anchors and the issuer (an intermediate CA signed by an anchor), ECDSA P-256, PEM. When omitted, the provider generates them once on create (anchor valid 10 years, issuer 1 year) and keeps them in `generated_identity`.
+        :param pulumi.Input['InstallLinkerdIdentityArgs'] linkerd_identity: Linkerd only: the trust anchors and the issuer (an intermediate CA signed by an anchor), ECDSA P-256, PEM. The certificates are plain attributes, so a rotation shows in the plan; the key is write-only (Terraform 1.11 or later), so it is never in plan or state. When omitted, the provider generates an identity once on create (anchor valid 10 years, issuer 1 year): see `generated_identity`. Rotation: the Linkerd identity guide.
         :param pulumi.Input[_builtins.str] mode: Istio only: `ambient` or `sidecar`. Default `ambient` (base, istiod, cni and ztunnel); `sidecar` installs base and istiod. Changing it forces replacement.
         :param pulumi.Input[_builtins.str] namespace: Namespace of the releases. Default `istio-system` or `linkerd`. Changing it forces replacement.
         :param pulumi.Input[_builtins.str] revision: Istio only: control-plane revision. istiod becomes release `istiod-<revision>` and workloads opt in with the label `istio.io/rev=<revision>`. Changing it forces replacement.
@@ -119,7 +119,7 @@ class InstallArgs:
     @pulumi.getter(name="linkerdIdentity")
     def linkerd_identity(self) -> Optional[pulumi.Input['InstallLinkerdIdentityArgs']]:
         """
-        Linkerd only: the trust anchors and the issuer (an intermediate CA signed by an anchor), ECDSA P-256, PEM. When omitted, the provider generates them once on create (anchor valid 10 years, issuer 1 year) and keeps them in `generated_identity`.
+        Linkerd only: the trust anchors and the issuer (an intermediate CA signed by an anchor), ECDSA P-256, PEM. The certificates are plain attributes, so a rotation shows in the plan; the key is write-only (Terraform 1.11 or later), so it is never in plan or state. When omitted, the provider generates an identity once on create (anchor valid 10 years, issuer 1 year): see `generated_identity`. Rotation: the Linkerd identity guide.
         """
         return pulumi.get(self, "linkerd_identity")
 
@@ -224,8 +224,8 @@ class _InstallState:
         :param pulumi.Input[_builtins.str] chart_repository: Helm repository (`https://…`) or OCI registry (`oci://…`) holding the charts, e.g. an internal mirror. Default `https://istio-release.storage.googleapis.com/charts` or `https://helm.linkerd.io/edge`.
         :param pulumi.Input[Sequence[pulumi.Input['InstallComponentArgs']]] components: What apply waited for, with its readiness after apply.
         :param pulumi.Input['InstallGatewayApiCrdsArgs'] gateway_api_crds: The Gateway API CRDs (standard channel), required by Linkerd and by Istio ambient waypoints.
-        :param pulumi.Input['InstallGeneratedIdentityArgs'] generated_identity: Linkerd without `linkerd_identity`: the generated trust anchor and issuer, kept for the life of the resource. `trust_anchors_pem` is public (share it with clusters that must trust this one); the key is sensitive.
-        :param pulumi.Input['InstallLinkerdIdentityArgs'] linkerd_identity: Linkerd only: the trust anchors and the issuer (an intermediate CA signed by an anchor), ECDSA P-256, PEM. When omitted, the provider generates them once on create (anchor valid 10 years, issuer 1 year) and keeps them in `generated_identity`.
+        :param pulumi.Input['InstallGeneratedIdentityArgs'] generated_identity: Linkerd without `linkerd_identity`: the generated trust anchor and issuer certificates, kept for the life of the resource. Their private keys are never in state: the issuer key lives in the cluster only (Secret `<namespace>/linkerd-identity-issuer`, written by the chart), the anchor key is not kept. The plan warns 60 days before either expires.
+        :param pulumi.Input['InstallLinkerdIdentityArgs'] linkerd_identity: Linkerd only: the trust anchors and the issuer (an intermediate CA signed by an anchor), ECDSA P-256, PEM. The certificates are plain attributes, so a rotation shows in the plan; the key is write-only (Terraform 1.11 or later), so it is never in plan or state. When omitted, the provider generates an identity once on create (anchor valid 10 years, issuer 1 year): see `generated_identity`. Rotation: the Linkerd identity guide.
         :param pulumi.Input[_builtins.str] manifests_digest: sha256 over the deployed manifests of every release.
         :param pulumi.Input[_builtins.str] mesh: The control plane: `istio` or `linkerd`. Changing it forces replacement.
         :param pulumi.Input[_builtins.str] mode: Istio only: `ambient` or `sidecar`. Default `ambient` (base, istiod, cni and ztunnel); `sidecar` installs base and istiod. Changing it forces replacement.
@@ -311,7 +311,7 @@ class _InstallState:
     @pulumi.getter(name="generatedIdentity")
     def generated_identity(self) -> Optional[pulumi.Input['InstallGeneratedIdentityArgs']]:
         """
-        Linkerd without `linkerd_identity`: the generated trust anchor and issuer, kept for the life of the resource. `trust_anchors_pem` is public (share it with clusters that must trust this one); the key is sensitive.
+        Linkerd without `linkerd_identity`: the generated trust anchor and issuer certificates, kept for the life of the resource. Their private keys are never in state: the issuer key lives in the cluster only (Secret `<namespace>/linkerd-identity-issuer`, written by the chart), the anchor key is not kept. The plan warns 60 days before either expires.
         """
         return pulumi.get(self, "generated_identity")
 
@@ -323,7 +323,7 @@ class _InstallState:
     @pulumi.getter(name="linkerdIdentity")
     def linkerd_identity(self) -> Optional[pulumi.Input['InstallLinkerdIdentityArgs']]:
         """
-        Linkerd only: the trust anchors and the issuer (an intermediate CA signed by an anchor), ECDSA P-256, PEM. When omitted, the provider generates them once on create (anchor valid 10 years, issuer 1 year) and keeps them in `generated_identity`.
+        Linkerd only: the trust anchors and the issuer (an intermediate CA signed by an anchor), ECDSA P-256, PEM. The certificates are plain attributes, so a rotation shows in the plan; the key is write-only (Terraform 1.11 or later), so it is never in plan or state. When omitted, the provider generates an identity once on create (anchor valid 10 years, issuer 1 year): see `generated_identity`. Rotation: the Linkerd identity guide.
         """
         return pulumi.get(self, "linkerd_identity")
 
@@ -556,37 +556,35 @@ class Install(pulumi.CustomResource):
 
         ## Linkerd identity
 
-        Linkerd needs a trust anchor and an issuer (an intermediate CA signed by the anchor), ECDSA P-256.
+        Linkerd needs a trust anchor and an issuer (an intermediate CA signed by the anchor), ECDSA P-256. No private
+        key is ever in the plan, the state or the provider's logs:
 
         - **Generated**: omit `linkerd_identity`. The provider generates an anchor (10 years) and an issuer (1 year)
-          once, on create, and keeps them in `generated_identity` for the life of the resource; `issuer_key_pem` is
-          sensitive and never appears in plan output or diagnostics. `generated_identity.trust_anchors_pem` is public:
-          give it to clusters that must trust this one (multi-cluster needs a shared anchor, so use supplied
+          once, on create. State keeps their certificates, fingerprints and expiry dates in `generated_identity`; the
+          issuer key lives in the cluster only (the chart's Secret `<namespace>/linkerd-identity-issuer` and the Helm
+          release), where each plan and upgrade reads it back; the anchor key is not kept. `generated_identity.trust_anchors_pem`
+          is public: give it to clusters that must trust this one (multi-cluster needs a shared anchor, so supply the
           certificates there). Objects that embed the identity show as `(known after apply)` in the first plan only.
-        - **Supplied**: set `linkerd_identity` (e.g. from `tls_locally_signed_cert`, Vault or files).
-          `issuer_key_pem` is sensitive.
+        - **Supplied**: set `linkerd_identity` (e.g. from `tls_locally_signed_cert`, Vault or files). The certificates
+          are plain attributes, so a rotation shows in the plan; `issuer_key_pem` is write-only (Terraform 1.11 or
+          OpenTofu 1.11 and later): it is read from the configuration at every plan and apply and never stored, so
+          feed it from an ephemeral resource, an `ephemeral` variable or a file. A key that does not belong to
+          `issuer_cert_pem` fails `terraform validate` (`MESH-INS-007`).
 
-        ### Rotating a supplied issuer
+        States written by provider versions before schema version 1 kept the issuer key. The first plan with this
+        version upgrades them: a supplied key is dropped (it is in the configuration); a generated key is dropped only
+        once the cluster is confirmed to hold the same key, and until then the plan fails with what it found and the
+        state keeps the key.
 
-        Linkerd workload certificates are short-lived (24h) and signed by the issuer, so the issuer can be rotated
-        without downtime as long as the trust anchor stays the same:
+        ### The 60-day warning and rotation
 
-        1. Issue a new issuer certificate and key from the same trust anchor.
-        2. Put them in `linkerd_identity.issuer_cert_pem` / `issuer_key_pem` and apply: the plan shows the
-           `linkerd-control-plane` objects that change (the issuer Secret and the identity Deployment's checksum); the
-           upgrade waits until the identity service is back.
-        3. Workloads pick up certificates from the new issuer on their next renewal.
+        Like `linkerd check`, the plan warns (`MESH-INS-010`) when the issuer or an anchor in use, supplied or
+        generated, expires within 60 days, and fails when one has expired or is not yet valid: an expired issuer stops
+        the identity service from issuing workload certificates, and meshed traffic fails once the current ones (24h)
+        expire. Because the check runs at every plan, a scheduled `pulumi preview` is an expiry monitor.
 
-        Rotating the **trust anchor** needs a bundle step: first apply `trust_anchors_pem` with both the old and the new
-        anchor, restart the meshed workloads, then switch the issuer to one signed by the new anchor, and finally drop the
-        old anchor.
-
-        ### The 60-day warning
-
-        Like `linkerd check`, the plan warns (`MESH-INS-010`) when the issuer or an anchor expires within 60 days, and
-        fails when one has expired or is not yet valid: an expired issuer stops the identity service from issuing
-        workload certificates, and meshed traffic fails once the current ones (24h) expire. Rotate as above before then.
-        Because the check runs at every plan, a scheduled `pulumi preview` is an expiry monitor.
+        Rotating the issuer (same anchor) is one apply; rotating the anchor takes three, through a bundle. The steps,
+        which the acceptance tests walk, are in the Linkerd identity guide.
 
         ## Air-gapped installs
 
@@ -639,7 +637,7 @@ class Install(pulumi.CustomResource):
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[_builtins.str] chart_repository: Helm repository (`https://…`) or OCI registry (`oci://…`) holding the charts, e.g. an internal mirror. Default `https://istio-release.storage.googleapis.com/charts` or `https://helm.linkerd.io/edge`.
         :param pulumi.Input[Union['InstallGatewayApiCrdsArgs', 'InstallGatewayApiCrdsArgsDict']] gateway_api_crds: The Gateway API CRDs (standard channel), required by Linkerd and by Istio ambient waypoints.
-        :param pulumi.Input[Union['InstallLinkerdIdentityArgs', 'InstallLinkerdIdentityArgsDict']] linkerd_identity: Linkerd only: the trust anchors and the issuer (an intermediate CA signed by an anchor), ECDSA P-256, PEM. When omitted, the provider generates them once on create (anchor valid 10 years, issuer 1 year) and keeps them in `generated_identity`.
+        :param pulumi.Input[Union['InstallLinkerdIdentityArgs', 'InstallLinkerdIdentityArgsDict']] linkerd_identity: Linkerd only: the trust anchors and the issuer (an intermediate CA signed by an anchor), ECDSA P-256, PEM. The certificates are plain attributes, so a rotation shows in the plan; the key is write-only (Terraform 1.11 or later), so it is never in plan or state. When omitted, the provider generates an identity once on create (anchor valid 10 years, issuer 1 year): see `generated_identity`. Rotation: the Linkerd identity guide.
         :param pulumi.Input[_builtins.str] mesh: The control plane: `istio` or `linkerd`. Changing it forces replacement.
         :param pulumi.Input[_builtins.str] mode: Istio only: `ambient` or `sidecar`. Default `ambient` (base, istiod, cni and ztunnel); `sidecar` installs base and istiod. Changing it forces replacement.
         :param pulumi.Input[_builtins.str] namespace: Namespace of the releases. Default `istio-system` or `linkerd`. Changing it forces replacement.
@@ -729,37 +727,35 @@ class Install(pulumi.CustomResource):
 
         ## Linkerd identity
 
-        Linkerd needs a trust anchor and an issuer (an intermediate CA signed by the anchor), ECDSA P-256.
+        Linkerd needs a trust anchor and an issuer (an intermediate CA signed by the anchor), ECDSA P-256. No private
+        key is ever in the plan, the state or the provider's logs:
 
         - **Generated**: omit `linkerd_identity`. The provider generates an anchor (10 years) and an issuer (1 year)
-          once, on create, and keeps them in `generated_identity` for the life of the resource; `issuer_key_pem` is
-          sensitive and never appears in plan output or diagnostics. `generated_identity.trust_anchors_pem` is public:
-          give it to clusters that must trust this one (multi-cluster needs a shared anchor, so use supplied
+          once, on create. State keeps their certificates, fingerprints and expiry dates in `generated_identity`; the
+          issuer key lives in the cluster only (the chart's Secret `<namespace>/linkerd-identity-issuer` and the Helm
+          release), where each plan and upgrade reads it back; the anchor key is not kept. `generated_identity.trust_anchors_pem`
+          is public: give it to clusters that must trust this one (multi-cluster needs a shared anchor, so supply the
           certificates there). Objects that embed the identity show as `(known after apply)` in the first plan only.
-        - **Supplied**: set `linkerd_identity` (e.g. from `tls_locally_signed_cert`, Vault or files).
-          `issuer_key_pem` is sensitive.
+        - **Supplied**: set `linkerd_identity` (e.g. from `tls_locally_signed_cert`, Vault or files). The certificates
+          are plain attributes, so a rotation shows in the plan; `issuer_key_pem` is write-only (Terraform 1.11 or
+          OpenTofu 1.11 and later): it is read from the configuration at every plan and apply and never stored, so
+          feed it from an ephemeral resource, an `ephemeral` variable or a file. A key that does not belong to
+          `issuer_cert_pem` fails `terraform validate` (`MESH-INS-007`).
 
-        ### Rotating a supplied issuer
+        States written by provider versions before schema version 1 kept the issuer key. The first plan with this
+        version upgrades them: a supplied key is dropped (it is in the configuration); a generated key is dropped only
+        once the cluster is confirmed to hold the same key, and until then the plan fails with what it found and the
+        state keeps the key.
 
-        Linkerd workload certificates are short-lived (24h) and signed by the issuer, so the issuer can be rotated
-        without downtime as long as the trust anchor stays the same:
+        ### The 60-day warning and rotation
 
-        1. Issue a new issuer certificate and key from the same trust anchor.
-        2. Put them in `linkerd_identity.issuer_cert_pem` / `issuer_key_pem` and apply: the plan shows the
-           `linkerd-control-plane` objects that change (the issuer Secret and the identity Deployment's checksum); the
-           upgrade waits until the identity service is back.
-        3. Workloads pick up certificates from the new issuer on their next renewal.
+        Like `linkerd check`, the plan warns (`MESH-INS-010`) when the issuer or an anchor in use, supplied or
+        generated, expires within 60 days, and fails when one has expired or is not yet valid: an expired issuer stops
+        the identity service from issuing workload certificates, and meshed traffic fails once the current ones (24h)
+        expire. Because the check runs at every plan, a scheduled `pulumi preview` is an expiry monitor.
 
-        Rotating the **trust anchor** needs a bundle step: first apply `trust_anchors_pem` with both the old and the new
-        anchor, restart the meshed workloads, then switch the issuer to one signed by the new anchor, and finally drop the
-        old anchor.
-
-        ### The 60-day warning
-
-        Like `linkerd check`, the plan warns (`MESH-INS-010`) when the issuer or an anchor expires within 60 days, and
-        fails when one has expired or is not yet valid: an expired issuer stops the identity service from issuing
-        workload certificates, and meshed traffic fails once the current ones (24h) expire. Rotate as above before then.
-        Because the check runs at every plan, a scheduled `pulumi preview` is an expiry monitor.
+        Rotating the issuer (same anchor) is one apply; rotating the anchor takes three, through a bundle. The steps,
+        which the acceptance tests walk, are in the Linkerd identity guide.
 
         ## Air-gapped installs
 
@@ -899,8 +895,8 @@ class Install(pulumi.CustomResource):
         :param pulumi.Input[_builtins.str] chart_repository: Helm repository (`https://…`) or OCI registry (`oci://…`) holding the charts, e.g. an internal mirror. Default `https://istio-release.storage.googleapis.com/charts` or `https://helm.linkerd.io/edge`.
         :param pulumi.Input[Sequence[pulumi.Input[Union['InstallComponentArgs', 'InstallComponentArgsDict']]]] components: What apply waited for, with its readiness after apply.
         :param pulumi.Input[Union['InstallGatewayApiCrdsArgs', 'InstallGatewayApiCrdsArgsDict']] gateway_api_crds: The Gateway API CRDs (standard channel), required by Linkerd and by Istio ambient waypoints.
-        :param pulumi.Input[Union['InstallGeneratedIdentityArgs', 'InstallGeneratedIdentityArgsDict']] generated_identity: Linkerd without `linkerd_identity`: the generated trust anchor and issuer, kept for the life of the resource. `trust_anchors_pem` is public (share it with clusters that must trust this one); the key is sensitive.
-        :param pulumi.Input[Union['InstallLinkerdIdentityArgs', 'InstallLinkerdIdentityArgsDict']] linkerd_identity: Linkerd only: the trust anchors and the issuer (an intermediate CA signed by an anchor), ECDSA P-256, PEM. When omitted, the provider generates them once on create (anchor valid 10 years, issuer 1 year) and keeps them in `generated_identity`.
+        :param pulumi.Input[Union['InstallGeneratedIdentityArgs', 'InstallGeneratedIdentityArgsDict']] generated_identity: Linkerd without `linkerd_identity`: the generated trust anchor and issuer certificates, kept for the life of the resource. Their private keys are never in state: the issuer key lives in the cluster only (Secret `<namespace>/linkerd-identity-issuer`, written by the chart), the anchor key is not kept. The plan warns 60 days before either expires.
+        :param pulumi.Input[Union['InstallLinkerdIdentityArgs', 'InstallLinkerdIdentityArgsDict']] linkerd_identity: Linkerd only: the trust anchors and the issuer (an intermediate CA signed by an anchor), ECDSA P-256, PEM. The certificates are plain attributes, so a rotation shows in the plan; the key is write-only (Terraform 1.11 or later), so it is never in plan or state. When omitted, the provider generates an identity once on create (anchor valid 10 years, issuer 1 year): see `generated_identity`. Rotation: the Linkerd identity guide.
         :param pulumi.Input[_builtins.str] manifests_digest: sha256 over the deployed manifests of every release.
         :param pulumi.Input[_builtins.str] mesh: The control plane: `istio` or `linkerd`. Changing it forces replacement.
         :param pulumi.Input[_builtins.str] mode: Istio only: `ambient` or `sidecar`. Default `ambient` (base, istiod, cni and ztunnel); `sidecar` installs base and istiod. Changing it forces replacement.
@@ -963,7 +959,7 @@ class Install(pulumi.CustomResource):
     @pulumi.getter(name="generatedIdentity")
     def generated_identity(self) -> pulumi.Output['outputs.InstallGeneratedIdentity']:
         """
-        Linkerd without `linkerd_identity`: the generated trust anchor and issuer, kept for the life of the resource. `trust_anchors_pem` is public (share it with clusters that must trust this one); the key is sensitive.
+        Linkerd without `linkerd_identity`: the generated trust anchor and issuer certificates, kept for the life of the resource. Their private keys are never in state: the issuer key lives in the cluster only (Secret `<namespace>/linkerd-identity-issuer`, written by the chart), the anchor key is not kept. The plan warns 60 days before either expires.
         """
         return pulumi.get(self, "generated_identity")
 
@@ -971,7 +967,7 @@ class Install(pulumi.CustomResource):
     @pulumi.getter(name="linkerdIdentity")
     def linkerd_identity(self) -> pulumi.Output[Optional['outputs.InstallLinkerdIdentity']]:
         """
-        Linkerd only: the trust anchors and the issuer (an intermediate CA signed by an anchor), ECDSA P-256, PEM. When omitted, the provider generates them once on create (anchor valid 10 years, issuer 1 year) and keeps them in `generated_identity`.
+        Linkerd only: the trust anchors and the issuer (an intermediate CA signed by an anchor), ECDSA P-256, PEM. The certificates are plain attributes, so a rotation shows in the plan; the key is write-only (Terraform 1.11 or later), so it is never in plan or state. When omitted, the provider generates an identity once on create (anchor valid 10 years, issuer 1 year): see `generated_identity`. Rotation: the Linkerd identity guide.
         """
         return pulumi.get(self, "linkerd_identity")
 

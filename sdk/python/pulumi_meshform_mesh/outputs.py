@@ -469,8 +469,14 @@ class InstallGeneratedIdentity(dict):
         suggest = None
         if key == "issuerCertPem":
             suggest = "issuer_cert_pem"
-        elif key == "issuerKeyPem":
-            suggest = "issuer_key_pem"
+        elif key == "issuerExpiresAt":
+            suggest = "issuer_expires_at"
+        elif key == "issuerFingerprint":
+            suggest = "issuer_fingerprint"
+        elif key == "trustAnchorExpiresAt":
+            suggest = "trust_anchor_expires_at"
+        elif key == "trustAnchorFingerprint":
+            suggest = "trust_anchor_fingerprint"
         elif key == "trustAnchorsPem":
             suggest = "trust_anchors_pem"
 
@@ -487,17 +493,29 @@ class InstallGeneratedIdentity(dict):
 
     def __init__(__self__, *,
                  issuer_cert_pem: Optional[_builtins.str] = None,
-                 issuer_key_pem: Optional[_builtins.str] = None,
+                 issuer_expires_at: Optional[_builtins.str] = None,
+                 issuer_fingerprint: Optional[_builtins.str] = None,
+                 trust_anchor_expires_at: Optional[_builtins.str] = None,
+                 trust_anchor_fingerprint: Optional[_builtins.str] = None,
                  trust_anchors_pem: Optional[_builtins.str] = None):
         """
         :param _builtins.str issuer_cert_pem: The generated issuer certificate, PEM.
-        :param _builtins.str issuer_key_pem: The generated issuer key, PEM. Sensitive.
-        :param _builtins.str trust_anchors_pem: The generated trust anchor, PEM.
+        :param _builtins.str issuer_expires_at: When the issuer certificate expires (RFC 3339).
+        :param _builtins.str issuer_fingerprint: `sha256:` and the hex SHA-256 of the issuer certificate's DER.
+        :param _builtins.str trust_anchor_expires_at: When the trust anchor expires (RFC 3339).
+        :param _builtins.str trust_anchor_fingerprint: `sha256:` and the hex SHA-256 of the trust anchor's DER.
+        :param _builtins.str trust_anchors_pem: The generated trust anchor, PEM: public, share it with clusters that must trust this one.
         """
         if issuer_cert_pem is not None:
             pulumi.set(__self__, "issuer_cert_pem", issuer_cert_pem)
-        if issuer_key_pem is not None:
-            pulumi.set(__self__, "issuer_key_pem", issuer_key_pem)
+        if issuer_expires_at is not None:
+            pulumi.set(__self__, "issuer_expires_at", issuer_expires_at)
+        if issuer_fingerprint is not None:
+            pulumi.set(__self__, "issuer_fingerprint", issuer_fingerprint)
+        if trust_anchor_expires_at is not None:
+            pulumi.set(__self__, "trust_anchor_expires_at", trust_anchor_expires_at)
+        if trust_anchor_fingerprint is not None:
+            pulumi.set(__self__, "trust_anchor_fingerprint", trust_anchor_fingerprint)
         if trust_anchors_pem is not None:
             pulumi.set(__self__, "trust_anchors_pem", trust_anchors_pem)
 
@@ -510,18 +528,42 @@ class InstallGeneratedIdentity(dict):
         return pulumi.get(self, "issuer_cert_pem")
 
     @_builtins.property
-    @pulumi.getter(name="issuerKeyPem")
-    def issuer_key_pem(self) -> Optional[_builtins.str]:
+    @pulumi.getter(name="issuerExpiresAt")
+    def issuer_expires_at(self) -> Optional[_builtins.str]:
         """
-        The generated issuer key, PEM. Sensitive.
+        When the issuer certificate expires (RFC 3339).
         """
-        return pulumi.get(self, "issuer_key_pem")
+        return pulumi.get(self, "issuer_expires_at")
+
+    @_builtins.property
+    @pulumi.getter(name="issuerFingerprint")
+    def issuer_fingerprint(self) -> Optional[_builtins.str]:
+        """
+        `sha256:` and the hex SHA-256 of the issuer certificate's DER.
+        """
+        return pulumi.get(self, "issuer_fingerprint")
+
+    @_builtins.property
+    @pulumi.getter(name="trustAnchorExpiresAt")
+    def trust_anchor_expires_at(self) -> Optional[_builtins.str]:
+        """
+        When the trust anchor expires (RFC 3339).
+        """
+        return pulumi.get(self, "trust_anchor_expires_at")
+
+    @_builtins.property
+    @pulumi.getter(name="trustAnchorFingerprint")
+    def trust_anchor_fingerprint(self) -> Optional[_builtins.str]:
+        """
+        `sha256:` and the hex SHA-256 of the trust anchor's DER.
+        """
+        return pulumi.get(self, "trust_anchor_fingerprint")
 
     @_builtins.property
     @pulumi.getter(name="trustAnchorsPem")
     def trust_anchors_pem(self) -> Optional[_builtins.str]:
         """
-        The generated trust anchor, PEM.
+        The generated trust anchor, PEM: public, share it with clusters that must trust this one.
         """
         return pulumi.get(self, "trust_anchors_pem")
 
@@ -555,8 +597,9 @@ class InstallLinkerdIdentity(dict):
                  trust_anchors_pem: _builtins.str):
         """
         :param _builtins.str issuer_cert_pem: Issuer certificate, PEM (a CA signed by a trust anchor).
-        :param _builtins.str issuer_key_pem: Issuer private key, PEM. Sensitive.
-        :param _builtins.str trust_anchors_pem: Trust anchor certificate(s), PEM.
+        :param _builtins.str issuer_key_pem: **NOTE:** This field is write-only and its value will not be updated in state as part of read operations.
+               Issuer private key, PEM. Write-only: read from the configuration at every plan and apply (e.g. from an ephemeral resource or a variable marked `ephemeral`), never stored. It must belong to `issuer_cert_pem`, so a new key always comes with a new certificate, which the plan shows.
+        :param _builtins.str trust_anchors_pem: Trust anchor certificate(s), PEM. Several (a bundle) while an anchor is rotated.
         """
         pulumi.set(__self__, "issuer_cert_pem", issuer_cert_pem)
         pulumi.set(__self__, "issuer_key_pem", issuer_key_pem)
@@ -574,7 +617,8 @@ class InstallLinkerdIdentity(dict):
     @pulumi.getter(name="issuerKeyPem")
     def issuer_key_pem(self) -> _builtins.str:
         """
-        Issuer private key, PEM. Sensitive.
+        **NOTE:** This field is write-only and its value will not be updated in state as part of read operations.
+        Issuer private key, PEM. Write-only: read from the configuration at every plan and apply (e.g. from an ephemeral resource or a variable marked `ephemeral`), never stored. It must belong to `issuer_cert_pem`, so a new key always comes with a new certificate, which the plan shows.
         """
         return pulumi.get(self, "issuer_key_pem")
 
@@ -582,7 +626,7 @@ class InstallLinkerdIdentity(dict):
     @pulumi.getter(name="trustAnchorsPem")
     def trust_anchors_pem(self) -> _builtins.str:
         """
-        Trust anchor certificate(s), PEM.
+        Trust anchor certificate(s), PEM. Several (a bundle) while an anchor is rotated.
         """
         return pulumi.get(self, "trust_anchors_pem")
 
