@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prints the path of a Terraform-compatible CLI for the acceptance tests:
 # $TF_ACC_TERRAFORM_PATH, else terraform on PATH (e.g. /usr/local/bin/terraform),
-# else OpenTofu v1.10.6 built once from the Go module proxy into the cache.
+# else OpenTofu v1.12.6 built once from the Go module proxy into the cache.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cache=${MESH_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/terraform-provider-mesh}
@@ -12,9 +12,9 @@ fi
 if tf=$(command -v terraform 2>/dev/null); then
 	echo "$tf"; exit 0
 fi
-out="$cache/opentofu-v1.10.6"
+out="$cache/opentofu-v1.12.6"
 if [ ! -x "$out/tofu" ]; then
-	echo "terraform.sh: no terraform on PATH; building OpenTofu v1.10.6 into $out (first run only)" >&2
+	echo "terraform.sh: no terraform on PATH; building OpenTofu v1.12.6 into $out (first run only)" >&2
 	mkdir -p "$out"
 	(cd "$root/tools/tofu" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$out/tofu.tmp" github.com/opentofu/opentofu/cmd/tofu)
 	mv "$out/tofu.tmp" "$out/tofu"
