@@ -50,6 +50,7 @@ func (m *Manager) Apply(ctx context.Context, desired []*unstructured.Unstructure
 		return nil, err
 	}
 	tx := &applyTx{m: m, opts: opts, live: live, previous: byID(opts.Previous)}
+	tx.interrupted = m.interruptedCreate(desired, live, tx.previous)
 	cs, err := tx.run(ctx, desired, prune)
 	if err == nil {
 		err = tx.commit(ctx, desired)
@@ -112,6 +113,9 @@ type applyTx struct {
 	// current holds the objects whose applied (or unchanged live) state is
 	// already ready, which waitReady then need not watch.
 	current map[ID]bool
+	// interrupted: a create of this very set died before it committed
+	// every object (see interruptedCreate).
+	interrupted bool
 }
 
 func (tx *applyTx) run(ctx context.Context, desired, prune []*unstructured.Unstructured) (ChangeSet, error) {
@@ -148,7 +152,7 @@ func (tx *applyTx) applyOne(ctx context.Context, obj *unstructured.Unstructured)
 	if err := tx.m.owners().check(obj, live, tx.opts.Owner, tx.previous[id] != nil); err != nil {
 		return Change{}, err
 	}
-	if err := tx.m.checkCommitted(obj, live, tx.previous[id] != nil); err != nil {
+	if err := tx.m.checkCommitted(obj, live, tx.previous[id] != nil || tx.interrupted); err != nil {
 		return Change{}, err
 	}
 	write := obj
@@ -283,13 +287,40 @@ func (m *Manager) checkCommitted(obj, live *unstructured.Unstructured, inState b
 	return &ForeignObjectError{ID: IDOf(obj), Label: m.opts.OwnerLabel, Owner: want, Want: want, Committed: true}
 }
 
+// interruptedCreate reports whether a create of this set died before its
+// commit finished: some object of desired that is not in the resource's
+// previous revision is live, carries its owner label and is still
+// uncommitted. A process killed while committing leaves some objects of
+// the set committed and others not; the whole set is then this resource's
+// to adopt, since no state ever recorded it. (A create that finished
+// committed every object, so another instance's set is never taken this
+// way.)
+func (m *Manager) interruptedCreate(desired []*unstructured.Unstructured, live, previous map[ID]*unstructured.Unstructured) bool {
+	key := m.opts.CommittedLabel
+	if key == "" {
+		return false
+	}
+	for _, obj := range desired {
+		id := IDOf(obj)
+		l := live[id]
+		if l == nil || previous[id] != nil || m.owners().shared(obj) {
+			continue
+		}
+		labels := l.GetLabels()
+		if labels[m.opts.OwnerLabel] == obj.GetLabels()[m.opts.OwnerLabel] && labels[key] == "false" {
+			return true
+		}
+	}
+	return false
+}
+
 // plan checks ownership and dry-runs obj to learn what applying it would
 // do, for Diff.
-func (m *Manager) plan(ctx context.Context, obj, live *unstructured.Unstructured, owner string, adopt bool) (Action, error) {
+func (m *Manager) plan(ctx context.Context, obj, live *unstructured.Unstructured, owner string, adopt, interrupted bool) (Action, error) {
 	if err := m.owners().check(obj, live, owner, adopt); err != nil {
 		return "", err
 	}
-	if err := m.checkCommitted(obj, live, adopt); err != nil {
+	if err := m.checkCommitted(obj, live, adopt || interrupted); err != nil {
 		return "", err
 	}
 	if live == nil {

@@ -321,6 +321,45 @@ func TestCreateAdoptsWhatADeadCreateLeft(t *testing.T) {
 	}
 }
 
+// A create killed during its commit step leaves some objects committed and
+// others not: running it again adopts the whole set (no state recorded
+// any of it), and Diff, at plan, agrees.
+func TestCreateAdoptsAPartlyCommittedSet(t *testing.T) {
+	e := newEnv(t)
+	objs := e.ratings(2)
+	for i, obj := range objs {
+		left := obj.DeepCopy()
+		if i == 1 { // the first was committed, the second not yet
+			labels := left.GetLabels()
+			labels[mesh.LabelCommitted] = "false"
+			left.SetLabels(labels)
+		}
+		data, err := json.Marshal(left.Object)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.otherResource(left).Patch(e.ctx, left.GetName(), types.ApplyPatchType, data, metav1.PatchOptions{FieldManager: DefaultFieldManager}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.m.Diff(e.ctx, objs, e.opts(nil)); err != nil {
+		t.Fatalf("Diff over a partly committed set: %v", err)
+	}
+	if _, err := e.m.Apply(e.ctx, objs, e.opts(nil)); err != nil {
+		t.Fatalf("Apply over a partly committed set: %v", err)
+	}
+	for _, obj := range objs {
+		if got := e.live(obj).GetLabels()[mesh.LabelCommitted]; got != "" {
+			t.Errorf("%s: %s=%q after the create", IDOf(obj), mesh.LabelCommitted, got)
+		}
+	}
+	// Once committed, the same set created again (another state) is refused.
+	var fe *ForeignObjectError
+	if _, err := e.m.Apply(e.ctx, objs, e.opts(nil)); !errors.As(err, &fe) || !fe.Committed {
+		t.Errorf("a second create of the committed set: %v; want it refused", err)
+	}
+}
+
 // A committed object with this resource's owner label that its state does
 // not record belongs to another resource instance (another Terraform state
 // declaring the same resource): a create refuses it and changes nothing.

@@ -19,10 +19,11 @@ func (m *Manager) Diff(ctx context.Context, desired []*unstructured.Unstructured
 		return nil, err
 	}
 	previous := byID(opts.Previous)
+	interrupted := m.interruptedCreate(desired, live, previous)
 	var cs ChangeSet
 	for _, obj := range desired {
 		id := IDOf(obj)
-		action, err := m.plan(ctx, obj, live[id], opts.Owner, previous[id] != nil)
+		action, err := m.plan(ctx, obj, live[id], opts.Owner, previous[id] != nil, interrupted)
 		if err != nil {
 			return cs, err
 		}
