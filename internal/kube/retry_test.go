@@ -214,3 +214,43 @@ func TestWithRetriesConfig(t *testing.T) {
 		t.Errorf("%d requests; want 3 (a 503, then one answer for each client)", n.Load())
 	}
 }
+
+// An API server that has just restarted answers 401s and 403s until its
+// authenticators and authorizer have synced: within AuthSettle of an outage
+// they are retried (for any method: the refusal came before acting). Without
+// an outage a 403 is the answer.
+func TestRetryTransportRetriesAuthRefusalsRightAfterAnOutage(t *testing.T) {
+	for _, code := range []int{401, 403} {
+		srv, n := answers(t, code, code)
+		rt := newRetryTransport(http.DefaultTransport, fastBackoff)
+		rt.outage.Store(time.Now().Add(-time.Second).UnixNano())
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL, strings.NewReader("x"))
+		resp, err := rt.RoundTrip(req)
+		if err != nil || resp.StatusCode != 200 || n.Load() != 3 {
+			t.Errorf("%d right after an outage: status %v, %v after %d requests; want 200 after 3", code, resp.StatusCode, err, n.Load())
+		}
+		srv, n = answers(t, code)
+		rt.outage.Store(time.Now().Add(-AuthSettle - time.Second).UnixNano())
+		req, _ = http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL, strings.NewReader("x"))
+		if resp, err := rt.RoundTrip(req); err != nil || resp.StatusCode != code || n.Load() != 1 {
+			t.Errorf("%d long after an outage: status %v, %v after %d requests; want it at once", code, resp.StatusCode, err, n.Load())
+		}
+	}
+	// The outage is learnt from a refused connection of the same client.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	rt := newRetryTransport(http.DefaultTransport, fastBackoff)
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr, nil)
+	if _, err := rt.RoundTrip(req); err == nil {
+		t.Fatal("a closed port answered")
+	}
+	if rt.outage.Load() == 0 {
+		t.Error("a refused connection did not record an outage")
+	}
+}

@@ -81,7 +81,7 @@ func (e *OutageError) Error() string {
 }
 
 func newRetryTransport(next http.RoundTripper, backoff func() Backoff) *retryTransport {
-	return &retryTransport{next: next, backoff: backoff, answered: &atomic.Bool{}}
+	return &retryTransport{next: next, backoff: backoff, answered: &atomic.Bool{}, outage: &atomic.Int64{}}
 }
 func (e *OutageError) Unwrap() error { return e.Err }
 
@@ -96,9 +96,9 @@ func WithRetries(cfg *rest.Config) *rest.Config {
 // wrapRetries makes every client built from cfg send its requests through
 // retryTransport, sharing what they learn of the server (answered).
 func wrapRetries(cfg *rest.Config) {
-	answered := &atomic.Bool{}
+	answered, outage := &atomic.Bool{}, &atomic.Int64{}
 	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
-		return &retryTransport{next: rt, backoff: DefaultBackoff, answered: answered}
+		return &retryTransport{next: rt, backoff: DefaultBackoff, answered: answered, outage: outage}
 	})
 }
 
@@ -107,7 +107,17 @@ type retryTransport struct {
 	backoff func() Backoff
 	// answered is set once any request of the client got an answer.
 	answered *atomic.Bool
+	// outage is when a request of the client last failed to connect (Unix
+	// nanoseconds; 0 for never).
+	outage *atomic.Int64
 }
+
+// AuthSettle is how long after an outage a 401 or 403 is taken for an API
+// server that has just restarted and whose authenticators and RBAC
+// authorizer have not synced yet (it answers before they have), and
+// retried: the authorizer refused before acting, so nothing happened. Any
+// other 401 or 403 is answered at once.
+const AuthSettle = 30 * time.Second
 
 // RoundTrip sends req until it gets an answer that a retry cannot change
 // or the retry deadline comes. What is retried depends on whether the
@@ -116,6 +126,7 @@ type retryTransport struct {
 // is retried; a connection broken after sending, a 500, 502 or 504 may
 // have been, so only requests that are safe to repeat are (reads, deletes,
 // server-side apply and merge patches; never a POST, a PUT or a JSON patch).
+// A 401 or 403 within AuthSettle of an outage is retried too.
 func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	start := time.Now()
 	ctx := req.Context()
@@ -143,9 +154,16 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			out := !neverSent(err)
 			sent = sent || out
 			retry = ctx.Err() == nil && (!out || repeatable) && transientNetError(err)
+			if transientNetError(err) {
+				t.outage.Store(time.Now().UnixNano())
+			}
 		default:
 			t.answered.Store(true)
 			retry, wait = retryableStatus(resp, repeatable, wait)
+			if !retry && (resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusUnauthorized) {
+				last := t.outage.Load()
+				retry = last != 0 && time.Since(time.Unix(0, last)) < AuthSettle
+			}
 		}
 		if !retry || !resendable {
 			return resp, err
