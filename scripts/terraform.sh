@@ -16,7 +16,7 @@ out="$cache/opentofu-v1.12.6"
 if [ ! -x "$out/tofu" ]; then
 	echo "terraform.sh: no terraform on PATH; building OpenTofu v1.12.6 into $out (first run only)" >&2
 	mkdir -p "$out"
-	(cd "$root/tools/tofu" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$out/tofu.tmp" github.com/opentofu/opentofu/cmd/tofu)
+	(cd "$root/tools/tofu" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X github.com/opentofu/opentofu/version.dev=no" -o "$out/tofu.tmp" github.com/opentofu/opentofu/cmd/tofu)
 	mv "$out/tofu.tmp" "$out/tofu"
 fi
 echo "$out/tofu"
