@@ -31,13 +31,24 @@ const deploymentTimeout = 2 * time.Minute
 //	func TestMain(m *testing.M) { kubetest.Main(m, &cluster) }
 //
 // A cluster that cannot start fails the run (exit 1), never skips it.
-func Main(m *testing.M, c **Cluster) {
+func Main(m *testing.M, c **Cluster) { MainWith(m, c, nil) }
+
+// MainWith is Main with setup run on the cluster before the tests (a
+// failed setup fails the run).
+func MainWith(m *testing.M, c **Cluster, setup func(*Cluster) error) {
 	cl, err := FromEnv(context.Background())
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "kubetest: cannot start the test cluster:\n%v\n", err)
 		os.Exit(1)
 	}
 	*c = cl
+	if setup != nil {
+		if err := setup(cl); err != nil {
+			fmt.Fprintf(os.Stderr, "kubetest: test setup: %v\n", err)
+			_ = cl.Stop()
+			os.Exit(1)
+		}
+	}
 	code := m.Run()
 	if err := cl.Stop(); err != nil {
 		fmt.Fprintf(os.Stderr, "kubetest: stop the test cluster: %v\n", err)

@@ -46,7 +46,7 @@ func newAuthzFixture(t *testing.T, target mesh.Target) authzFixture {
 	case mesh.TargetIstioAmbient:
 		labels["istio.io/dataplane-mode"] = "ambient"
 	}
-	ns := kubetest.Namespace(t, cluster.Config, labels)
+	ns := testNamespace(t, labels)
 	if target == mesh.TargetLinkerd {
 		annotateNamespace(t, ns, "linkerd.io/inject", "enabled")
 	}

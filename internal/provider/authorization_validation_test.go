@@ -112,7 +112,7 @@ func TestAccAuthorization_ConfigErrors(t *testing.T) {
 		})
 	}
 	t.Run("no target anywhere names mesh_target", func(t *testing.T) {
-		config := fmt.Sprintf("provider \"mesh\" {\n  kubeconfig_path = %q\n}\n", cluster.Kubeconfig) + authzHCL("default", authzSelector+authzWebRule)
+		config := fmt.Sprintf("provider \"mesh\" {\n  kubeconfig_path = %q\n}\n", providerKubeconfig()) + authzHCL("default", authzSelector+authzWebRule)
 		expectPlanError(t, config, `No target data plane[\s\S]*Set mesh_target on this resource or target on the provider`)
 	})
 	t.Run("provider target validates at plan", func(t *testing.T) {
@@ -125,7 +125,7 @@ func TestAccAuthorization_ConfigErrors(t *testing.T) {
 // Cluster checks (ModifyPlan), each against a namespace set up to trip it.
 func TestAccAuthorization_ClusterErrors(t *testing.T) {
 	testAccPreCheck(t)
-	ns := kubetest.Namespace(t, cluster.Config, map[string]string{"istio.io/dataplane-mode": "ambient"})
+	ns := testNamespace(t, map[string]string{"istio.io/dataplane-mode": "ambient"})
 	kubetest.Service(t, cluster.Config, ns, "orders", map[string]string{"app": "orders"}, 8080)
 	kubetest.Deployment(t, cluster.Config, ns, "orders", map[string]string{"app": "orders"}, 1)
 	authzCreateObject(t, ns, `

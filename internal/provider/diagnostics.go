@@ -74,6 +74,12 @@ func attrPath(steps []any) path.Path {
 
 // clusterChecksSkipped is MESH-GEN-006: plan-time cluster checks could not run.
 func clusterChecksSkipped(diags *diag.Diagnostics, reason error) {
+	if apierrors.IsForbidden(reason) {
+		// A missing permission is not an outage: apply would be refused
+		// the same way, so the plan fails now and names it.
+		clusterUnavailable(diags, reason)
+		return
+	}
 	diags.AddWarning(mesh.CodeGenChecksSkipped+": cluster checks skipped at plan time",
 		fmt.Sprintf("Cluster checks skipped at plan time (%v); they will run before apply, and apply stops before changing anything if one fails.", reason))
 }
@@ -104,7 +110,7 @@ func clusterUnavailable(diags *diag.Diagnostics, err error) {
 			fmt.Sprintf("%v. The provider's connection settings are not in question: it had answers from this API server before, and every retry within this resource's timeouts failed. Check the cluster's health (or raise the resource's timeouts) and run terraform apply again.", err))
 	case apierrors.IsForbidden(err):
 		diags.AddError("Permission denied",
-			fmt.Sprintf("%v. The identity the provider authenticates as lacks this permission: grant that verb on that resource (in that namespace) to it, as the least-privilege roles in the docs' RBAC guide do.", err))
+			fmt.Sprintf("%v. %s", err, permissionHint))
 	default:
 		diags.AddError("Kubernetes cluster unavailable",
 			fmt.Sprintf("%v. Set or check the provider's kubeconfig_path, kubeconfig_context or host (or the KUBECONFIG environment variable).", err))
@@ -114,17 +120,25 @@ func clusterUnavailable(diags *diag.Diagnostics, err error) {
 // applyFailed reports a failed apply, saying whether it was rolled back.
 func applyFailed(diags *diag.Diagnostics, resourceName string, err error) {
 	var rb *kube.RollbackError
+	denied, hint := "", ""
+	if apierrors.IsForbidden(err) {
+		denied, hint = "Permission denied: ", " "+permissionHint
+	}
 	switch {
 	case errors.As(err, &rb) && rb.RollbackErr != nil:
-		diags.AddError("Apply failed and could not be rolled back",
-			fmt.Sprintf("%s: %v", resourceName, err))
+		diags.AddError(denied+"Apply failed and could not be rolled back",
+			fmt.Sprintf("%s: %v.%s", resourceName, err, hint))
 	case errors.As(err, &rb):
-		diags.AddError("Apply failed; the change was rolled back",
-			fmt.Sprintf("%s: %v. Terraform state still records the previous revision.", resourceName, err))
+		diags.AddError(denied+"Apply failed; the change was rolled back",
+			fmt.Sprintf("%s: %v. Terraform state still records the previous revision.%s", resourceName, err, hint))
 	default:
-		diags.AddError("Apply failed", fmt.Sprintf("%s: %v", resourceName, err))
+		diags.AddError(denied+"Apply failed", fmt.Sprintf("%s: %v.%s", resourceName, err, hint))
 	}
 }
+
+// permissionHint says what to do about a 403, whose message (the API
+// server's) names the user, verb, resource, group and namespace.
+const permissionHint = "The identity the provider authenticates as lacks this permission: grant that verb on that resource (in that namespace) to it. The least-privilege roles for each resource type are in examples/rbac, and docs/guides/least-privilege.md says how to bind them."
 
 // kubeFailed reports any other engine failure; engine errors name the
 // object (Kind/namespace/name) themselves.

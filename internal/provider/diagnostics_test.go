@@ -2,6 +2,7 @@ package provider
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"syscall"
 	"testing"
@@ -30,7 +31,7 @@ func TestClusterUnavailableBlamesOnlyWhatIsAtFault(t *testing.T) {
 		{"never reached", &kube.OutageError{Method: "GET", URL: "/api", Attempts: 4, Duration: 15 * time.Second, Err: syscall.ECONNREFUSED},
 			"Kubernetes cluster unavailable", []string{"did not answer GET /api for 15s", "kubeconfig_path"}, nil},
 		{"forbidden", apierrors.NewForbidden(gr, "reviews", errors.New(`User "ci" cannot patch resource "virtualservices" in API group "networking.istio.io" in the namespace "shop"`)),
-			"Permission denied", []string{`cannot patch resource "virtualservices"`, `namespace "shop"`, "RBAC guide"}, []string{"kubeconfig_path"}},
+			"Permission denied", []string{`cannot patch resource "virtualservices"`, `namespace "shop"`, "examples/rbac", "docs/guides/least-privilege.md"}, []string{"kubeconfig_path"}},
 		{"no configuration", errors.New("no cluster connection is configured"), "Kubernetes cluster unavailable", []string{"kubeconfig_path"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -50,5 +51,23 @@ func TestClusterUnavailableBlamesOnlyWhatIsAtFault(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// At plan, an outage defers the cluster checks to apply (a warning); a
+// missing permission fails the plan, since apply would be refused too.
+func TestClusterChecksSkippedOnlyForOutages(t *testing.T) {
+	gr := schema.GroupResource{Resource: "pods"}
+	var diags diag.Diagnostics
+	clusterChecksSkipped(&diags, &kube.OutageError{Method: "GET", URL: "/api/v1/pods", Attempts: 3, Duration: time.Second, Reached: true, Err: syscall.ECONNRESET})
+	if len(diags) != 1 || diags[0].Severity() != diag.SeverityWarning || !strings.Contains(diags[0].Summary(), "cluster checks skipped") {
+		t.Errorf("outage: %v", diags)
+	}
+	diags = nil
+	forbidden := apierrors.NewForbidden(gr, "", errors.New(`User "ci" cannot list resource "pods" in API group "" at the cluster scope`))
+	clusterChecksSkipped(&diags, fmt.Errorf("listing pods: %w", forbidden))
+	if len(diags) != 1 || diags[0].Severity() != diag.SeverityError || diags[0].Summary() != "Permission denied" ||
+		!strings.Contains(diags[0].Detail(), `cannot list resource "pods"`) {
+		t.Errorf("forbidden: %v", diags)
 	}
 }

@@ -19,15 +19,16 @@ import (
 )
 
 // proxied is config with its provider talking to the test cluster through a
-// fault proxy (TLS verified against the proxy's CA).
+// fault proxy (TLS verified against the proxy's CA), as the least-privilege
+// ServiceAccount.
 func proxied(t *testing.T, config, target string) (string, *faultproxy.Proxy) {
 	t.Helper()
-	p, err := faultproxy.Start(cluster.Config)
+	p, err := faultproxy.Start(providerIdentity.Config)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(p.Close)
-	pc := p.Config(cluster.Config)
+	pc := p.Config(providerIdentity.Config)
 	provider := fmt.Sprintf(`
 provider "mesh" {
   host                   = %q

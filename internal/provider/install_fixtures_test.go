@@ -31,6 +31,10 @@ type installCluster struct {
 	*kubetest.Cluster
 	repo string
 	cs   kubernetes.Interface
+	// identity is what the provider runs as: a ServiceAccount with
+	// examples/rbac/mesh_install.yaml, its Role in both control-plane
+	// namespaces (created first, as a platform team would).
+	identity *kubetest.Identity
 }
 
 // newInstallCluster starts the test's cluster and chart repository, and
@@ -59,7 +63,23 @@ func newInstallCluster(t *testing.T) *installCluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &installCluster{Cluster: c, repo: srv.URL, cs: cs}
+	rbac, err := kubetest.LoadRBAC(rbacFiles(installType)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	identity, err := kubetest.NewIdentity(t.Context(), c.Config, t.TempDir(), "mesh-system", "terraform-mesh", rbac)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ns := range []string{"istio-system", "linkerd"} {
+		if err := createNamespace(c, ns); err != nil {
+			t.Fatal(err)
+		}
+		if err := identity.Grant(t.Context(), ns); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return &installCluster{Cluster: c, repo: srv.URL, cs: cs, identity: identity}
 }
 
 // sharedDir is $MESH_SHARED_DIR, else <repo>/../shared.
@@ -86,7 +106,7 @@ resource "mesh_install" "test" {
   chart_repository = %q
 %s
 }
-`, ic.Kubeconfig, ic.repo, body)
+`, ic.identity.Kubeconfig, ic.repo, body)
 }
 
 // helmUninstall removes a release the way `helm uninstall` does, outside

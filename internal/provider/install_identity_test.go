@@ -201,7 +201,7 @@ func (ic *installCluster) checkUpgradeFromV0(t *testing.T, attrs map[string]stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	server, schemas := configuredServer(t, ic.Kubeconfig)
+	server, schemas := configuredServer(t, ic.identity.Kubeconfig)
 	typ := schemas.ResourceSchemas[installType].ValueType()
 	for _, tc := range []struct {
 		key, wantErr string

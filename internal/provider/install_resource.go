@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	"github.com/meshform/terraform-provider-mesh/internal/certs"
 	"github.com/meshform/terraform-provider-mesh/internal/install"
@@ -727,6 +728,11 @@ func installFailed(diags *diag.Diagnostics, address string, err error, update bo
 		b.WriteString("\nNothing was changed.")
 	default:
 		b.WriteString("\n" + undone)
+	}
+	// A readiness wait reports a refused read in a component's message.
+	if apierrors.IsForbidden(err) || strings.Contains(b.String(), " is forbidden: User ") {
+		summary = "Permission denied: " + summary
+		b.WriteString("\n" + permissionHint)
 	}
 	diags.AddError(summary, b.String())
 }

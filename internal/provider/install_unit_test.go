@@ -286,3 +286,17 @@ func TestGeneratedIdentityExpiry(t *testing.T) {
 		}
 	}
 }
+
+// A refused read during the readiness wait makes the summary say
+// "Permission denied" and where the roles are, besides the truthful undo.
+func TestInstallFailedNamesAMissingPermission(t *testing.T) {
+	var diags diag.Diagnostics
+	installFailed(&diags, "istio/istio-system", &install.Error{Cause: errors.New("resources not ready after 3s"),
+		NotReady: []install.Component{{Kind: "Deployment", Namespace: "istio-system", Name: "istiod",
+			Message: `replicasets.apps is forbidden: User "system:serviceaccount:mesh-system:terraform-mesh" cannot list resource "replicasets" in API group "apps" in the namespace "istio-system"`}},
+		Uninstalled: []string{"istiod", "istio-base"}}, false)
+	if len(diags) != 1 || diags[0].Summary() != "Permission denied: Mesh install failed and was rolled back" ||
+		!strings.Contains(diags[0].Detail(), "examples/rbac") || !strings.Contains(diags[0].Detail(), `cannot list resource "replicasets"`) {
+		t.Errorf("%v", diags)
+	}
+}

@@ -66,16 +66,16 @@ func TestAccMirrorRoute_ConfigErrors(t *testing.T) {
 func TestAccMirrorRoute_ClusterErrors(t *testing.T) {
 	testAccPreCheck(t)
 	cfg := cluster.Config
-	sidecar := kubetest.Namespace(t, cfg, map[string]string{"istio-injection": "enabled"})
+	sidecar := testNamespace(t, map[string]string{"istio-injection": "enabled"})
 	kubetest.Service(t, cfg, sidecar, "reviews", map[string]string{"app": "reviews"}, 9080)
 	kubetest.Service(t, cfg, sidecar, "reviews-v2", map[string]string{"app": "reviews", "version": "v2"}, 9080)
-	ambient := kubetest.Namespace(t, cfg, map[string]string{"istio.io/dataplane-mode": "ambient"})
+	ambient := testNamespace(t, map[string]string{"istio.io/dataplane-mode": "ambient"})
 	kubetest.Service(t, cfg, ambient, "reviews", map[string]string{"app": "reviews"}, 9080)
 	kubetest.Service(t, cfg, ambient, "reviews-v2", map[string]string{"app": "reviews", "version": "v2"}, 9080)
 
 	// A mesh_traffic_split already routes the port (its HTTPRoute as the
 	// provider renders it, owner label included).
-	split := kubetest.Namespace(t, cfg, map[string]string{"istio-injection": "enabled"})
+	split := testNamespace(t, map[string]string{"istio-injection": "enabled"})
 	kubetest.Service(t, cfg, split, "reviews", map[string]string{"app": "reviews"}, 9080)
 	kubetest.Service(t, cfg, split, "reviews-v2", map[string]string{"app": "reviews", "version": "v2"}, 9080)
 	createObject(t, split, fmt.Sprintf(`

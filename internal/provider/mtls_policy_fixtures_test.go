@@ -179,6 +179,9 @@ func ensureNamespace(t *testing.T, ns string) {
 	if err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatal(err)
 	}
+	if err := providerIdentity.Grant(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // uniqueName is prefix plus a random suffix, for objects in shared

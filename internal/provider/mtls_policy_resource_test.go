@@ -15,7 +15,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/meshform/terraform-provider-mesh/internal/kubetest"
 	"github.com/meshform/terraform-provider-mesh/internal/mesh"
 	"github.com/meshform/terraform-provider-mesh/internal/mesh/linkerd"
 )
@@ -120,7 +119,7 @@ func istioFixture(t *testing.T, target mesh.Target, scope mesh.MTLSScope) mtlsFi
 	if target == mesh.TargetIstioAmbient {
 		labels = map[string]string{"istio.io/dataplane-mode": "ambient"}
 	}
-	ns := kubetest.Namespace(t, cluster.Config, labels)
+	ns := testNamespace(t, labels)
 	mtlsPod(t, ns, "web-1", nil, 8080, 9090)
 	name, objNS, body := mtlsName, ns, fmt.Sprintf("  scope     = %q\n  namespace = %q\n", scope, ns)
 	switch scope {
@@ -156,7 +155,7 @@ func istioFixture(t *testing.T, target mesh.Target, scope mesh.MTLSScope) mtlsFi
 func linkerdNamespaceFixture(t *testing.T) mtlsFixture {
 	t.Helper()
 	testAccPreCheck(t)
-	ns := kubetest.Namespace(t, cluster.Config, nil)
+	ns := testNamespace(t, nil)
 	annotateNamespace(t, ns, "linkerd.io/inject", "enabled")
 	key := mtlsKey("v1", "Namespace", "", ns)
 	annotation := func(t *testing.T) (string, bool) {
@@ -198,7 +197,7 @@ func linkerdNamespaceFixture(t *testing.T) mtlsFixture {
 func linkerdWorkloadFixture(t *testing.T) mtlsFixture {
 	t.Helper()
 	testAccPreCheck(t)
-	ns := kubetest.Namespace(t, cluster.Config, nil)
+	ns := testNamespace(t, nil)
 	annotateNamespace(t, ns, "linkerd.io/inject", "enabled")
 	mtlsPod(t, ns, "web-1", nil, 8080, 9090)
 	server := func(port int) string {

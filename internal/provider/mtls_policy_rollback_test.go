@@ -13,7 +13,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/meshform/terraform-provider-mesh/internal/kubetest"
 	"github.com/meshform/terraform-provider-mesh/internal/mesh"
 )
 
@@ -24,7 +23,7 @@ import (
 // 8080 Server back to revision 1, say so, and keep that state.
 func TestAccMTLSPolicy_RollbackOnFailedUpdate(t *testing.T) {
 	testAccPreCheck(t)
-	ns := kubetest.Namespace(t, cluster.Config, nil)
+	ns := testNamespace(t, nil)
 	annotateNamespace(t, ns, "linkerd.io/inject", "enabled")
 	mtlsPod(t, ns, "web-1", nil, 8080, 9090)
 	rejectRealWrites(t, ns, "reject-server-9090", "policy.linkerd.io", "servers", `string(object.spec.port) != "9090"`, `

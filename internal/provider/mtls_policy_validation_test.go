@@ -96,7 +96,7 @@ func TestAccMTLSPolicy_ConfigErrors(t *testing.T) {
 func TestAccMTLSPolicy_ClusterErrors(t *testing.T) {
 	testAccPreCheck(t)
 	cfg := cluster.Config
-	ns := kubetest.Namespace(t, cfg, map[string]string{"istio-injection": "enabled"})
+	ns := testNamespace(t, map[string]string{"istio-injection": "enabled"})
 	mtlsPod(t, ns, "web-1", nil, 8080, 9090)
 	svc := kubetest.Service(t, cfg, ns, "web", map[string]string{"app": "web"}, 80)
 	svc.Spec.Ports[0].TargetPort.IntVal = 8080

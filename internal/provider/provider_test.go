@@ -4,9 +4,13 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
@@ -23,7 +27,77 @@ func TestMain(m *testing.M) {
 	if os.Getenv("TF_ACC") == "" {
 		os.Exit(m.Run()) // unit tests only; acceptance tests skip themselves
 	}
-	kubetest.Main(m, &cluster)
+	kubetest.MainWith(m, &cluster, setupProviderIdentity)
+}
+
+// providerIdentity is the ServiceAccount the provider runs as in the
+// acceptance tests, with exactly the least-privilege roles shipped in
+// examples/rbac (the intent resources'; mesh_install's tests use their own
+// clusters and identities). Test fixtures use the admin cluster.Config.
+var providerIdentity *kubetest.Identity
+
+// intentRoles are the shipped role files of the intent resources.
+var intentRoles = []string{"mesh_traffic_split", "mesh_mirror_route", "mesh_authorization", "mesh_mtls_policy"}
+
+func rbacFiles(names ...string) []string {
+	files := make([]string, len(names))
+	for i, n := range names {
+		files[i] = filepath.Join("..", "..", "examples", "rbac", n+".yaml")
+	}
+	return files
+}
+
+func setupProviderIdentity(c *kubetest.Cluster) error {
+	rbac, err := kubetest.LoadRBAC(rbacFiles(intentRoles...)...)
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "mesh-provider-identity-")
+	if err != nil {
+		return err
+	}
+	providerIdentity, err = kubetest.NewIdentity(context.Background(), c.Config, dir, "mesh-system", "terraform-mesh", rbac)
+	if err != nil {
+		return err
+	}
+	// The namespaces tests use without creating them: the mesh root
+	// namespace (mesh-wide policy) and default.
+	for _, ns := range []string{"istio-system", "default"} {
+		if err := createNamespace(c, ns); err != nil {
+			return err
+		}
+		if err := providerIdentity.Grant(context.Background(), ns); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func createNamespace(c *kubetest.Cluster, name string) error {
+	cs, err := kubernetes.NewForConfig(c.Config)
+	if err != nil {
+		return err
+	}
+	_, err = cs.CoreV1().Namespaces().Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{})
+	if apierrors.IsAlreadyExists(err) {
+		return nil
+	}
+	return err
+}
+
+// providerKubeconfig is the kubeconfig the provider is configured with.
+func providerKubeconfig() string { return providerIdentity.Kubeconfig }
+
+// testNamespace creates a namespace for the test (kubetest.Namespace) and
+// grants the provider's roles in it, as a platform team binds them in each
+// namespace the provider manages.
+func testNamespace(t *testing.T, labels map[string]string) string {
+	t.Helper()
+	ns := kubetest.Namespace(t, cluster.Config, labels)
+	if err := providerIdentity.Grant(t.Context(), ns); err != nil {
+		t.Fatal(err)
+	}
+	return ns
 }
 
 // testAccProviderFactories serve the provider as main.go does, through
@@ -41,7 +115,7 @@ provider "mesh" {
   kubeconfig_path = %q
   target          = %q
 }
-`, cluster.Kubeconfig, target)
+`, providerKubeconfig(), target)
 }
 
 // testAccPreCheck skips acceptance tests unless TF_ACC is set, as

@@ -44,7 +44,7 @@ func newSplitFixture(t *testing.T, target mesh.Target) splitFixture {
 	case mesh.TargetIstioAmbient:
 		labels["istio.io/dataplane-mode"] = "ambient"
 	}
-	ns := kubetest.Namespace(t, cfg, labels)
+	ns := testNamespace(t, labels)
 	if target == mesh.TargetLinkerd {
 		annotateNamespace(t, ns, "linkerd.io/inject", "enabled")
 	}
@@ -192,6 +192,8 @@ func gvr(t *testing.T, id kube.ID) schema.GroupVersionResource {
 	resources := map[string]string{
 		"VirtualService": "virtualservices", "DestinationRule": "destinationrules", "HTTPRoute": "httproutes",
 		"Gateway": "gateways", "Service": "services", "ServiceProfile": "serviceprofiles",
+		"PeerAuthentication": "peerauthentications", "Server": "servers", "AuthorizationPolicy": "authorizationpolicies",
+		"MeshTLSAuthentication": "meshtlsauthentications", "NetworkAuthentication": "networkauthentications",
 	}
 	r, ok := resources[id.Kind]
 	if !ok {

@@ -127,7 +127,7 @@ func TestAccTrafficSplit_MirrorErrors(t *testing.T) {
 			`MESH-MIR-012[\s\S]*could outrank match_routes`)
 	})
 	t.Run("mirror service missing", func(t *testing.T) {
-		ns := kubetest.Namespace(t, cluster.Config, map[string]string{"istio-injection": "enabled"})
+		ns := testNamespace(t, map[string]string{"istio-injection": "enabled"})
 		kubetest.Service(t, cluster.Config, ns, "reviews", map[string]string{"app": "reviews"}, 9080)
 		kubetest.Service(t, cluster.Config, ns, "reviews-v1", map[string]string{"app": "reviews"}, 9080)
 		expectPlanError(t, providerConfig("istio-sidecar")+splitHCL(ns, parent+`

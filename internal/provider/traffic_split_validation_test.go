@@ -121,7 +121,7 @@ resource "mesh_traffic_split" "test" {
 func TestAccTrafficSplit_ClusterErrors(t *testing.T) {
 	testAccPreCheck(t)
 	cfg := cluster.Config
-	ns := kubetest.Namespace(t, cfg, map[string]string{"istio-injection": "enabled"})
+	ns := testNamespace(t, map[string]string{"istio-injection": "enabled"})
 	kubetest.Service(t, cfg, ns, "reviews", map[string]string{"app": "reviews"}, 9080)
 	kubetest.HeadlessService(t, cfg, ns, "headless", map[string]string{"app": "reviews"}, 9080)
 	kubetest.Service(t, cfg, ns, "routed", map[string]string{"app": "routed"}, 8080)
@@ -197,7 +197,7 @@ func TestAccProvider_ConfigErrors(t *testing.T) {
   port     = 9080
   backends = [{ weight = 100 }]`
 	t.Run("no target", func(t *testing.T) {
-		config := fmt.Sprintf("provider \"mesh\" {\n  kubeconfig_path = %q\n}\n", cluster.Kubeconfig) + splitHCL("default", body)
+		config := fmt.Sprintf("provider \"mesh\" {\n  kubeconfig_path = %q\n}\n", providerKubeconfig()) + splitHCL("default", body)
 		expectPlanError(t, config, `No target data plane[\s\S]*Set target on this resource or target on the provider`)
 	})
 	t.Run("kubeconfig missing", func(t *testing.T) {
@@ -214,7 +214,7 @@ func TestAccProvider_ConfigErrors(t *testing.T) {
   kubeconfig_context = "prod-eu-1"
   target             = "linkerd"
 }
-`, cluster.Kubeconfig) + splitHCL("default", body)
+`, providerKubeconfig()) + splitHCL("default", body)
 		expectPlanError(t, config, `Kubeconfig context not found[\s\S]*kubeconfig_context "prod-eu-1"`)
 	})
 	t.Run("bad ca certificate", func(t *testing.T) {
@@ -266,7 +266,7 @@ provider "mesh" {
   kubeconfig_path = terraform_data.cluster.output
   target          = "linkerd"
 }
-`, cluster.Kubeconfig) + splitHCL("default", `
+`, providerKubeconfig()) + splitHCL("default", `
   service  = "reviews"
   port     = 9080
   backends = [{ service = "reviews-v1", weight = 100 }]`)
