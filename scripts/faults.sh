@@ -16,3 +16,17 @@ if [ "${MESH_TEST_EXTERNAL_CLUSTER:-}" != 1 ]; then
 	export KUBECONFIG="$dir/kubeconfig" MESH_TEST_EXTERNAL_CLUSTER=1
 fi
 MESH_FAULT_POINTS=all go test -race ./internal/kube/ -run 'TestFault' -count=1 -timeout 60m -v "$@" | grep -E '^(=== RUN|\s*--- |PASS|FAIL|ok)|faults_test'
+
+# Through the real terraform binary, every point: a real kube-apiserver
+# restart mid-apply (a cluster of the test's own), the provider process
+# SIGKILLed mid-create, and a create whose rollback cannot finish.
+TF_ACC_TERRAFORM_PATH=$(scripts/terraform.sh)
+export TF_ACC_TERRAFORM_PATH TF_ACC=1
+if [ "$(basename "$TF_ACC_TERRAFORM_PATH")" = tofu ]; then
+	export TF_ACC_PROVIDER_HOST=registry.opentofu.org
+	if [ -z "${TF_CLI_CONFIG_FILE:-}" ]; then
+		TF_CLI_CONFIG_FILE=$(mktemp "${TMPDIR:-/tmp}/tofu-cli.XXXXXX.tfrc")
+		export TF_CLI_CONFIG_FILE
+	fi
+fi
+MESH_FAULT_POINTS=all go test ./internal/provider/ -run 'TestAccControlPlaneRestartMidApply|TestAccProviderKilledMidCreate|TestAccTrafficSplit_PartialCreate' -count=1 -timeout 60m -v "$@" | grep -E '^(=== RUN|\s*--- |PASS|FAIL|ok)|faults_(restart|kill)_test'

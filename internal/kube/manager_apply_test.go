@@ -292,24 +292,32 @@ func TestCreateSendsAGetAnApplyAndACommitPerObject(t *testing.T) {
 	}
 }
 
+// leftByDeadCreate writes obj as a create that died wrote it: a server-side
+// apply as the provider, marked uncommitted unless committed.
+func (e *env) leftByDeadCreate(obj *unstructured.Unstructured, committed bool) {
+	e.t.Helper()
+	left := obj.DeepCopy()
+	if !committed {
+		labels := left.GetLabels()
+		labels[mesh.LabelCommitted] = "false"
+		left.SetLabels(labels)
+	}
+	data, err := json.Marshal(left.Object)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := e.otherResource(left).Patch(e.ctx, left.GetName(), types.ApplyPatchType, data, metav1.PatchOptions{FieldManager: DefaultFieldManager}); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
 // What a create that died left (its objects marked uncommitted) is adopted
 // by the same create run again, which then commits it.
 func TestCreateAdoptsWhatADeadCreateLeft(t *testing.T) {
 	e := newEnv(t)
 	objs := e.ratings(2)
 	for _, obj := range objs {
-		left := obj.DeepCopy()
-		labels := left.GetLabels()
-		labels[mesh.LabelCommitted] = "false"
-		left.SetLabels(labels)
-		// As the dead create wrote it: a server-side apply as the provider.
-		data, err := json.Marshal(left.Object)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := e.otherResource(left).Patch(e.ctx, left.GetName(), types.ApplyPatchType, data, metav1.PatchOptions{FieldManager: DefaultFieldManager}); err != nil {
-			t.Fatal(err)
-		}
+		e.leftByDeadCreate(obj, false)
 	}
 	if _, err := e.m.Apply(e.ctx, objs, e.opts(nil)); err != nil {
 		t.Fatalf("Apply over a dead create's objects: %v", err)
@@ -327,21 +335,8 @@ func TestCreateAdoptsWhatADeadCreateLeft(t *testing.T) {
 func TestCreateAdoptsAPartlyCommittedSet(t *testing.T) {
 	e := newEnv(t)
 	objs := e.ratings(2)
-	for i, obj := range objs {
-		left := obj.DeepCopy()
-		if i == 1 { // the first was committed, the second not yet
-			labels := left.GetLabels()
-			labels[mesh.LabelCommitted] = "false"
-			left.SetLabels(labels)
-		}
-		data, err := json.Marshal(left.Object)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := e.otherResource(left).Patch(e.ctx, left.GetName(), types.ApplyPatchType, data, metav1.PatchOptions{FieldManager: DefaultFieldManager}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	e.leftByDeadCreate(objs[0], true)  // committed
+	e.leftByDeadCreate(objs[1], false) // not yet
 	if _, err := e.m.Diff(e.ctx, objs, e.opts(nil)); err != nil {
 		t.Fatalf("Diff over a partly committed set: %v", err)
 	}

@@ -62,6 +62,19 @@ type Cluster struct {
 
 	stopOnce sync.Once
 	stopErr  error
+
+	// apiserver and etcd are how they were started, for the restarts;
+	// others, the components started after them.
+	apiserver, etcd launched
+	others          []*launched
+}
+
+// launched is how a component was started, so that it can be again.
+type launched struct {
+	bin  string
+	args []string
+	out  io.Writer
+	proc *process
 }
 
 // Start builds or finds the binaries and starts a cluster. On failure it
@@ -145,6 +158,9 @@ func (c *Cluster) start(ctx context.Context, binDir string, stages []string, opt
 			return err
 		}
 		c.procs = append(c.procs, p)
+		if name != "etcd" {
+			c.others = append(c.others, &launched{bin: filepath.Join(binDir, name), args: args, out: opts.Stdout, proc: p})
+		}
 		return appendPID(c.Dir, p)
 	}
 	// Finding the CRD manifests runs `go`; let it overlap the apiserver start.
@@ -162,6 +178,7 @@ func (c *Cluster) start(ctx context.Context, binDir string, stages []string, opt
 	if err := run("etcd", etcdArgs(c.Dir, p)); err != nil {
 		return err
 	}
+	c.etcd = launched{bin: filepath.Join(binDir, "etcd"), args: etcdArgs(c.Dir, p), out: opts.Stdout, proc: c.procs[len(c.procs)-1]}
 	apiserver := apiserverArgs(pk, p)
 	if opts.AuditLog {
 		audit, err := auditArgs(c.Dir)
@@ -218,6 +235,7 @@ func (c *Cluster) startAPIServer(ctx context.Context, bin string, args []string,
 			return err
 		}
 		c.procs = append(c.procs, proc)
+		c.apiserver.bin, c.apiserver.args, c.apiserver.out, c.apiserver.proc = bin, args, out, proc
 		if err := appendPID(c.Dir, proc); err != nil {
 			return err
 		}
@@ -332,6 +350,91 @@ func (c *Cluster) failed(ctx context.Context, component string, err error) error
 		return err // already names its component
 	}
 	return componentError(component, filepath.Join(c.Dir, component+".log"), err)
+}
+
+// RestartAPIServer stops kube-apiserver (SIGKILL with kill, else SIGTERM,
+// as a crash or a rolling control-plane upgrade does), leaves it down for
+// down, and starts it again on the same port over the same etcd. It returns
+// once the API server is ready again. Only a cluster this process started
+// can be restarted.
+func (c *Cluster) RestartAPIServer(ctx context.Context, down time.Duration, kill bool) error {
+	if err := c.stopFor(ctx, c.apiserver.proc, down, kill); err != nil {
+		return err
+	}
+	if err := c.startAPIServer(ctx, c.apiserver.bin, c.apiserver.args, c.apiserver.out, func(error) {}); err != nil {
+		return err
+	}
+	return c.revive()
+}
+
+// RestartEtcd stops etcd as RestartAPIServer stops kube-apiserver, leaves
+// it down for down (kube-apiserver keeps running and answers with errors),
+// and starts it again over the same data directory. It returns once the
+// API server can read through it again.
+func (c *Cluster) RestartEtcd(ctx context.Context, down time.Duration, kill bool) error {
+	if err := c.stopFor(ctx, c.etcd.proc, down, kill); err != nil {
+		return err
+	}
+	p, err := startProcess(c.Dir, "etcd", c.etcd.bin, c.etcd.args, c.etcd.out, func(*process) {})
+	if err != nil {
+		return err
+	}
+	c.procs = append([]*process{p}, c.procs...) // stopped last, as at start
+	c.etcd.proc = p
+	if err := appendPID(c.Dir, p); err != nil {
+		return err
+	}
+	if err := waitAPIServer(ctx, c.Config); err != nil {
+		return err
+	}
+	return c.revive()
+}
+
+// revive starts again every other component (controller-manager,
+// scheduler, kwok) that exited while the API server was away, as a
+// kubelet restarts a static pod, with its earlier log kept beside.
+func (c *Cluster) revive() error {
+	for _, l := range c.others {
+		select {
+		case <-l.proc.done:
+		default:
+			continue // still running
+		}
+		_ = os.Rename(l.proc.log, l.proc.log+".before-restart")
+		p, err := startProcess(c.Dir, l.proc.name, l.bin, l.args, l.out, func(*process) {})
+		if err != nil {
+			return err
+		}
+		c.procs = slices.DeleteFunc(c.procs, func(q *process) bool { return q == l.proc })
+		c.procs = append(c.procs, p)
+		l.proc = p
+		if err := appendPID(c.Dir, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// stopFor stops old (SIGKILL with kill, else SIGTERM) and waits down.
+func (c *Cluster) stopFor(ctx context.Context, old *process, down time.Duration, kill bool) error {
+	if c.external || old == nil || old.done == nil {
+		return errors.New("kubetest: a restart needs a cluster this process started")
+	}
+	grace := stopGrace
+	if kill {
+		grace = 0
+	}
+	if err := old.stop(grace); err != nil {
+		return err
+	}
+	c.procs = slices.DeleteFunc(c.procs, func(p *process) bool { return p == old })
+	select {
+	case <-time.After(down):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	_ = os.Rename(old.log, old.log+".before-restart")
+	return nil
 }
 
 // Stop stops every process (SIGTERM, SIGKILL after 10 s) and removes Dir if

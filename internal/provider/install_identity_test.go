@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -266,28 +265,7 @@ func (ic *installCluster) checkUpgradeFromV0(t *testing.T, attrs map[string]stri
 // kubeconfig.
 func configuredServer(t *testing.T, kubeconfig string) (tfprotov6.ProviderServer, *tfprotov6.GetProviderSchemaResponse) {
 	t.Helper()
-	ctx := context.Background()
-	server, err := providerserver.NewProtocol6WithError(New("test")())()
-	if err != nil {
-		t.Fatal(err)
-	}
-	schemas, err := server.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pt := schemas.Provider.ValueType().(tftypes.Object)
-	vals := map[string]tftypes.Value{}
-	for name, at := range pt.AttributeTypes {
-		vals[name] = tftypes.NewValue(at, nil)
-	}
-	vals["kubeconfig_path"] = tftypes.NewValue(tftypes.String, kubeconfig)
-	resp, err := server.ConfigureProvider(ctx, &tfprotov6.ConfigureProviderRequest{
-		TerraformVersion: "1.11.4", Config: dynamicValue(t, pt, tftypes.NewValue(pt, vals)),
-	})
-	if err != nil || len(errorsOf(resp.Diagnostics)) > 0 {
-		t.Fatalf("configure: %v %v", err, errorsOf(resp.Diagnostics))
-	}
-	return server, schemas
+	return protocolServer(t, map[string]tftypes.Value{"kubeconfig_path": tftypes.NewValue(tftypes.String, kubeconfig)})
 }
 
 // TestAccInstall_LinkerdSuppliedIdentity installs with the user's

@@ -24,6 +24,9 @@ import (
 var cluster *kubetest.Cluster
 
 func TestMain(m *testing.M) {
+	if os.Getenv(serveProviderEnv) == "1" {
+		serveProviderProcess() // a provider process for the kill trials
+	}
 	if os.Getenv("TF_ACC") == "" {
 		os.Exit(m.Run()) // unit tests only; acceptance tests skip themselves
 	}

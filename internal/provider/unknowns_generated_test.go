@@ -335,6 +335,19 @@ func errorsOf(diags []*tfprotov6.Diagnostic) []string {
 // unknownTarget, with the target itself unknown.
 func unknownsServer(t *testing.T, target mesh.Target, unknownTarget bool) (tfprotov6.ProviderServer, *tfprotov6.GetProviderSchemaResponse) {
 	t.Helper()
+	targetValue := tftypes.NewValue(tftypes.String, string(target))
+	if unknownTarget {
+		targetValue = tftypes.NewValue(tftypes.String, tftypes.UnknownValue)
+	}
+	return protocolServer(t, map[string]tftypes.Value{
+		"host": tftypes.NewValue(tftypes.String, tftypes.UnknownValue), "target": targetValue,
+	})
+}
+
+// protocolServer is the provider's protocol server, configured with set
+// (every other provider attribute null).
+func protocolServer(t *testing.T, set map[string]tftypes.Value) (tfprotov6.ProviderServer, *tfprotov6.GetProviderSchemaResponse) {
+	t.Helper()
 	ctx := context.Background()
 	server, err := providerserver.NewProtocol6WithError(New("test")())()
 	if err != nil {
@@ -349,11 +362,7 @@ func unknownsServer(t *testing.T, target mesh.Target, unknownTarget bool) (tfpro
 	for name, at := range pt.AttributeTypes {
 		vals[name] = tftypes.NewValue(at, nil)
 	}
-	vals["host"] = tftypes.NewValue(tftypes.String, tftypes.UnknownValue)
-	vals["target"] = tftypes.NewValue(tftypes.String, string(target))
-	if unknownTarget {
-		vals["target"] = tftypes.NewValue(tftypes.String, tftypes.UnknownValue)
-	}
+	maps.Copy(vals, set)
 	resp, err := server.ConfigureProvider(ctx, &tfprotov6.ConfigureProviderRequest{
 		TerraformVersion: "1.11.4", Config: dynamicValue(t, pt, tftypes.NewValue(pt, vals)),
 	})
