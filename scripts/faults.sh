@@ -24,7 +24,7 @@ TF_ACC_TERRAFORM_PATH=$(scripts/terraform.sh)
 export TF_ACC_TERRAFORM_PATH TF_ACC=1
 if [ "$(basename "$TF_ACC_TERRAFORM_PATH")" = tofu ]; then
 	export TF_ACC_PROVIDER_HOST=registry.opentofu.org
-	if [ -z "${TF_CLI_CONFIG_FILE:-}" ]; then
+	if [ ! -f "${TF_CLI_CONFIG_FILE:-}" ]; then
 		TF_CLI_CONFIG_FILE=$(mktemp "${TMPDIR:-/tmp}/tofu-cli.XXXXXX.tfrc")
 		export TF_CLI_CONFIG_FILE
 	fi

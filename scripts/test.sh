@@ -23,9 +23,10 @@ export TF_ACC_TERRAFORM_PATH ISTIOCTL TF_ACC=1
 if [ "$(basename "$TF_ACC_TERRAFORM_PATH")" = tofu ]; then
 	# OpenTofu resolves unqualified providers under its own registry host.
 	export TF_ACC_PROVIDER_HOST=registry.opentofu.org
-	# OpenTofu 1.12 warns on stdout when the default CLI configuration file
-	# is missing, which the test framework then fails to parse.
-	if [ -z "${TF_CLI_CONFIG_FILE:-}" ]; then
+	# OpenTofu 1.12 warns on stdout when its CLI configuration file (the
+	# default, or a TF_CLI_CONFIG_FILE that does not exist) is missing,
+	# which the test framework then fails to parse.
+	if [ ! -f "${TF_CLI_CONFIG_FILE:-}" ]; then
 		TF_CLI_CONFIG_FILE=$(mktemp "${TMPDIR:-/tmp}/tofu-cli.XXXXXX.tfrc")
 		export TF_CLI_CONFIG_FILE
 	fi
