@@ -120,19 +120,22 @@ func clusterUnavailable(diags *diag.Diagnostics, err error) {
 // applyFailed reports a failed apply, saying whether it was rolled back.
 func applyFailed(diags *diag.Diagnostics, resourceName string, err error) {
 	var rb *kube.RollbackError
-	denied, hint := "", ""
+	denied := ""
+	// hinted adds what to do about a 403 to a message.
+	hinted := func(msg string) string { return msg }
 	if apierrors.IsForbidden(err) {
-		denied, hint = "Permission denied: ", " "+permissionHint
+		denied = "Permission denied: "
+		hinted = func(msg string) string { return strings.TrimSuffix(msg, ".") + ". " + permissionHint }
 	}
 	switch {
 	case errors.As(err, &rb) && rb.RollbackErr != nil:
 		diags.AddError(denied+"Apply failed and could not be rolled back",
-			fmt.Sprintf("%s: %v.%s", resourceName, err, hint))
+			hinted(fmt.Sprintf("%s: %v", resourceName, err)))
 	case errors.As(err, &rb):
 		diags.AddError(denied+"Apply failed; the change was rolled back",
-			fmt.Sprintf("%s: %v. Terraform state still records the previous revision.%s", resourceName, err, hint))
+			hinted(fmt.Sprintf("%s: %v. Terraform state still records the previous revision.", resourceName, err)))
 	default:
-		diags.AddError(denied+"Apply failed", fmt.Sprintf("%s: %v.%s", resourceName, err, hint))
+		diags.AddError(denied+"Apply failed", hinted(fmt.Sprintf("%s: %v", resourceName, err)))
 	}
 }
 

@@ -71,3 +71,22 @@ func TestClusterChecksSkippedOnlyForOutages(t *testing.T) {
 		t.Errorf("forbidden: %v", diags)
 	}
 }
+
+// A refused write says "Permission denied" and where the roles are; other
+// failures keep their message as the engine wrote it.
+func TestApplyFailedNamesAMissingPermission(t *testing.T) {
+	gr := schema.GroupResource{Group: "networking.istio.io", Resource: "virtualservices"}
+	forbidden := apierrors.NewForbidden(gr, "reviews", errors.New(`User "ci" cannot patch resource "virtualservices" in API group "networking.istio.io" in the namespace "shop"`))
+	var diags diag.Diagnostics
+	applyFailed(&diags, "mesh_traffic_split shop/reviews", fmt.Errorf("apply VirtualService/shop/reviews: %w", forbidden))
+	if len(diags) != 1 || diags[0].Summary() != "Permission denied: Apply failed" ||
+		!strings.Contains(diags[0].Detail(), `in the namespace "shop". The identity the provider authenticates as lacks this permission`) ||
+		!strings.Contains(diags[0].Detail(), "examples/rbac") {
+		t.Errorf("forbidden: %v", diags)
+	}
+	diags = nil
+	applyFailed(&diags, "mesh_traffic_split shop/reviews", errors.New("apply VirtualService/shop/reviews: the webhook is down."))
+	if len(diags) != 1 || diags[0].Summary() != "Apply failed" || diags[0].Detail() != "mesh_traffic_split shop/reviews: apply VirtualService/shop/reviews: the webhook is down." {
+		t.Errorf("other failure: %q %q", diags[0].Summary(), diags[0].Detail())
+	}
+}
