@@ -93,7 +93,7 @@ func NewIdentity(ctx context.Context, admin *rest.Config, dir, namespace, name s
 		return nil, err
 	}
 	id := &Identity{Namespace: namespace, Name: name, admin: cs, roles: rbac.Roles}
-	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+	if err := EnsureNamespace(ctx, cs, namespace); err != nil {
 		return nil, err
 	}
 	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace}}
@@ -170,4 +170,13 @@ func (id *Identity) Grant(ctx context.Context, namespace string) error {
 		}
 	}
 	return nil
+}
+
+// EnsureNamespace creates namespace name unless it exists.
+func EnsureNamespace(ctx context.Context, cs kubernetes.Interface, name string) error {
+	_, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{})
+	if apierrors.IsAlreadyExists(err) {
+		return nil
+	}
+	return err
 }

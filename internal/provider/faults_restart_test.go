@@ -561,6 +561,9 @@ func normalized(v any) any {
 	return out
 }
 
+// owns is written apart from internal/kube's covers on purpose: the oracle
+// must not share the code it judges.
+//
 // owns reports whether live holds exactly what the manifest sets: every
 // field of want with its value (the API server may add defaults beside
 // them), lists element by element; a nil want (no manifest) wants no

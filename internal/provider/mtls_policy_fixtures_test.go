@@ -18,6 +18,7 @@ import (
 	"k8s.io/client-go/dynamic"
 
 	"github.com/meshform/terraform-provider-mesh/internal/kube"
+	"github.com/meshform/terraform-provider-mesh/internal/kubetest"
 	"github.com/meshform/terraform-provider-mesh/internal/mesh"
 )
 
@@ -175,8 +176,7 @@ func ownerLabelled(t *testing.T, owner string, keys ...string) error {
 func ensureNamespace(t *testing.T, ns string) {
 	t.Helper()
 	cs, _ := clients(t)
-	_, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
-	if err != nil && !apierrors.IsAlreadyExists(err) {
+	if err := kubetest.EnsureNamespace(ctx, cs, ns); err != nil {
 		t.Fatal(err)
 	}
 	if err := providerIdentity.Grant(ctx, ns); err != nil {
