@@ -98,46 +98,61 @@ func providerProcess(t *testing.T) (*exec.Cmd, tfexec.ReattachInfo) {
 }
 
 // TestAccProviderKilledMidCreate SIGKILLs the provider process while
-// terraform apply creates several splits, at the first and at the last
-// object of the set (make faults: also the middle, and each point with
-// either recovery), and checks the cluster and state without the
-// provider's code: what a completed create wrote is in state; the objects
-// of the create that was killed are in no state and carry
+// terraform apply creates several instances of a traffic split, a Linkerd
+// authorization (four objects each) and an mTLS policy, at the first, the
+// middle or the last object of the set, and checks the cluster and state
+// without the provider's code: what a completed create wrote is in state;
+// the objects of the create that was killed are in no state and carry
 // mesh.terraform.io/committed=false. Running the same apply again adopts
 // them and converges (clean plan, every labelled object in state). With
 // the configuration reverted instead (the one case no provider can clean
 // up: nothing ever reached state), the leftovers are exactly the killed
 // create's objects, all uncommitted, and the command the docs give lists
-// exactly them.
+// exactly them. make test runs two trials; make faults
+// (MESH_FAULT_POINTS=all) every point with either recovery on each type.
 func TestAccProviderKilledMidCreate(t *testing.T) {
 	testAccPreCheck(t)
 	type trial struct {
 		name   string
-		point  int // kill at the Nth object created
+		point  func(int) int // kill at the Nth object created
 		revert bool
 	}
-	last := 2 * restartCanaries
-	trials := []trial{
-		{"first object, same config again", 1, false},
-		{"last object, config reverted", last, true},
-	}
-	if os.Getenv("MESH_FAULT_POINTS") == "all" {
+	var trials []trial
+	for _, p := range []struct {
+		name  string
+		point func(int) int
+	}{{"first", firstPoint}, {"middle", middlePoint}, {"last", lastPoint}} {
 		trials = append(trials,
-			trial{"middle object, same config again", restartCanaries, false},
-			trial{"last object, same config again", last, false},
-			trial{"first object, config reverted", 1, true},
-			trial{"middle object, config reverted", restartCanaries, true})
+			trial{p.name + " object, same config again", p.point, false},
+			trial{p.name + " object, config reverted", p.point, true})
 	}
-	for _, tc := range trials {
-		t.Run(tc.name, func(t *testing.T) { runKillTrial(t, tc.point, tc.revert) })
+	quick := map[string][]int{"mesh_traffic_split.canary": {0}, "mesh_authorization.allow": {5}}
+	for _, res := range faultedResources() {
+		run := trials
+		if os.Getenv("MESH_FAULT_POINTS") != "all" {
+			run = nil
+			for _, i := range quick[res.address] {
+				run = append(run, trials[i])
+			}
+		}
+		if len(run) == 0 {
+			continue
+		}
+		t.Run(res.name, func(t *testing.T) {
+			for _, tc := range run {
+				t.Run(tc.name, func(t *testing.T) { runKillTrial(t, res, tc.point(res.creates), tc.revert) })
+			}
+		})
 	}
 }
 
-func runKillTrial(t *testing.T, point int, revert bool) {
+func runKillTrial(t *testing.T, res faultedResource, point int, revert bool) {
 	ns := testNamespace(t, map[string]string{"istio-injection": "enabled"})
-	split := faultedResources()[0]
-	split.fixtures(t, cluster, ns)
-	config := split.config(providerKubeconfig(), ns, false, 2*time.Minute)
+	for k, v := range res.annotations {
+		annotateNamespace(t, ns, k, v)
+	}
+	res.fixtures(t, cluster, ns)
+	config := res.config(providerKubeconfig(), ns, false, 2*time.Minute)
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(config), 0o600); err != nil {
 		t.Fatal(err)
@@ -150,7 +165,7 @@ func runKillTrial(t *testing.T, point int, revert bool) {
 	if err := tf.Init(t.Context(), tfexec.Reattach(info)); err != nil {
 		t.Fatal(err)
 	}
-	killed := killAtCreate(t, ns, point, cmd)
+	killed := killAtCreate(t, ns, res.kinds, point, cmd)
 	applyErr := tf.Apply(t.Context(), tfexec.Reattach(info))
 	if err := <-killed; err != nil {
 		t.Fatalf("kill: %v", err)
@@ -169,7 +184,7 @@ func runKillTrial(t *testing.T, point int, revert bool) {
 			inState[key] = true
 		}
 	}
-	live := labelledObjects(t, ns)
+	live := labelledObjects(t, ns, res.kinds)
 	uncommittedOwners := map[string]bool{}
 	for _, o := range live {
 		if o.committed == "false" {
@@ -192,8 +207,7 @@ func runKillTrial(t *testing.T, point int, revert bool) {
 			leftovers = append(leftovers, key)
 			if !uncommittedOwners[o.owner] {
 				lost = append(lost, key)
-				id, _ := kube.ParseKey(key)
-				lostOwners[o.owner] = id.Namespace + "/" + id.Name
+				lostOwners[o.owner] = ownerResource(res, ns, o.owner)
 			}
 		}
 	}
@@ -203,7 +217,7 @@ func runKillTrial(t *testing.T, point int, revert bool) {
 	t.Logf("in no state after the kill: %v", leftovers)
 
 	if revert {
-		if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(strings.SplitN(config, `resource "mesh_traffic_split"`, 2)[0]), 0o600); err != nil { // the provider block only
+		if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(strings.SplitN(config, "\nresource ", 2)[0]), 0o600); err != nil { // the provider block only
 			t.Fatal(err)
 		}
 	}
@@ -216,7 +230,7 @@ func runKillTrial(t *testing.T, point int, revert bool) {
 			if !strings.Contains(err.Error(), "terraform import") || !strings.Contains(err.Error(), name) {
 				t.Errorf("the re-run's error does not name %s and terraform import: %v", id, err)
 			}
-			if ierr := tf.Import(t.Context(), fmt.Sprintf("mesh_traffic_split.canary[%q]", name), id, tfexec.Reattach(info)); ierr != nil {
+			if ierr := tf.Import(t.Context(), fmt.Sprintf("%s[%q]", res.address, name), id, tfexec.Reattach(info)); ierr != nil {
 				t.Fatalf("terraform import %s: %v", id, ierr)
 			}
 		}
@@ -233,7 +247,7 @@ func runKillTrial(t *testing.T, point int, revert bool) {
 			t.Errorf("destroy: %v", err)
 		}
 	})
-	after := labelledObjects(t, ns)
+	after := labelledObjects(t, ns, res.kinds)
 	inState = map[string]bool{}
 	for _, m := range stateManifests(t, tf, tfexec.Reattach(info)) {
 		for key := range m {
@@ -261,22 +275,20 @@ func runKillTrial(t *testing.T, point int, revert bool) {
 		t.Errorf("after the revert, the objects outside every state are %v; want exactly the killed create's %v", outside, leftovers)
 	}
 	want := slices.DeleteFunc(slices.Clone(leftovers), func(k string) bool { return slices.Contains(lost, k) })
-	if listed := uncommittedSets(t, ns); !slices.Equal(listed, want) {
+	if listed := uncommittedSets(t, ns, res.kinds); !slices.Equal(listed, want) {
 		t.Errorf("the documented selectors find %v; want every leftover of a create that died before its commit, %v", listed, want)
 	}
 }
 
 type labelled struct{ owner, committed string }
 
-// labelledObjects are the namespace's VirtualServices and DestinationRules
-// that carry an owner label, by manifest key, with their owner and
-// committed labels.
-func labelledObjects(t *testing.T, ns string) map[string]labelled {
+// labelledObjects are the namespace's objects of kinds that carry an owner
+// label, by manifest key, with their owner and committed labels.
+func labelledObjects(t *testing.T, ns string, kinds []kube.ID) map[string]labelled {
 	t.Helper()
 	_, dyn := clients(t)
 	out := map[string]labelled{}
-	for _, kind := range []string{"VirtualService", "DestinationRule"} {
-		id := kube.ID{Group: "networking.istio.io", Version: "v1", Kind: kind}
+	for _, id := range kinds {
 		list, err := dyn.Resource(gvr(t, id)).Namespace(ns).List(t.Context(), metav1.ListOptions{LabelSelector: mesh.LabelOwner})
 		if err != nil {
 			t.Fatal(err)
@@ -292,14 +304,12 @@ func labelledObjects(t *testing.T, ns string) map[string]labelled {
 // uncommittedSets finds what creates that died left, the way the docs say:
 // the owner labels of the objects mesh.terraform.io/committed=false
 // selects, then every object with one of those owner labels.
-func uncommittedSets(t *testing.T, ns string) []string {
+func uncommittedSets(t *testing.T, ns string, kinds []kube.ID) []string {
 	t.Helper()
 	_, dyn := clients(t)
-	kinds := []string{"VirtualService", "DestinationRule"}
 	list := func(selector string) map[string]string {
 		out := map[string]string{}
-		for _, kind := range kinds {
-			id := kube.ID{Group: "networking.istio.io", Version: "v1", Kind: kind}
+		for _, id := range kinds {
 			l, err := dyn.Resource(gvr(t, id)).Namespace(ns).List(t.Context(), metav1.ListOptions{LabelSelector: selector})
 			if err != nil {
 				t.Fatal(err)
@@ -327,10 +337,10 @@ func uncommittedSets(t *testing.T, ns string) []string {
 
 // killAtCreate SIGKILLs cmd when the cluster reports the point-th object
 // created in ns (a watch as the admin, independent of the provider).
-func killAtCreate(t *testing.T, ns string, point int, cmd *exec.Cmd) <-chan error {
+func killAtCreate(t *testing.T, ns string, kinds []kube.ID, point int, cmd *exec.Cmd) <-chan error {
 	t.Helper()
 	_, dyn := clients(t)
-	created, stop := watchEvents(t, dyn, ns, []kube.ID{idVirtualService, idDestinationRule}, watch.Added)
+	created, stop := watchEvents(t, dyn, ns, kinds, watch.Added)
 	done := make(chan error, 1)
 	go func() {
 		defer stop()
@@ -341,4 +351,16 @@ func killAtCreate(t *testing.T, ns string, point int, cmd *exec.Cmd) <-chan erro
 		done <- cmd.Process.Kill()
 	}()
 	return done
+}
+
+// ownerResource is the import ID (namespace/name) of the instance of res in
+// ns whose owner label is owner: one of the for_each keys.
+func ownerResource(res faultedResource, ns, owner string) string {
+	resourceType, _, _ := strings.Cut(res.address, ".")
+	for i := range restartCanaries {
+		if name := fmt.Sprintf("app-%d", i); mesh.Owner(resourceType, ns, name) == owner {
+			return ns + "/" + name
+		}
+	}
+	return "(no instance has owner " + owner + ")"
 }

@@ -99,10 +99,15 @@ const (
 // restartCanaries instances at once.
 type faultedResource struct {
 	name string
+	// address is the resource's address without its for_each key.
+	address string
 	// kinds are what it writes (watched for the fault point).
 	kinds []kube.ID
-	// updates is how many object updates the change makes in all.
-	updates int
+	// creates is how many objects the first apply creates in all, updates
+	// how many object updates the change makes.
+	creates, updates int
+	// annotations go on the trial's namespace (Linkerd's injection).
+	annotations map[string]string
 	// quick are the trials make test runs on it (make faults runs all):
 	// together, each component and outage length once.
 	quick []int
@@ -137,7 +142,8 @@ func faultedResources() []faultedResource {
 	}
 	return []faultedResource{
 		{
-			name: "traffic split (Istio sidecar)", kinds: []kube.ID{idVirtualService, idDestinationRule}, updates: 2 * restartCanaries,
+			name: "traffic split (Istio sidecar)", address: "mesh_traffic_split.canary",
+			kinds: []kube.ID{idVirtualService, idDestinationRule}, creates: 2 * restartCanaries, updates: 2 * restartCanaries,
 			quick:    []int{apiLongFirst, etcdShortMiddle},
 			fixtures: func(t *testing.T, c *kubetest.Cluster, ns string) { apps(t, c, ns, "v1", "v2", "v3") },
 			config: func(kubeconfig, ns string, after bool, timeout time.Duration) string {
@@ -162,8 +168,10 @@ resource "mesh_traffic_split" "canary" {
 			},
 		},
 		{
-			name:  "authorization (Linkerd: Server, AuthorizationPolicy, MeshTLSAuthentication, NetworkAuthentication)",
-			kinds: []kube.ID{idLinkerdServer, idLinkerdAuthz, idLinkerdMeshTLS, idLinkerdNetAuthn}, updates: 2 * restartCanaries,
+			name:    "authorization (Linkerd: Server, AuthorizationPolicy, MeshTLSAuthentication, NetworkAuthentication)",
+			address: "mesh_authorization.allow", annotations: map[string]string{"linkerd.io/inject": "enabled"},
+			kinds:   []kube.ID{idLinkerdServer, idLinkerdAuthz, idLinkerdMeshTLS, idLinkerdNetAuthn},
+			creates: 4 * restartCanaries, updates: 2 * restartCanaries,
 			quick:    []int{apiLongMiddle},
 			fixtures: func(t *testing.T, c *kubetest.Cluster, ns string) { apps(t, c, ns, "v1") },
 			config: func(kubeconfig, ns string, after bool, timeout time.Duration) string {
@@ -184,7 +192,8 @@ resource "mesh_authorization" "allow" {
 			},
 		},
 		{
-			name: "mTLS policy (Istio, workload scope)", kinds: []kube.ID{idPeerAuthn}, updates: restartCanaries,
+			name: "mTLS policy (Istio, workload scope)", address: "mesh_mtls_policy.workload",
+			kinds: []kube.ID{idPeerAuthn}, creates: restartCanaries, updates: restartCanaries,
 			quick:    []int{etcdLongFirst},
 			fixtures: func(t *testing.T, c *kubetest.Cluster, ns string) { apps(t, c, ns, "v1") },
 			config: func(kubeconfig, ns string, after bool, timeout time.Duration) string {
@@ -260,10 +269,10 @@ func runRestartTrial(t *testing.T, c *kubetest.Cluster, identity *kubetest.Ident
 	if err := identity.Grant(t.Context(), ns); err != nil {
 		t.Fatal(err)
 	}
-	if strings.HasPrefix(res.name, "authorization (Linkerd") {
+	if len(res.annotations) > 0 {
 		cs, _ := kubernetesFor(t, c)
-		patch := `{"metadata":{"annotations":{"linkerd.io/inject":"enabled"}}}`
-		if _, err := cs.CoreV1().Namespaces().Patch(t.Context(), ns, "application/merge-patch+json", []byte(patch), metav1.PatchOptions{}); err != nil {
+		patch, _ := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": res.annotations}})
+		if _, err := cs.CoreV1().Namespaces().Patch(t.Context(), ns, "application/merge-patch+json", patch, metav1.PatchOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
