@@ -124,6 +124,10 @@ type RollbackError struct {
 	// LeftChanged lists the objects the rollback could not put back: the
 	// cluster holds this apply's version of them (or part of it).
 	LeftChanged []ID
+	// TakenOver lists objects this create wrote that another create of the
+	// same resource adopted meanwhile (TakenOverError): the rollback leaves
+	// them to it, and they are not this resource's to record.
+	TakenOver []ID
 	// RollbackErr is set when the rollback itself failed (for LeftChanged).
 	RollbackErr error
 }
@@ -146,6 +150,9 @@ func (e *RollbackError) Error() string {
 }
 
 func (e *RollbackError) writeUndone(b *strings.Builder) {
+	if len(e.TakenOver) > 0 {
+		fmt.Fprintf(b, " (left %s to the create that took them over)", joinIDs(e.TakenOver))
+	}
 	if len(e.Restored) > 0 {
 		fmt.Fprintf(b, " (restored %s)", joinIDs(e.Restored))
 	}
@@ -155,6 +162,19 @@ func (e *RollbackError) writeUndone(b *strings.Builder) {
 }
 
 func (e *RollbackError) Unwrap() error { return e.Cause }
+
+// TakenOverError is a create's commit finding that an object it wrote now
+// carries another create's id: a create of the same resource type,
+// namespace and name in another Terraform state or workspace adopted it
+// meanwhile, taking it for what a create that died had left. That create
+// keeps the objects; this one fails, so that only one state records them.
+type TakenOverError struct {
+	ID ID
+}
+
+func (e *TakenOverError) Error() string {
+	return fmt.Sprintf("%s was taken over while this create ran by another create of a resource with the same type, namespace and name (another Terraform state or workspace declares it too), which now holds it. This resource records none of it: declare the resource in one state only, and move it with `terraform import` if this state should manage it", e.ID)
+}
 
 // ObjectOf returns the ID carried by err, if any error in its chain names one.
 func ObjectOf(err error) (ID, bool) {

@@ -36,7 +36,7 @@ func newFaultEnv(t *testing.T) (*env, *faultproxy.Proxy) {
 	}
 	t.Cleanup(p.Close)
 	opts := DefaultOptions()
-	opts.OwnerLabel, opts.CommittedLabel = e.m.opts.OwnerLabel, e.m.opts.CommittedLabel
+	opts.OwnerLabel, opts.CommittedLabel, opts.CreateIDAnnotation = e.m.opts.OwnerLabel, e.m.opts.CommittedLabel, e.m.opts.CreateIDAnnotation
 	if e.m, err = New(p.Config(cluster.Config), opts); err != nil {
 		t.Fatal(err)
 	}

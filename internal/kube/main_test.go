@@ -57,7 +57,7 @@ func newEnvWith(t *testing.T, opts Options) *env {
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	t.Cleanup(cancel)
 	if opts.OwnerLabel == "" {
-		opts.OwnerLabel, opts.CommittedLabel = mesh.LabelOwner, mesh.LabelCommitted
+		opts.OwnerLabel, opts.CommittedLabel, opts.CreateIDAnnotation = mesh.LabelOwner, mesh.LabelCommitted, mesh.AnnotationCreateID
 	}
 	m, err := New(cluster.Config, opts)
 	if err != nil {

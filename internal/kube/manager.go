@@ -43,6 +43,15 @@ type Options struct {
 	// to another resource instance with the same owner label (another
 	// Terraform state) and is refused.
 	CommittedLabel string
+	// CreateIDAnnotation, when set with CommittedLabel, names the annotation
+	// that carries a random id of the create that wrote an uncommitted
+	// object. The create's commit clears it only while it still holds that
+	// id (a write conditional on the object's resourceVersion): a second
+	// create of the same resource (another Terraform state) that adopted the
+	// object meanwhile, taking it for a create that died, put its own id
+	// there, and the first create then fails at its commit instead of both
+	// states recording the object (TakenOverError).
+	CreateIDAnnotation string
 }
 
 // DefaultFieldManager is the field manager the provider applies as.
@@ -57,12 +66,15 @@ func DefaultOptions() Options {
 
 // Manager applies, reads, waits for and deletes sets of objects.
 type Manager struct {
-	opts      Options
-	dynamic   dynamic.Interface
-	clientset kubernetes.Interface
-	mapper    meta.ResettableRESTMapper
-	requests  *atomic.Int64
-	cache     *snapshots // nil unless Options.ReadCache > 0
+	opts Options
+	// beforeCommit, when set (tests only), runs between an apply's
+	// forward steps and its commit.
+	beforeCommit func()
+	dynamic      dynamic.Interface
+	clientset    kubernetes.Interface
+	mapper       meta.ResettableRESTMapper
+	requests     *atomic.Int64
+	cache        *snapshots // nil unless Options.ReadCache > 0
 	// lastRediscovery is when a discovery miss last reset the cache (ns).
 	lastRediscovery atomic.Int64
 	// mappings are the mapper's answers by kind (see mapping).

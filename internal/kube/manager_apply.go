@@ -2,12 +2,15 @@ package kube
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
@@ -49,8 +52,12 @@ func (m *Manager) Apply(ctx context.Context, desired []*unstructured.Unstructure
 	if err != nil {
 		return nil, err
 	}
-	tx := &applyTx{m: m, opts: opts, live: live, previous: byID(opts.Previous)}
+	tx := &applyTx{m: m, opts: opts, live: live, previous: byID(opts.Previous),
+		written: map[ID]*unstructured.Unstructured{}, committed: map[ID]bool{}, takenOver: map[ID]bool{}}
 	tx.interrupted = m.interruptedCreate(desired, live, tx.previous)
+	if m.opts.CommittedLabel != "" && m.opts.CreateIDAnnotation != "" {
+		tx.createID = newCreateID()
+	}
 	cs, err := tx.run(ctx, desired, prune)
 	if err == nil {
 		err = tx.commit(ctx, desired)
@@ -67,27 +74,107 @@ func (tx *applyTx) fresh(obj *unstructured.Unstructured) bool {
 	return tx.m.opts.CommittedLabel != "" && tx.previous[IDOf(obj)] == nil && !tx.m.owners().shared(obj)
 }
 
-// uncommitted is obj marked as written by an apply that has not finished.
+// uncommitted is obj marked as written by an apply that has not finished
+// (and by which create, with Options.CreateIDAnnotation).
 func (tx *applyTx) uncommitted(obj *unstructured.Unstructured) *unstructured.Unstructured {
 	c := obj.DeepCopy()
 	labels := c.GetLabels()
 	labels[tx.m.opts.CommittedLabel] = "false"
 	c.SetLabels(labels)
+	if tx.createID != "" {
+		ann := c.GetAnnotations()
+		if ann == nil {
+			ann = map[string]string{}
+		}
+		ann[tx.m.opts.CreateIDAnnotation] = tx.createID
+		c.SetAnnotations(ann)
+	}
 	return c
+}
+
+// newCreateID is a random id for one create.
+func newCreateID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b) // crypto/rand never fails on the platforms Go supports
+	return hex.EncodeToString(b)
 }
 
 // commit is the apply's last write: each object it created is applied
 // again as desired, which clears the committed label it set.
 func (tx *applyTx) commit(ctx context.Context, desired []*unstructured.Unstructured) error {
+	if tx.m.beforeCommit != nil {
+		tx.m.beforeCommit()
+	}
 	for _, obj := range desired {
 		if !tx.fresh(obj) {
 			continue
 		}
-		if _, err := tx.m.patch(ctx, obj, false, false); err != nil {
-			return applyError(IDOf(obj), "commit", err, nil)
+		if err := tx.commitOne(ctx, obj); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// commitOne clears obj's committed label. With a create id, only while obj
+// still carries this create's id: the write is conditional on the
+// resourceVersion this apply last saw, and a conflict is looked into (a
+// controller's status write is retried past; another create's id means
+// that create took the object over).
+func (tx *applyTx) commitOne(ctx context.Context, obj *unstructured.Unstructured) error {
+	id := IDOf(obj)
+	written := tx.written[id]
+	if tx.createID == "" || written == nil {
+		if _, err := tx.m.patch(ctx, obj, false, false); err != nil {
+			return applyError(id, "commit", err, nil)
+		}
+		return nil
+	}
+	rv := written.GetResourceVersion()
+	for range 5 {
+		_, err := tx.m.patchAt(ctx, obj, rv)
+		if err == nil {
+			tx.committed[id] = true
+			return nil
+		}
+		if _, fieldConflict := conflictsOf(err, nil); fieldConflict || !apierrors.IsConflict(err) {
+			return applyError(id, "commit", err, nil)
+		}
+		live, err := tx.m.getLive(ctx, []ID{id})
+		if err != nil {
+			return applyError(id, "commit", err, nil)
+		}
+		l := live[id]
+		if l == nil || l.GetAnnotations()[tx.m.opts.CreateIDAnnotation] != tx.createID {
+			tx.takenOver[id] = true
+			return &TakenOverError{ID: id}
+		}
+		rv = l.GetResourceVersion()
+	}
+	return applyError(id, "commit", fmt.Errorf("the object kept changing under the commit"), nil)
+}
+
+// takenOverBy reports whether another create of the same resource (in
+// another state) adopted the object id this create wrote, taking it for
+// what a create that died left: it carries that create's id, or none
+// although this create never committed it (that create committed it). The
+// rollback leaves such an object to that create.
+func (tx *applyTx) takenOverBy(ctx context.Context, id ID) bool {
+	if tx.createID == "" {
+		return false
+	}
+	if tx.takenOver[id] {
+		return true
+	}
+	live, err := tx.m.getLive(ctx, []ID{id})
+	if err != nil || live[id] == nil {
+		return false // the delete that follows retries, or has nothing to do
+	}
+	other := live[id].GetAnnotations()[tx.m.opts.CreateIDAnnotation]
+	if tx.committed[id] {
+		return other != "" && other != tx.createID
+	}
+	return other != tx.createID
 }
 
 // forwardRetries gives an apply's forward steps half of what is left until
@@ -116,6 +203,13 @@ type applyTx struct {
 	// interrupted: a create of this very set died before it committed
 	// every object (see interruptedCreate).
 	interrupted bool
+	// createID is this create's id (Options.CreateIDAnnotation); written
+	// holds what its first writes of the objects it created returned,
+	// committed the objects its commit cleared, and takenOver the objects
+	// another create took over meanwhile.
+	createID             string
+	written              map[ID]*unstructured.Unstructured
+	committed, takenOver map[ID]bool
 }
 
 func (tx *applyTx) run(ctx context.Context, desired, prune []*unstructured.Unstructured) (ChangeSet, error) {
@@ -171,6 +265,9 @@ func (tx *applyTx) applyOne(ctx context.Context, obj *unstructured.Unstructured)
 	action := actionOf(live, applied)
 	if action != Unchanged {
 		tx.changed(id, live)
+	}
+	if write != obj {
+		tx.written[id] = applied
 	}
 	tx.markReady(id, applied)
 	return Change{ID: id, Action: action}, nil
@@ -341,6 +438,14 @@ func (m *Manager) plan(ctx context.Context, obj, live *unstructured.Unstructured
 // patch server-side applies obj as m's field manager with strict field
 // validation, so that a misspelt field fails instead of vanishing.
 func (m *Manager) patch(ctx context.Context, obj *unstructured.Unstructured, force, dryRun bool) (*unstructured.Unstructured, error) {
+	c := obj.DeepCopy()
+	unstructured.RemoveNestedField(c.Object, "metadata", "resourceVersion")
+	return m.patchRaw(ctx, c, force, dryRun)
+}
+
+// patchRaw is patch keeping obj's resourceVersion, if any: the apply is
+// then conditional on it.
+func (m *Manager) patchRaw(ctx context.Context, obj *unstructured.Unstructured, force, dryRun bool) (*unstructured.Unstructured, error) {
 	id := IDOf(obj)
 	res, err := m.resourceFor(ctx, id)
 	if err != nil {
@@ -379,12 +484,20 @@ func (m *Manager) release(ctx context.Context, id ID) error {
 	return nil
 }
 
+// patchAt applies obj as patch does, on the condition that the object is
+// still at resourceVersion rv (a Conflict otherwise).
+func (m *Manager) patchAt(ctx context.Context, obj *unstructured.Unstructured, rv string) (*unstructured.Unstructured, error) {
+	c := obj.DeepCopy()
+	c.SetResourceVersion(rv)
+	return m.patchRaw(ctx, c, false, false)
+}
+
 // applyPayload drops the server-owned metadata a caller may have carried
-// over from a read (resourceVersion would turn the apply into a
-// compare-and-swap, managedFields is rejected).
+// over from a read (managedFields is rejected). A resourceVersion stays and
+// makes the apply a compare-and-swap: patch drops it first, patchAt sets it.
 func applyPayload(obj *unstructured.Unstructured) ([]byte, error) {
 	c := obj.DeepCopy()
-	for _, f := range []string{"managedFields", "resourceVersion", "uid", "creationTimestamp", "generation"} {
+	for _, f := range []string{"managedFields", "uid", "creationTimestamp", "generation"} {
 		unstructured.RemoveNestedField(c.Object, "metadata", f)
 	}
 	return json.Marshal(c.Object)

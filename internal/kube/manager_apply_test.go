@@ -377,3 +377,74 @@ func TestCreateRefusesAnotherStatesObjects(t *testing.T) {
 	// this resource's own.
 	e.apply(v2, v1)
 }
+
+// Two states create the same resource at once: the second, finding the
+// first's objects uncommitted, takes them for what a create that died left
+// and adopts them. The first create then fails at its commit, naming the
+// object, deletes nothing the second now holds, and leaves it out of what
+// its state may record; the second's set stays whole and committed.
+func TestCreateTakenOverMeanwhileFailsAtItsCommit(t *testing.T) {
+	e := newEnv(t)
+	objs := append(e.load("traffic_split_90_10.yaml"), e.ratings(1)...)
+	other, err := New(cluster.Config, e.m.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.m.beforeCommit = func() {
+		if _, err := other.Apply(e.ctx, objs, e.opts(nil)); err != nil {
+			t.Errorf("the second create, over the first's uncommitted objects: %v", err)
+		}
+	}
+	_, err = e.m.Apply(e.ctx, objs, e.opts(nil))
+	var te *TakenOverError
+	if !errors.As(err, &te) || te.ID != IDOf(objs[0]) {
+		t.Fatalf("Apply: %v; want a TakenOverError for the first object", err)
+	}
+	assertContains(t, err.Error(), "taken over", "another Terraform state", "terraform import")
+	// The second create adopted the whole set, so nothing is this create's
+	// to roll back: the error claims no rollback.
+	var re *RollbackError
+	if errors.As(err, &re) || strings.Contains(err.Error(), "rolled back") {
+		t.Fatalf("Apply: %v; want no rollback claimed, every object being the second create's", err)
+	}
+	e.readEquals(objs...)
+	for _, obj := range objs {
+		live := e.live(obj)
+		if _, ok := live.GetLabels()[mesh.LabelCommitted]; ok {
+			t.Errorf("%s is not committed after the second create", IDOf(obj))
+		}
+		if id, ok := live.GetAnnotations()[mesh.AnnotationCreateID]; ok {
+			t.Errorf("%s still carries %s=%s", IDOf(obj), mesh.AnnotationCreateID, id)
+		}
+	}
+}
+
+// Another writer changing an object between the create's write and its
+// commit (a controller's status, a label) is not a takeover: the commit's
+// conditional write looks, finds its own create id, and retries.
+func TestCreateCommitsPastAnotherWritersChange(t *testing.T) {
+	e := newEnv(t)
+	objs := e.ratings(2)
+	e.m.beforeCommit = func() {
+		e.editAs("kubectl-label", objs[0], func(live *unstructured.Unstructured) {
+			labels := live.GetLabels()
+			labels["team"] = "ratings"
+			live.SetLabels(labels)
+		})
+	}
+	if _, err := e.m.Apply(e.ctx, objs, e.opts(nil)); err != nil {
+		t.Fatalf("Apply with an edit before its commit: %v", err)
+	}
+	for _, obj := range objs {
+		live := e.live(obj)
+		if _, ok := live.GetLabels()[mesh.LabelCommitted]; ok {
+			t.Errorf("%s is not committed", IDOf(obj))
+		}
+		if _, ok := live.GetAnnotations()[mesh.AnnotationCreateID]; ok {
+			t.Errorf("%s still carries its create id", IDOf(obj))
+		}
+	}
+	if got := e.live(objs[0]).GetLabels()["team"]; got != "ratings" {
+		t.Errorf("the other writer's label is %q after the commit", got)
+	}
+}

@@ -61,6 +61,10 @@ func (tx *applyTx) rollback(ctx context.Context, cause error) error {
 			}
 		}
 		if u.before == nil {
+			if tx.takenOverBy(ctx, u.id) {
+				re.TakenOver = append(re.TakenOver, u.id)
+				continue
+			}
 			if err := tx.m.deleteObject(ctx, u.id, metav1.DeletePropagationBackground, nil); err != nil {
 				re.fail(u.id, err)
 				continue

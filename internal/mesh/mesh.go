@@ -31,6 +31,10 @@ const (
 	// as the create's last write. `kubectl get <kinds> -A -l
 	// mesh.terraform.io/committed=false` lists what a killed create left.
 	LabelCommitted = "mesh.terraform.io/committed"
+	// AnnotationCreateID is the random id of the create that wrote an
+	// uncommitted object, cleared with LabelCommitted: a create whose
+	// object another create took over meanwhile fails at its commit.
+	AnnotationCreateID = "mesh.terraform.io/create-id"
 )
 
 // maxLabelValue is Kubernetes' limit on a label value.

@@ -75,7 +75,7 @@ func (d *providerData) Manager() (*kube.Manager, error) {
 // newProviderData resolves the provider block plus its environment fallbacks.
 func newProviderData(ctx context.Context, cfg providerModel, getenv func(string) string, diags *diag.Diagnostics) *providerData {
 	d := &providerData{opts: kube.DefaultOptions()}
-	d.opts.OwnerLabel, d.opts.CommittedLabel = mesh.LabelOwner, mesh.LabelCommitted
+	d.opts.OwnerLabel, d.opts.CommittedLabel, d.opts.CreateIDAnnotation = mesh.LabelOwner, mesh.LabelCommitted, mesh.AnnotationCreateID
 	if unknown := unknownConnectionAttrs(cfg); len(unknown) > 0 {
 		d.deferred = fmt.Sprintf("the provider's %s is not known until apply", strings.Join(unknown, ", "))
 	}
