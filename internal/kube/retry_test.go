@@ -80,7 +80,7 @@ func TestRetryTransportRepeatsOnlyWhatIsSafeToRepeat(t *testing.T) {
 		{http.MethodPatch, "application/merge-patch+json", 3},
 		{http.MethodPatch, "application/json-patch+json", 1},
 		{http.MethodPost, "application/json", 1},
-		{http.MethodPut, "application/json", 1},
+		{http.MethodPut, "application/json", 3},
 	} {
 		srv, n := answers(t, 500, 500)
 		resp, err := send(t, t.Context(), tc.method, srv.URL, tc.contentType, "x")
@@ -179,6 +179,37 @@ func TestRetryTransportBrokenConnection(t *testing.T) {
 	_, err := send(t, t.Context(), http.MethodPost, srv.URL, "application/json", "x")
 	if err == nil || n.Load() != 1 || !mayHaveLanded(err) {
 		t.Errorf("POST after a broken connection: %v after %d requests; want its error at once, may have landed", err, n.Load())
+	}
+}
+
+// A connection broken while the answer's body arrives (the write landed,
+// its reply was lost halfway): retried when the request is safe to repeat,
+// as Helm's update of its release record is; a POST's error is returned as
+// one that may have landed, from RoundTrip, not from the body read later.
+func TestRetryTransportReplyLostMidBody(t *testing.T) {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if n.Add(1) == 1 {
+			w.Header().Set("Content-Length", "100")
+			w.WriteHeader(http.StatusOK)
+			_, _ = io.WriteString(w, `{"kind":`)
+			w.(http.Flusher).Flush()
+			panic(http.ErrAbortHandler)
+		}
+		_, _ = io.WriteString(w, `{"kind":"Secret"}`)
+	}))
+	defer srv.Close()
+	resp, err := send(t, t.Context(), http.MethodPut, srv.URL, "application/json", "x")
+	if err != nil || n.Load() != 2 {
+		t.Fatalf("PUT whose reply broke mid-body: %v after %d requests; want success after 2", err, n.Load())
+	}
+	if body, _ := io.ReadAll(resp.Body); string(body) != `{"kind":"Secret"}` {
+		t.Errorf("body %q", body)
+	}
+	n.Store(0)
+	_, err = send(t, t.Context(), http.MethodPost, srv.URL, "application/json", "x")
+	if err == nil || n.Load() != 1 || !mayHaveLanded(err) {
+		t.Errorf("POST whose reply broke mid-body: %v after %d requests; want its error at once, may have landed", err, n.Load())
 	}
 }
 

@@ -125,7 +125,10 @@ const AuthSettle = 30 * time.Second
 // and fairness rejects before acting) and a 503 never were, so every method
 // is retried; a connection broken after sending, a 500, 502 or 504 may
 // have been, so only requests that are safe to repeat are (reads, deletes,
-// server-side apply and merge patches; never a POST, a PUT or a JSON patch).
+// updates, server-side apply and merge patches; never a POST or a JSON
+// patch). The answer to a write is read in full here, so that a connection
+// broken while its body arrives is a lost reply like any other (retried
+// when safe), not an error the caller meets after RoundTrip returned.
 // A 401 or 403 within AuthSettle of an outage is retried too.
 func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	start := time.Now()
@@ -147,6 +150,11 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 		resp, err := t.next.RoundTrip(r)
+		if err == nil && isWrite(req) {
+			if err = buffered(resp); err != nil {
+				resp = nil
+			}
+		}
 		var retry bool
 		wait := delay
 		switch {
@@ -213,11 +221,35 @@ func rewound(req *http.Request, attempt int) (*http.Request, error) {
 	return r, nil
 }
 
+// isWrite reports whether req may change the cluster. Reads are never
+// buffered: a watch or a large list streams.
+func isWrite(req *http.Request) bool {
+	switch req.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return false
+	}
+	return true
+}
+
+// buffered reads resp's body into memory (closing the connection's), or
+// returns the error that broke it.
+func buffered(resp *http.Response) error {
+	data, err := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if err != nil {
+		return fmt.Errorf("reading the answer: %w", err)
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(data))
+	return nil
+}
+
 // idempotent reports whether sending req twice has the effect of sending it
-// once.
+// once. An update (PUT) replaces the object: without a resourceVersion a
+// second one writes the same again, and with one, a second after the first
+// landed is refused with a Conflict and changes nothing.
 func idempotent(req *http.Request) bool {
 	switch req.Method {
-	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodDelete:
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodDelete, http.MethodPut:
 		return true
 	case http.MethodPatch:
 		ct := req.Header.Get("Content-Type")
