@@ -48,6 +48,15 @@ type Options struct {
 	// (verb, URI, user agent) to <Dir>/audit.log, one JSON event per line:
 	// the benchmark counts each client's requests from the server's side.
 	AuditLog bool
+	// PriorityAndFairness turns API Priority and Fairness on (it is off by
+	// default: a single-user test cluster gains nothing from it, and its
+	// bootstrap objects slow the start), so that the API server answers
+	// 429 when a priority level's seats are taken.
+	PriorityAndFairness bool
+	// MaxRequestsInflight, when not 0, is the API server's limit on
+	// concurrent requests, read-only and mutating each (default 400 and
+	// 200): with priority and fairness, its levels share that many seats.
+	MaxRequestsInflight int
 }
 
 // Cluster is a running control plane.
@@ -180,6 +189,13 @@ func (c *Cluster) start(ctx context.Context, binDir string, stages []string, opt
 	}
 	c.etcd = launched{bin: filepath.Join(binDir, "etcd"), args: etcdArgs(c.Dir, p), out: opts.Stdout, proc: c.procs[len(c.procs)-1]}
 	apiserver := apiserverArgs(pk, p)
+	if opts.PriorityAndFairness {
+		apiserver = slices.DeleteFunc(apiserver, func(a string) bool { return strings.HasPrefix(a, "--enable-priority-and-fairness=") })
+		apiserver = append(apiserver, "--enable-priority-and-fairness=true")
+	}
+	if n := opts.MaxRequestsInflight; n > 0 {
+		apiserver = append(apiserver, fmt.Sprintf("--max-requests-inflight=%d", n), fmt.Sprintf("--max-mutating-requests-inflight=%d", n))
+	}
 	if opts.AuditLog {
 		audit, err := auditArgs(c.Dir)
 		if err != nil {
