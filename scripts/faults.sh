@@ -2,8 +2,9 @@
 # make faults: the engine's fault tests (internal/kube/faults_test.go,
 # through internal/faultproxy) at every fault point of the set (the first,
 # the middle and the last object, and a canary's DestinationRule), under the
-# race detector, against a local control plane started for the run. make
-# test runs one trial per fault class.
+# race detector, against a local control plane started for the run, and
+# real priority-and-fairness 429s (faults_apf_test.go, a cluster of its own
+# with APF on). make test runs one trial per fault class.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -18,8 +19,10 @@ fi
 MESH_FAULT_POINTS=all go test -race ./internal/kube/ -run 'TestFault' -count=1 -timeout 60m -v "$@" | grep -E '^(=== RUN|\s*--- |PASS|FAIL|ok)|faults_test'
 
 # Through the real terraform binary, every point: a real kube-apiserver
-# restart mid-apply (a cluster of the test's own), the provider process
-# SIGKILLed mid-create, and a create whose rollback cannot finish.
+# or etcd restart mid-apply (a cluster of the test's own), the provider
+# process SIGKILLed mid-create, the same two mid-upgrade of a mesh_install
+# (with Helm's release records as the oracle), and a create whose rollback
+# cannot finish.
 TF_ACC_TERRAFORM_PATH=$(scripts/terraform.sh)
 export TF_ACC_TERRAFORM_PATH TF_ACC=1
 if [ "$(basename "$TF_ACC_TERRAFORM_PATH")" = tofu ]; then
@@ -29,4 +32,4 @@ if [ "$(basename "$TF_ACC_TERRAFORM_PATH")" = tofu ]; then
 		export TF_CLI_CONFIG_FILE
 	fi
 fi
-MESH_FAULT_POINTS=all go test ./internal/provider/ -run 'TestAccControlPlaneRestartMidApply|TestAccProviderKilledMidCreate|TestAccTrafficSplit_PartialCreate' -count=1 -timeout 60m -v "$@" | grep -E '^(=== RUN|\s*--- |PASS|FAIL|ok)|faults_(restart|kill)_test'
+MESH_FAULT_POINTS=all go test ./internal/provider/ -run 'TestAccControlPlaneRestartMidApply|TestAccProviderKilledMidCreate|TestAccInstallFaultsMidUpgrade|TestAccTrafficSplit_PartialCreate' -count=1 -timeout 60m -v "$@" | grep -E '^(=== RUN|\s*--- |PASS|FAIL|ok)|faults_(restart|kill|install)_test'
