@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/meshform/terraform-provider-mesh/internal/faultproxy"
+	"github.com/meshform/terraform-provider-mesh/internal/mesh"
 )
 
 // The engine under injected faults, through a proxy in front of the test
@@ -311,5 +312,30 @@ func TestFaultLookupsAreRetried(t *testing.T) {
 	}
 	if err := p.Up(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A create's commit whose reply is lost (the write landed): the commit is
+// conditional on the resourceVersion, so sending it again would conflict
+// with its own landed write and read as a takeover. It is not sent again;
+// the look that follows finds it landed, and the create succeeds.
+func TestFaultLostCommitReplyIsNotATakeover(t *testing.T) {
+	e, p := newFaultEnv(t)
+	objs := e.ratings(2)
+	p.Arm(faultproxy.Fault{Kind: faultproxy.ForwardThenDrop, Match: writeOf(objs[1]), Skip: 1, Times: 1}) // its commit
+	if _, err := e.m.Apply(e.ctx, objs, e.opts(nil)); err != nil {
+		t.Fatalf("Apply whose commit reply was lost: %v", err)
+	}
+	for _, obj := range objs {
+		live := e.live(obj)
+		if _, ok := live.GetLabels()[mesh.LabelCommitted]; ok {
+			t.Errorf("%s is not committed", IDOf(obj))
+		}
+		if _, ok := live.GetAnnotations()[mesh.AnnotationCreateID]; ok {
+			t.Errorf("%s still carries its create id", IDOf(obj))
+		}
+	}
+	if fired := p.Fired(faultproxy.ForwardThenDrop); fired != 1 {
+		t.Errorf("the fault fired %d times; want once, on the commit", fired)
 	}
 }

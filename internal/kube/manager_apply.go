@@ -119,8 +119,11 @@ func (tx *applyTx) commit(ctx context.Context, desired []*unstructured.Unstructu
 // commitOne clears obj's committed label. With a create id, only while obj
 // still carries this create's id: the write is conditional on the
 // resourceVersion this apply last saw, and a conflict is looked into (a
-// controller's status write is retried past; another create's id means
-// that create took the object over).
+// controller's status write is retried past; another create's id, or none
+// at all, means that create took the object over). The commit is sent
+// without the transport's repeats of a write whose reply was lost, which a
+// conditional write could not tell from a takeover: the look that follows
+// such a loss finds the commit landed (no id, committed) instead.
 func (tx *applyTx) commitOne(ctx context.Context, obj *unstructured.Unstructured) error {
 	id := IDOf(obj)
 	written := tx.written[id]
@@ -132,12 +135,13 @@ func (tx *applyTx) commitOne(ctx context.Context, obj *unstructured.Unstructured
 	}
 	rv := written.GetResourceVersion()
 	for range 5 {
-		_, err := tx.m.patchAt(ctx, obj, rv)
+		_, err := tx.m.patchAt(withoutRepeats(ctx), obj, rv)
 		if err == nil {
 			tx.committed[id] = true
 			return nil
 		}
-		if _, fieldConflict := conflictsOf(err, nil); fieldConflict || !apierrors.IsConflict(err) {
+		lost := mayHaveLanded(err)
+		if _, fieldConflict := conflictsOf(err, nil); !lost && (fieldConflict || !apierrors.IsConflict(err)) {
 			return applyError(id, "commit", err, nil)
 		}
 		live, err := tx.m.getLive(ctx, []ID{id})
@@ -145,13 +149,21 @@ func (tx *applyTx) commitOne(ctx context.Context, obj *unstructured.Unstructured
 			return applyError(id, "commit", err, nil)
 		}
 		l := live[id]
-		if l == nil || l.GetAnnotations()[tx.m.opts.CreateIDAnnotation] != tx.createID {
+		if l == nil {
+			return applyError(id, "commit", fmt.Errorf("deleted by someone else while the create ran"), nil)
+		}
+		switch other, uncommitted := l.GetAnnotations()[tx.m.opts.CreateIDAnnotation], l.GetLabels()[tx.m.opts.CommittedLabel] != ""; {
+		case other == tx.createID:
+			rv = l.GetResourceVersion() // another writer's change: commit past it
+		case other == "" && !uncommitted && lost:
+			tx.committed[id] = true // the commit landed; its reply was lost
+			return nil
+		default:
 			tx.takenOver[id] = true
 			return &TakenOverError{ID: id}
 		}
-		rv = l.GetResourceVersion()
 	}
-	return applyError(id, "commit", fmt.Errorf("the object kept changing under the commit"), nil)
+	return applyError(id, "commit", fmt.Errorf("five attempts found the object changed by other writers each time"), nil)
 }
 
 // takenOverBy reports whether another create of the same resource (in
