@@ -219,8 +219,9 @@ func (i *Installer) applyRelease(ctx context.Context, p Plan, r Release, cur *re
 		act.Timeout = hookTimeout(ctx)
 		act.TakeOwnership = len(adopt) > 0
 		act.PostRenderer = keepAdopted(adopt)
-		rel, err := act.RunWithContext(ctx, ch, vals)
-		return rel, &change{release: r.Name}, err
+		done := i.boundHelm(ctx)
+		rel, err := act.RunWithContext(context.WithoutCancel(ctx), ch, vals)
+		return rel, &change{release: r.Name}, done(err)
 	}
 	previous := lastDeployed(cfg, r.Name, cur)
 	act := action.NewUpgrade(cfg)
@@ -228,8 +229,38 @@ func (i *Installer) applyRelease(ctx context.Context, p Plan, r Release, cur *re
 	act.Timeout = hookTimeout(ctx)
 	act.TakeOwnership = len(adopt) > 0
 	act.PostRenderer = keepAdopted(adopt)
-	rel, err := act.RunWithContext(ctx, r.Name, ch, vals)
-	return rel, &change{release: r.Name, previous: previous}, err
+	done := i.boundHelm(ctx)
+	rel, err := act.RunWithContext(context.WithoutCancel(ctx), r.Name, ch, vals)
+	return rel, &change{release: r.Name, previous: previous}, done(err)
+}
+
+// boundHelm runs a Helm action to its end rather than abandoning it at
+// ctx's end: Helm's RunWithContext returns when its context is done but
+// leaves the release's writes running in the background, and a rollback
+// started then would race them (found by TestAccInstallFaultsMidUpgrade:
+// an upgrade's patch landing after the rollback's). So the action runs on
+// a context that is never cancelled, while its requests stop retrying at
+// ctx's deadline, or at once when ctx is cancelled (Ctrl-C); it then ends
+// soon after. done releases the bound and returns the action's error, or
+// ctx's when the action finished after ctx ended.
+func (i *Installer) boundHelm(ctx context.Context) (done func(error) error) {
+	if i.opts.BoundRetries == nil {
+		return func(err error) error { return err }
+	}
+	until, ok := ctx.Deadline()
+	if !ok {
+		until = time.Now().Add(5 * time.Minute)
+	}
+	move, release := i.opts.BoundRetries(until)
+	stop := context.AfterFunc(ctx, func() { move(time.Now()) })
+	return func(err error) error {
+		stop()
+		release()
+		if err == nil && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return err
+	}
 }
 
 // maxHistory keeps Helm's release Secrets bounded, like helm upgrade

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"helm.sh/helm/v3/pkg/action"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -25,6 +26,13 @@ type Options struct {
 	CacheDir string
 	// Log receives Helm's debug output; nil discards it.
 	Log func(string)
+	// BoundRetries, when set, bounds the retries of the requests Helm's
+	// kube client sends (they carry no deadline) at until, from now until
+	// release; move changes the bound. Apply bounds them at its deadline
+	// and then waits for Helm's work to end, so that a rollback never races
+	// an upgrade Helm is still carrying out in the background (Helm's
+	// RunWithContext returns at the deadline but leaves that work running).
+	BoundRetries func(until time.Time) (move func(time.Time), release func())
 }
 
 // Installer runs Helm in-process against one cluster.

@@ -285,3 +285,35 @@ func TestRetryTransportRetriesAuthRefusalsRightAfterAnOutage(t *testing.T) {
 		t.Error("a refused connection did not record an outage")
 	}
 }
+
+// A request without a deadline of its own (Helm's kube client sends them
+// all that way) stops retrying at the latest bound held, moves with it,
+// and retries for DefaultRetryBudget again once the bound is released.
+func TestRetryBoundsStopRequestsWithoutADeadline(t *testing.T) {
+	srv, n := answers(t, 503, 503, 503, 503, 503, 503, 503, 503, 503, 503, 503, 503, 503, 503, 503, 503, 503, 503, 503, 503)
+	var bounds RetryBounds
+	rt := &retryTransport{next: http.DefaultTransport, backoff: func() Backoff { return Backoff{Initial: 20 * time.Millisecond, Factor: 1, Cap: 20 * time.Millisecond} },
+		answered: &atomic.Bool{}, outage: &atomic.Int64{}, bounds: &bounds}
+	get := func() (int, time.Duration) {
+		n.Store(0)
+		req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, srv.URL, nil)
+		start := time.Now()
+		resp, err := rt.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.StatusCode, time.Since(start)
+	}
+	b := bounds.Hold(time.Now().Add(150 * time.Millisecond))
+	if code, took := get(); code != 503 || took > 2*time.Second || n.Load() < 2 {
+		t.Errorf("under a bound 150 ms away: %d after %s and %d requests; want the 503 after a few retries, within the bound", code, took, n.Load())
+	}
+	b.Move(time.Now())
+	if code, _ := get(); code != 503 || n.Load() != 1 {
+		t.Errorf("under a bound moved to now: %d after %d requests; want the first answer", code, n.Load())
+	}
+	b.Release()
+	if code, _ := get(); code != 200 || n.Load() != 21 {
+		t.Errorf("with the bound released: %d after %d requests; want retries until the 200", code, n.Load())
+	}
+}

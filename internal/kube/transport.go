@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -42,6 +43,15 @@ const DefaultRetryBudget = 30 * time.Second
 const UnreachedRetryBudget = 15 * time.Second
 
 type retryDeadlineKey struct{}
+
+type noRepeatsKey struct{}
+
+// withoutRepeats makes the requests sent with ctx retried only when they
+// cannot have been acted on (a refused connection, a 429, a 503): one that
+// may have landed returns its error, for the caller to look.
+func withoutRepeats(ctx context.Context) context.Context {
+	return context.WithValue(ctx, noRepeatsKey{}, true)
+}
 
 // WithRetryDeadline makes the requests sent with ctx stop retrying at t
 // (they are still bounded by ctx itself).
@@ -85,6 +95,79 @@ func newRetryTransport(next http.RoundTripper, backoff func() Backoff) *retryTra
 }
 func (e *OutageError) Unwrap() error { return e.Err }
 
+// RetryBounds bounds the retries of requests sent without a deadline of
+// their own, by clients that cannot pass one (Helm's kube client sends every
+// request with context.TODO): while a bound is held, such a request stops
+// retrying at the latest bound held, instead of after DefaultRetryBudget. A
+// caller that gives up on such a client's work at its deadline can then
+// wait for that work to end soon after, rather than race it.
+type RetryBounds struct {
+	mu   sync.Mutex
+	held map[int]time.Time
+	next int
+}
+
+// Hold bounds retries at until, until the Bound is released.
+func (b *RetryBounds) Hold(until time.Time) *Bound {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.held == nil {
+		b.held = map[int]time.Time{}
+	}
+	b.next++
+	b.held[b.next] = until
+	return &Bound{of: b, id: b.next}
+}
+
+// Bound is one bound RetryBounds holds.
+type Bound struct {
+	of *RetryBounds
+	id int
+}
+
+// Move changes the bound to t (now, to stop retrying at once).
+func (b *Bound) Move(t time.Time) {
+	b.of.mu.Lock()
+	defer b.of.mu.Unlock()
+	if _, ok := b.of.held[b.id]; ok {
+		b.of.held[b.id] = t
+	}
+}
+
+// Release ends the bound.
+func (b *Bound) Release() {
+	b.of.mu.Lock()
+	defer b.of.mu.Unlock()
+	delete(b.of.held, b.id)
+}
+
+// latest is the latest bound held, if any.
+func (b *RetryBounds) latest() (time.Time, bool) {
+	if b == nil {
+		return time.Time{}, false
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out time.Time
+	for _, t := range b.held {
+		if t.After(out) {
+			out = t
+		}
+	}
+	return out, !out.IsZero()
+}
+
+// WithRetriesBounded is WithRetries whose requests without a deadline of
+// their own stop retrying at what bounds holds.
+func WithRetriesBounded(cfg *rest.Config, bounds *RetryBounds) *rest.Config {
+	cfg = rest.CopyConfig(cfg)
+	answered, outage := &atomic.Bool{}, &atomic.Int64{}
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+		return &retryTransport{next: rt, backoff: DefaultBackoff, answered: answered, outage: outage, bounds: bounds}
+	})
+	return cfg
+}
+
 // WithRetries returns a copy of cfg whose requests go through the same
 // retries as a Manager's.
 func WithRetries(cfg *rest.Config) *rest.Config {
@@ -110,6 +193,8 @@ type retryTransport struct {
 	// outage is when a request of the client last failed to connect (Unix
 	// nanoseconds; 0 for never).
 	outage *atomic.Int64
+	// bounds, when set, bounds the retries of requests without a deadline.
+	bounds *RetryBounds
 }
 
 // AuthSettle is how long after an outage a 401 or 403 is taken for an API
@@ -134,13 +219,18 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	start := time.Now()
 	ctx := req.Context()
 	deadline := retryDeadline(ctx, start)
+	if _, own := ctx.Deadline(); !own && ctx.Value(retryDeadlineKey{}) == nil {
+		if bound, ok := t.bounds.latest(); ok {
+			deadline = bound
+		}
+	}
 	reached := t.answered.Load()
 	if !reached {
 		deadline = earliest(deadline, start.Add(UnreachedRetryBudget))
 	}
 	b := t.backoff()
 	delay := b.Initial
-	repeatable := idempotent(req)
+	repeatable := idempotent(req) && ctx.Value(noRepeatsKey{}) == nil
 	// A body that cannot be read again cannot be sent again.
 	resendable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
 	sent := false // some attempt may have reached the server

@@ -270,6 +270,7 @@ func (ic *installCluster) istiodValues(t *testing.T) string {
 			return v
 		}
 	}
+	t.Logf("istiod's Deployment has MESH_TEST_MARKER=%q; the mesh ConfigMap holds:\n%s", env, cm.Data["mesh"])
 	return "mixed"
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/meshform/terraform-provider-mesh/internal/certs"
 	"github.com/meshform/terraform-provider-mesh/internal/install"
 	"github.com/meshform/terraform-provider-mesh/internal/install/gatewayapi"
+	"github.com/meshform/terraform-provider-mesh/internal/kube"
 	"github.com/meshform/terraform-provider-mesh/internal/mesh"
 	"github.com/meshform/terraform-provider-mesh/internal/preflight"
 )
@@ -68,11 +69,17 @@ func (r *installResource) engine() (*install.Installer, error) {
 	if r.data == nil {
 		return nil, errors.New("the provider is not configured")
 	}
-	cfg, err := r.data.RESTConfig()
+	bounds := &kube.RetryBounds{}
+	cfg, err := r.data.RESTConfig(bounds)
 	if err != nil {
 		return nil, err
 	}
-	r.once.Do(func() { r.installer, r.err = install.New(cfg, install.Options{}) })
+	r.once.Do(func() {
+		r.installer, r.err = install.New(cfg, install.Options{BoundRetries: func(until time.Time) (func(time.Time), func()) {
+			b := bounds.Hold(until)
+			return b.Move, b.Release
+		}})
+	})
 	return r.installer, r.err
 }
 

@@ -10,8 +10,9 @@ import (
 
 // RESTConfig returns the cluster connection for clients other than the
 // shared engine (mesh_install's Helm-based installer), with the same
-// deferral and configuration errors as Manager.
-func (d *providerData) RESTConfig() (*rest.Config, error) {
+// deferral and configuration errors as Manager. Requests without a
+// deadline of their own (Helm's) stop retrying at what bounds holds.
+func (d *providerData) RESTConfig(bounds *kube.RetryBounds) (*rest.Config, error) {
 	if d.deferred != "" {
 		return nil, errors.New(d.deferred)
 	}
@@ -22,5 +23,5 @@ func (d *providerData) RESTConfig() (*rest.Config, error) {
 		return nil, errors.New("no cluster connection is configured")
 	}
 	// Helm's requests retry as the engine's do.
-	return kube.WithRetries(d.restConfig), nil
+	return kube.WithRetriesBounded(d.restConfig, bounds), nil
 }
