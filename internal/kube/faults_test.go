@@ -17,7 +17,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/meshform/terraform-provider-mesh/internal/faultproxy"
-	"github.com/meshform/terraform-provider-mesh/internal/mesh"
 )
 
 // The engine under injected faults, through a proxy in front of the test
@@ -326,15 +325,7 @@ func TestFaultLostCommitReplyIsNotATakeover(t *testing.T) {
 	if _, err := e.m.Apply(e.ctx, objs, e.opts(nil)); err != nil {
 		t.Fatalf("Apply whose commit reply was lost: %v", err)
 	}
-	for _, obj := range objs {
-		live := e.live(obj)
-		if _, ok := live.GetLabels()[mesh.LabelCommitted]; ok {
-			t.Errorf("%s is not committed", IDOf(obj))
-		}
-		if _, ok := live.GetAnnotations()[mesh.AnnotationCreateID]; ok {
-			t.Errorf("%s still carries its create id", IDOf(obj))
-		}
-	}
+	e.wantCommitted(objs...)
 	if fired := p.Fired(faultproxy.ForwardThenDrop); fired != 1 {
 		t.Errorf("the fault fired %d times; want once, on the commit", fired)
 	}

@@ -408,15 +408,7 @@ func TestCreateTakenOverMeanwhileFailsAtItsCommit(t *testing.T) {
 		t.Fatalf("Apply: %v; want no rollback claimed, every object being the second create's", err)
 	}
 	e.readEquals(objs...)
-	for _, obj := range objs {
-		live := e.live(obj)
-		if _, ok := live.GetLabels()[mesh.LabelCommitted]; ok {
-			t.Errorf("%s is not committed after the second create", IDOf(obj))
-		}
-		if id, ok := live.GetAnnotations()[mesh.AnnotationCreateID]; ok {
-			t.Errorf("%s still carries %s=%s", IDOf(obj), mesh.AnnotationCreateID, id)
-		}
-	}
+	e.wantCommitted(objs...)
 }
 
 // Another writer changing an object between the create's write and its
@@ -435,16 +427,27 @@ func TestCreateCommitsPastAnotherWritersChange(t *testing.T) {
 	if _, err := e.m.Apply(e.ctx, objs, e.opts(nil)); err != nil {
 		t.Fatalf("Apply with an edit before its commit: %v", err)
 	}
-	for _, obj := range objs {
-		live := e.live(obj)
-		if _, ok := live.GetLabels()[mesh.LabelCommitted]; ok {
-			t.Errorf("%s is not committed", IDOf(obj))
-		}
-		if _, ok := live.GetAnnotations()[mesh.AnnotationCreateID]; ok {
-			t.Errorf("%s still carries its create id", IDOf(obj))
-		}
-	}
+	e.wantCommitted(objs...)
 	if got := e.live(objs[0]).GetLabels()["team"]; got != "ratings" {
 		t.Errorf("the other writer's label is %q after the commit", got)
+	}
+}
+
+// wantCommitted fails unless every object is live and committed: neither
+// the committed label nor a create id left on it.
+func (e *env) wantCommitted(objs ...*unstructured.Unstructured) {
+	e.t.Helper()
+	for _, obj := range objs {
+		live := e.live(obj)
+		if live == nil {
+			e.t.Errorf("%s is gone", IDOf(obj))
+			continue
+		}
+		if v, ok := live.GetLabels()[mesh.LabelCommitted]; ok {
+			e.t.Errorf("%s is not committed (%s=%q)", IDOf(obj), mesh.LabelCommitted, v)
+		}
+		if id, ok := live.GetAnnotations()[mesh.AnnotationCreateID]; ok {
+			e.t.Errorf("%s still carries %s=%s", IDOf(obj), mesh.AnnotationCreateID, id)
+		}
 	}
 }
