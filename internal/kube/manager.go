@@ -98,7 +98,7 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 	requests := &atomic.Int64{}
 	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return countingTransport{rt, requests} })
 	// Outside the counting: every attempt is a request.
-	wrapRetries(cfg)
+	wrapRetries(cfg, nil)
 
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {

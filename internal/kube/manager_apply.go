@@ -53,7 +53,7 @@ func (m *Manager) Apply(ctx context.Context, desired []*unstructured.Unstructure
 		return nil, err
 	}
 	tx := &applyTx{m: m, opts: opts, live: live, previous: byID(opts.Previous),
-		written: map[ID]*unstructured.Unstructured{}, committed: map[ID]bool{}, takenOver: map[ID]bool{}}
+		written: map[ID]string{}, committed: map[ID]bool{}, takenOver: map[ID]bool{}}
 	tx.interrupted = m.interruptedCreate(desired, live, tx.previous)
 	if m.opts.CommittedLabel != "" && m.opts.CreateIDAnnotation != "" {
 		tx.createID = newCreateID()
@@ -126,14 +126,13 @@ func (tx *applyTx) commit(ctx context.Context, desired []*unstructured.Unstructu
 // such a loss finds the commit landed (no id, committed) instead.
 func (tx *applyTx) commitOne(ctx context.Context, obj *unstructured.Unstructured) error {
 	id := IDOf(obj)
-	written := tx.written[id]
-	if tx.createID == "" || written == nil {
+	rv, written := tx.written[id]
+	if tx.createID == "" || !written {
 		if _, err := tx.m.patch(ctx, obj, false, false); err != nil {
 			return applyError(id, "commit", err, nil)
 		}
 		return nil
 	}
-	rv := written.GetResourceVersion()
 	for range 5 {
 		_, err := tx.m.patchAt(withoutRepeats(ctx), obj, rv)
 		if err == nil {
@@ -216,11 +215,11 @@ type applyTx struct {
 	// every object (see interruptedCreate).
 	interrupted bool
 	// createID is this create's id (Options.CreateIDAnnotation); written
-	// holds what its first writes of the objects it created returned,
-	// committed the objects its commit cleared, and takenOver the objects
-	// another create took over meanwhile.
+	// holds the resourceVersions its first writes of the objects it created
+	// returned, committed the objects its commit cleared, and takenOver the
+	// objects another create took over meanwhile.
 	createID             string
-	written              map[ID]*unstructured.Unstructured
+	written              map[ID]string
 	committed, takenOver map[ID]bool
 }
 
@@ -279,7 +278,7 @@ func (tx *applyTx) applyOne(ctx context.Context, obj *unstructured.Unstructured)
 		tx.changed(id, live)
 	}
 	if write != obj {
-		tx.written[id] = applied
+		tx.written[id] = applied.GetResourceVersion()
 	}
 	tx.markReady(id, applied)
 	return Change{ID: id, Action: action}, nil

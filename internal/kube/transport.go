@@ -161,27 +161,22 @@ func (b *RetryBounds) latest() (time.Time, bool) {
 // their own stop retrying at what bounds holds.
 func WithRetriesBounded(cfg *rest.Config, bounds *RetryBounds) *rest.Config {
 	cfg = rest.CopyConfig(cfg)
-	answered, outage := &atomic.Bool{}, &atomic.Int64{}
-	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
-		return &retryTransport{next: rt, backoff: DefaultBackoff, answered: answered, outage: outage, bounds: bounds}
-	})
+	wrapRetries(cfg, bounds)
 	return cfg
 }
 
 // WithRetries returns a copy of cfg whose requests go through the same
 // retries as a Manager's.
 func WithRetries(cfg *rest.Config) *rest.Config {
-	cfg = rest.CopyConfig(cfg)
-	wrapRetries(cfg)
-	return cfg
+	return WithRetriesBounded(cfg, nil)
 }
 
 // wrapRetries makes every client built from cfg send its requests through
 // retryTransport, sharing what they learn of the server (answered).
-func wrapRetries(cfg *rest.Config) {
+func wrapRetries(cfg *rest.Config, bounds *RetryBounds) {
 	answered, outage := &atomic.Bool{}, &atomic.Int64{}
 	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
-		return &retryTransport{next: rt, backoff: DefaultBackoff, answered: answered, outage: outage}
+		return &retryTransport{next: rt, backoff: DefaultBackoff, answered: answered, outage: outage, bounds: bounds}
 	})
 }
 
