@@ -13,6 +13,7 @@ import (
 
 	"github.com/meshform/terraform-provider-mesh/internal/bench"
 	"github.com/meshform/terraform-provider-mesh/internal/debugstats"
+	"github.com/meshform/terraform-provider-mesh/internal/mesh"
 )
 
 // env is one benchmark run's tools and cluster.
@@ -366,7 +367,7 @@ func (e *env) floorPhases(peer string, r bench.Results) error {
 	if err != nil {
 		return err
 	}
-	get := []string{"get", kinds, "-A", "-l", "mesh.terraform.io/owner", "-o", "name"}
+	get := []string{"get", kinds, "-A", "-l", mesh.LabelOwner, "-o", "name"}
 	steps := []struct {
 		phase string
 		args  []string

@@ -6,6 +6,8 @@ package bench
 import (
 	"fmt"
 	"strings"
+
+	"github.com/meshform/terraform-provider-mesh/internal/mesh"
 )
 
 // Namespaces is how many namespaces a workload spreads over.
@@ -179,7 +181,7 @@ apiVersion: v1
 kind: Namespace
 metadata:
   name: bench-%d
-  labels: {istio-injection: enabled}
+  labels: {` + mesh.LabelIstioInjection + `: enabled}
 `
 
 const fixtureService = `---

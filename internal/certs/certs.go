@@ -15,6 +15,8 @@ import (
 	"fmt"
 	"math/big"
 	"time"
+
+	"github.com/meshform/terraform-provider-mesh/internal/mesh"
 )
 
 const (
@@ -90,11 +92,11 @@ func pairOf(der []byte, key *ecdsa.PrivateKey) (Pair, error) {
 // key is an "EC PRIVATE KEY" PEM block, the form Linkerd's chart expects;
 // the anchor's key is not returned (nothing keeps it).
 func GenerateLinkerdIdentity(now time.Time) (anchorPEM, issuerCertPEM, issuerKeyPEM string, err error) {
-	anchor, err := NewAnchor("root.linkerd.cluster.local", now)
+	anchor, err := NewAnchor("root.linkerd."+mesh.DefaultTrustDomain, now)
 	if err != nil {
 		return "", "", "", err
 	}
-	issuer, err := NewIssuer(anchor, "identity.linkerd.cluster.local", now)
+	issuer, err := NewIssuer(anchor, "identity.linkerd."+mesh.DefaultTrustDomain, now)
 	if err != nil {
 		return "", "", "", err
 	}

@@ -15,6 +15,8 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/wait"
+
+	"github.com/meshform/terraform-provider-mesh/internal/mesh"
 )
 
 // Readiness follows MESH-MAPPING §1.5 (istioctl install's WaitForResources
@@ -22,7 +24,7 @@ import (
 // without a readiness rule count as ready once applied.
 
 var readinessKinds = map[string]schema.GroupVersionResource{
-	"CustomResourceDefinition":       {Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"},
+	"CustomResourceDefinition":       {Group: mesh.GroupAPIExtensions, Version: "v1", Resource: "customresourcedefinitions"},
 	"Deployment":                     {Group: "apps", Version: "v1", Resource: "deployments"},
 	"DaemonSet":                      {Group: "apps", Version: "v1", Resource: "daemonsets"},
 	"StatefulSet":                    {Group: "apps", Version: "v1", Resource: "statefulsets"},

@@ -15,6 +15,8 @@ import (
 	"strings"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/meshform/terraform-provider-mesh/internal/mesh"
 )
 
 const (
@@ -72,7 +74,7 @@ func apiserverArgs(pk *pki, p ports) []string {
 		"--tls-cert-file=" + pk.path("apiserver.crt"), "--tls-private-key-file=" + pk.path("apiserver.key"),
 		"--token-auth-file=" + pk.path("tokens.csv"),
 		"--authorization-mode=RBAC",
-		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+		"--service-account-issuer=https://kubernetes.default.svc." + mesh.ClusterDomain,
 		"--service-account-key-file=" + pk.path("sa.key"),
 		"--service-account-signing-key-file=" + pk.path("sa.key"),
 		"--service-cluster-ip-range=" + serviceCIDR,

@@ -24,12 +24,13 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/apimachinery/pkg/version"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/yaml"
+
+	"github.com/meshform/terraform-provider-mesh/internal/mesh"
 )
 
 const (
@@ -43,7 +44,7 @@ const (
 	fieldManager    = "kubetest"
 )
 
-var crdGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+var crdGVR = mesh.GVKCRD.GroupVersion().WithResource("customresourcedefinitions")
 
 // crdSources are the CRD manifests as read from disk. Finding them runs the
 // go command, so it happens while the apiserver starts.

@@ -8,7 +8,7 @@ import (
 // LegacyTrustDomain is the trust domain of service-account principals on
 // Istio < 1.25: "cluster.local" is an alias for the mesh's own trust domain
 // in policies (MESH-MAPPING §5.1), so the provider need not know it.
-const LegacyTrustDomain = "cluster.local"
+const LegacyTrustDomain = DefaultTrustDomain
 
 // ServiceAccountPrincipal is the Istio principal of a service account
 // "ns/sa": "cluster.local/ns/<ns>/sa/<sa>".

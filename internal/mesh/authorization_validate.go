@@ -75,7 +75,7 @@ func (a Authorization) validateAction(ps *Problems) {
 	}
 	if a.DryRun && a.Target != TargetLinkerd && (a.Action == AuthzAudit || a.Action == AuthzCustom) {
 		ps.Errorf(CodeAuthzDryRunAction, tsAttr("dry_run"), "dry_run needs action ALLOW or DENY",
-			"the annotation istio.io/dry-run currently only supports action ALLOW/DENY, found action %s in %s/%s. Remove dry_run.", a.Action, a.Namespace, a.Name)
+			"the annotation %s currently only supports action ALLOW/DENY, found action %s in %s/%s. Remove dry_run.", AnnotationIstioDryRun, a.Action, a.Namespace, a.Name)
 	}
 	if a.Target != TargetLinkerd {
 		return
@@ -237,7 +237,7 @@ func (a Authorization) validateSource(ps *Problems, rule int, at []any, s AuthzS
 	for k, p := range s.Principals {
 		if strings.HasPrefix(p, "spiffe://") || !authzPrincipal.MatchString(p) {
 			ps.Errorf(CodeAuthzPrincipal, tsAttr(at, "principals", k), "invalid principal",
-				`principals use the form <trust-domain>/ns/<namespace>/sa/<service-account> without the "spiffe://" scheme (got %q). For example "cluster.local/ns/frontend/sa/web", or use service_accounts = ["frontend/web"].`, p)
+				`principals use the form <trust-domain>/ns/<namespace>/sa/<service-account> without the "spiffe://" scheme (got %q). For example "%s/ns/frontend/sa/web", or use service_accounts = ["frontend/web"].`, p, DefaultTrustDomain)
 		}
 	}
 	if len(s.ServiceAccounts) > 0 && (len(s.Namespaces) > 0 || len(s.Principals) > 0 || s.Authenticated) {

@@ -330,7 +330,7 @@ func TrustDomainChange(prev, next Install) Problems {
 	}
 	show := func(s string) string {
 		if s == "" {
-			return "the chart default (cluster.local)"
+			return "the chart default (" + DefaultTrustDomain + ")"
 		}
 		return strconv.Quote(s)
 	}

@@ -67,3 +67,8 @@ func ServiceFQDN(service, namespace string) string {
 
 // ClusterDomain is the cluster's DNS domain, the suffix of ServiceFQDN.
 const ClusterDomain = "cluster.local"
+
+// DefaultTrustDomain is the trust domain of Istio's and Linkerd's mesh
+// identities unless their installs set another (the same spelling as the
+// DNS domain, not the same thing).
+const DefaultTrustDomain = "cluster.local"

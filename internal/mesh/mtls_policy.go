@@ -1,7 +1,5 @@
 package mesh
 
-import "k8s.io/apimachinery/pkg/runtime/schema"
-
 // MTLSScope is what a mesh_mtls_policy applies to.
 type MTLSScope string
 
@@ -40,13 +38,6 @@ var StrictPreflightValues = []StrictPreflight{StrictPreflightWarn, StrictPreflig
 
 // DefaultRootNamespace is Istio's meshConfig.rootNamespace default.
 const DefaultRootNamespace = "istio-system"
-
-// GVKs of the objects an mTLS policy renders or looks up.
-var (
-	GVKPeerAuthentication = schema.GroupVersionKind{Group: "security.istio.io", Version: "v1", Kind: "PeerAuthentication"}
-	GVKPolicyServer       = schema.GroupVersionKind{Group: "policy.linkerd.io", Version: "v1beta3", Kind: "Server"}
-	GVKNamespaceCore      = schema.GroupVersionKind{Version: "v1", Kind: "Namespace"}
-)
 
 // MTLSPolicy is the intent of one mesh_mtls_policy, with every default
 // already applied (see Normalize).

@@ -162,7 +162,7 @@ func TestLinkerdPolicyValuesAreDocumented(t *testing.T) {
 			t.Errorf("linkerd constant %q is not a documented policy", c)
 		}
 	}
-	if linkerd.AnnotationDefaultInboundPolicy != "config.linkerd.io/default-inbound-policy" {
-		t.Errorf("annotation key %q", linkerd.AnnotationDefaultInboundPolicy)
+	if mesh.AnnotationDefaultInboundPolicy != "config.linkerd.io/default-inbound-policy" {
+		t.Errorf("annotation key %q", mesh.AnnotationDefaultInboundPolicy)
 	}
 }

@@ -20,18 +20,10 @@ import (
 	"github.com/meshform/terraform-provider-mesh/internal/mesh"
 )
 
-// The kinds mesh_authorization renders.
-var (
-	gvkIstioAuthorizationPolicy = schema.GroupVersionKind{Group: "security.istio.io", Version: "v1", Kind: "AuthorizationPolicy"}
-	gvkLinkerdServer            = schema.GroupVersionKind{Group: "policy.linkerd.io", Version: "v1beta3", Kind: "Server"}
-	gvkLinkerdAuthzPolicy       = schema.GroupVersionKind{Group: "policy.linkerd.io", Version: "v1alpha1", Kind: "AuthorizationPolicy"}
-	gvkLinkerdMeshTLS           = schema.GroupVersionKind{Group: "policy.linkerd.io", Version: "v1alpha1", Kind: "MeshTLSAuthentication"}
-	gvkLinkerdNetworkAuthn      = schema.GroupVersionKind{Group: "policy.linkerd.io", Version: "v1alpha1", Kind: "NetworkAuthentication"}
-)
-
-var authzComponents = map[string]string{
-	"security.istio.io": "the Istio CRDs (Istio base chart, minimum 1.25 for serviceAccounts)",
-	"policy.linkerd.io": "the Linkerd CRDs (linkerd-crds chart, minimum 2.16 for Server v1beta3)",
+// authzRequirements are the versions of the CRDs mesh_authorization needs.
+var authzRequirements = map[string][2]string{
+	mesh.GroupIstioSecurity: {"1.25", "serviceAccounts"},
+	mesh.GroupLinkerdPolicy: {"2.16", "Server v1beta3"},
 }
 
 // ResolveAuthorization looks up what the renderer needs from the cluster:
@@ -210,9 +202,9 @@ type authzCheck struct {
 }
 
 func (c *authzCheck) apisServed(ctx context.Context) error {
-	kinds := []schema.GroupVersionKind{gvkIstioAuthorizationPolicy}
+	kinds := []schema.GroupVersionKind{mesh.GVKIstioAuthorizationPolicy}
 	if c.a.Target == mesh.TargetLinkerd {
-		kinds = []schema.GroupVersionKind{gvkLinkerdServer, gvkLinkerdAuthzPolicy, gvkLinkerdMeshTLS, gvkLinkerdNetworkAuthn}
+		kinds = []schema.GroupVersionKind{mesh.GVKPolicyServer, mesh.GVKLinkerdAuthorization, mesh.GVKMeshTLSAuthentication, mesh.GVKNetworkAuthentication}
 		if c.a.HasHTTPRoutes() {
 			kinds = append(kinds, mesh.GVKHTTPRoute)
 		}
@@ -223,11 +215,8 @@ func (c *authzCheck) apisServed(ctx context.Context) error {
 			return err
 		}
 		if !ok {
-			component := authzComponents[gvk.Group]
-			if component == "" {
-				component = components[gvk.Group]
-			}
-			return &MissingAPIError{GVK: gvk, Component: component}
+			need := authzRequirements[gvk.Group]
+			return &MissingAPIError{GVK: gvk, Component: mesh.Requirement(gvk, need[0], need[1])}
 		}
 	}
 	return nil
@@ -336,7 +325,7 @@ func (c *authzCheck) waypointBound(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("get namespace %s: %w", c.a.Namespace, err)
 	}
-	state := "has no istio.io/use-waypoint label (nor has its namespace)"
+	state := "has no " + mesh.LabelUseWaypoint + " label (nor has its namespace)"
 	if name != "" {
 		gw, err := c.get(ctx, mesh.GVKGateway, c.a.Namespace, name)
 		switch {
@@ -351,8 +340,8 @@ func (c *authzCheck) waypointBound(ctx context.Context) error {
 		}
 	}
 	c.problems.Errorf(mesh.CodeAuthzNoWaypoint, []any{"target", "service"}, "Service not bound to a ready waypoint",
-		"Service %s/%s is not bound to a waypoint; a policy attached with targetRefs would not be enforced. It %s. Deploy a waypoint (istioctl waypoint apply -n %s) and label the Service or namespace istio.io/use-waypoint=<waypoint>.",
-		c.a.Namespace, c.a.Workload.Service, state, c.a.Namespace)
+		"Service %s/%s is not bound to a waypoint; a policy attached with targetRefs would not be enforced. It %s. Deploy a waypoint (istioctl waypoint apply -n %s) and label the Service or namespace %s=<waypoint>.",
+		c.a.Namespace, c.a.Workload.Service, state, c.a.Namespace, mesh.LabelUseWaypoint)
 	return nil
 }
 
@@ -442,7 +431,7 @@ func (c *authzCheck) serverConflicts(ctx context.Context) error {
 	if c.a.Target != mesh.TargetLinkerd || len(c.a.Cluster.Selector) == 0 {
 		return nil
 	}
-	servers, err := c.list(ctx, gvkLinkerdServer, c.a.Namespace)
+	servers, err := c.list(ctx, mesh.GVKPolicyServer, c.a.Namespace)
 	if err != nil {
 		return err
 	}

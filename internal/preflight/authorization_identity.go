@@ -8,12 +8,13 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/meshform/terraform-provider-mesh/internal/kube"
+	"github.com/meshform/terraform-provider-mesh/internal/mesh"
 )
 
 // idAuthzPolicyCRD is the CRD of the Istio AuthorizationPolicy.
 var idAuthzPolicyCRD = kube.ID{
-	Group: "apiextensions.k8s.io", Version: "v1", Kind: "CustomResourceDefinition",
-	Name: "authorizationpolicies.security.istio.io",
+	Group: mesh.GVKCRD.Group, Version: mesh.GVKCRD.Version, Kind: mesh.GVKCRD.Kind,
+	Name: "authorizationpolicies." + mesh.GroupIstioSecurity,
 }
 
 // authzSourceServiceAccounts is where the CRD schema of one version declares
@@ -43,7 +44,7 @@ func AuthzLegacyPrincipals(ctx context.Context, m *kube.Manager) (bool, error) {
 		// installs a current Istio); apisServed reports a missing API.
 		return false, nil
 	}
-	return !authzSchemaHasServiceAccounts(crd, gvkIstioAuthorizationPolicy.Version), nil
+	return !authzSchemaHasServiceAccounts(crd, mesh.GVKIstioAuthorizationPolicy.Version), nil
 }
 
 // authzSchemaHasServiceAccounts reports whether the CRD's schema for version

@@ -5,13 +5,10 @@ import (
 	"fmt"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/meshform/terraform-provider-mesh/internal/kube"
 	"github.com/meshform/terraform-provider-mesh/internal/mesh"
 )
-
-var httpRouteV1 = schema.GroupVersionKind{Group: "gateway.networking.k8s.io", Version: "v1", Kind: "HTTPRoute"}
 
 // Install runs the cluster checks of a mesh_install: the Kubernetes version
 // (MESH-INS-003), the Gateway API CRDs Linkerd needs (MESH-INS-004) and
@@ -26,7 +23,7 @@ func Install(ctx context.Context, m *kube.Manager, in mesh.Install, gateway mesh
 		return problems, nil // Helm would refuse every chart: nothing else matters
 	}
 	if in.Mesh == mesh.MeshLinkerd && gateway == mesh.GatewayAPIRequire {
-		ok, err := m.Serves(ctx, httpRouteV1)
+		ok, err := m.Serves(ctx, mesh.GVKHTTPRoute)
 		if err != nil {
 			return nil, err
 		}

@@ -8,7 +8,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/meshform/terraform-provider-mesh/internal/kube"
 	"github.com/meshform/terraform-provider-mesh/internal/mesh"
@@ -17,13 +16,9 @@ import (
 // The Gateway API CRD the mirror percentage depends on, and the annotations
 // every Gateway API release stamps on its CRDs.
 const (
-	httpRouteCRDName        = "httproutes.gateway.networking.k8s.io"
-	annotationBundleVersion = "gateway.networking.k8s.io/bundle-version"
-	annotationChannel       = "gateway.networking.k8s.io/channel"
-	splitOwnerPrefix        = "mesh_traffic_split."
+	httpRouteCRDName = "httproutes." + mesh.GroupGatewayAPI
+	splitOwnerPrefix = "mesh_traffic_split."
 )
-
-var gvkCRD = schema.GroupVersionKind{Group: "apiextensions.k8s.io", Version: "v1", Kind: "CustomResourceDefinition"}
 
 // MirrorRoute runs the cluster checks of a mesh_mirror_route (MESH-MAPPING
 // §4.3 and §6): those of the route object it shares with mesh_traffic_split
@@ -129,7 +124,7 @@ func (c mirrorCheck) percentCRD(ctx context.Context) error {
 	if c.ts.UsesVirtualService() || c.mirror.Percentage == mesh.MaxMirrorPercentage {
 		return nil
 	}
-	crd, err := c.get(ctx, gvkCRD, "", httpRouteCRDName)
+	crd, err := c.get(ctx, mesh.GVKCRD, "", httpRouteCRDName)
 	if err != nil || crd == nil {
 		return err // a missing CRD is apisServed's MESH-GEN-005
 	}
@@ -145,8 +140,8 @@ func (c mirrorCheck) percentCRD(ctx context.Context) error {
 // percentage: by its bundle-version annotation, or, when that is missing or
 // unreadable, by its schema. version is the annotation (or "unknown").
 func MirrorPercentInCRD(crd *unstructured.Unstructured) (ok bool, version string) {
-	version = crd.GetAnnotations()[annotationBundleVersion]
-	if supported, known := mesh.MirrorPercentSupported(version, crd.GetAnnotations()[annotationChannel]); known {
+	version = crd.GetAnnotations()[mesh.AnnotationGatewayAPIBundleVersion]
+	if supported, known := mesh.MirrorPercentSupported(version, crd.GetAnnotations()[mesh.AnnotationGatewayAPIChannel]); known {
 		return supported, version
 	}
 	if version == "" {

@@ -16,7 +16,7 @@ func installedHTTPRouteCRD(t *testing.T) *unstructured.Unstructured {
 	if err != nil {
 		t.Fatal(err)
 	}
-	crd, err := m.Get(context.Background(), kube.ID{Group: gvkCRD.Group, Version: gvkCRD.Version, Kind: gvkCRD.Kind, Name: httpRouteCRDName})
+	crd, err := m.Get(context.Background(), kube.ID{Group: mesh.GVKCRD.Group, Version: mesh.GVKCRD.Version, Kind: mesh.GVKCRD.Kind, Name: httpRouteCRDName})
 	if err != nil || crd == nil {
 		t.Fatalf("the test cluster has no %s CRD: %v", httpRouteCRDName, err)
 	}
@@ -32,9 +32,9 @@ func TestMirrorPercentInCRD(t *testing.T) {
 		crd := installed.DeepCopy()
 		a := crd.GetAnnotations()
 		if version == "" {
-			delete(a, annotationBundleVersion)
+			delete(a, mesh.AnnotationGatewayAPIBundleVersion)
 		} else {
-			a[annotationBundleVersion] = version
+			a[mesh.AnnotationGatewayAPIBundleVersion] = version
 		}
 		crd.SetAnnotations(a)
 		return crd

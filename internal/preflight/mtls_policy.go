@@ -17,16 +17,14 @@ import (
 
 	"github.com/meshform/terraform-provider-mesh/internal/kube"
 	"github.com/meshform/terraform-provider-mesh/internal/mesh"
-	"github.com/meshform/terraform-provider-mesh/internal/mesh/linkerd"
 )
 
 // mtlsClusterDefaultPolicy stands for a namespace without the annotation.
 const mtlsClusterDefaultPolicy = "the cluster default"
 
-// mtlsComponents names what installs the CRDs an mTLS policy renders.
-var mtlsComponents = map[string]string{
-	"security.istio.io": "the Istio CRDs (Istio base chart, minimum 1.22)",
-	"policy.linkerd.io": "the Linkerd CRDs (linkerd-crds chart, minimum 2.16 for Server accessPolicy)",
+// mtlsRequirements are the versions of the CRDs an mTLS policy needs.
+var mtlsRequirements = map[string][2]string{
+	mesh.GroupLinkerdPolicy: {"2.16", "Server accessPolicy"},
 }
 
 // MTLSPolicy runs the cluster checks of a mesh_mtls_policy (MESH-MAPPING
@@ -74,7 +72,7 @@ func (c *mtlsCheck) apisServed(ctx context.Context) error {
 	}
 	ok, err := c.m.Serves(ctx, gvk)
 	if err == nil && !ok {
-		return &MissingAPIError{GVK: gvk, Component: mtlsComponents[gvk.Group]}
+		return &MissingAPIError{GVK: gvk, Component: mesh.Requirement(gvk, mtlsRequirements[gvk.Group][0], mtlsRequirements[gvk.Group][1])}
 	}
 	return err
 }
@@ -282,7 +280,7 @@ func (c *mtlsCheck) restartNeeded(ctx context.Context) error {
 		return nil
 	}
 	want, _ := mesh.LinkerdAccessPolicy(c.p.Mode)
-	old, ok := c.ns.Annotations[linkerd.AnnotationDefaultInboundPolicy]
+	old, ok := c.ns.Annotations[mesh.AnnotationDefaultInboundPolicy]
 	if ok && old == want {
 		return nil
 	}
@@ -298,7 +296,7 @@ func (c *mtlsCheck) restartNeeded(ctx context.Context) error {
 		return nil
 	}
 	c.problems.Warnf(mesh.CodeMTLSRestart, []any{"mode"}, "running pods keep the old policy until restarted",
-		"config.linkerd.io/default-inbound-policy only applies to pods created after the change; %d pods in %s keep %q until restarted (roll them, e.g. kubectl rollout restart deployment -n %s, after the apply).",
-		n, c.p.Namespace, old, c.p.Namespace)
+		"%s only applies to pods created after the change; %d pods in %s keep %q until restarted (roll them, e.g. kubectl rollout restart deployment -n %s, after the apply).",
+		mesh.AnnotationDefaultInboundPolicy, n, c.p.Namespace, old, c.p.Namespace)
 	return nil
 }

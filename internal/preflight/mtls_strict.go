@@ -32,14 +32,10 @@ import (
 // A namespace label alone is not enough for sidecars: pods created before
 // the namespace was enrolled run without a proxy until restarted.
 const (
-	mtlsMaxListedPods       = 10
-	labelTLSMode            = "security.istio.io/tlsMode"
-	annotationSidecarStatus = "sidecar.istio.io/status"
-	labelLinkerdControlNS   = "linkerd.io/control-plane-ns"
-	annotationLinkerdProxy  = "linkerd.io/proxy-version"
-	containerIstioProxy     = "istio-proxy"
-	containerLinkerdProxy   = "linkerd-proxy"
-	dataplaneModeNone       = "none"
+	mtlsMaxListedPods     = 10
+	containerIstioProxy   = "istio-proxy"
+	containerLinkerdProxy = "linkerd-proxy"
+	dataplaneModeNone     = "none"
 )
 
 // mtlsExemptNamespaces hold the cluster's and the meshes' own components.
@@ -84,18 +80,18 @@ func (c *mtlsCheck) suspect(pod corev1.Pod) bool {
 func hasProxy(pod corev1.Pod, nsLabels map[string]string, target mesh.Target) bool {
 	switch target {
 	case mesh.TargetLinkerd:
-		return hasContainer(pod, containerLinkerdProxy) || pod.Labels[labelLinkerdControlNS] != "" || pod.Annotations[annotationLinkerdProxy] != ""
+		return hasContainer(pod, containerLinkerdProxy) || pod.Labels[mesh.LabelLinkerdControlPlaneNS] != "" || pod.Annotations[mesh.AnnotationLinkerdProxyVersion] != ""
 	case mesh.TargetIstioAmbient:
-		if mode := pod.Labels[labelDataplaneMode]; mode != "" {
+		if mode := pod.Labels[mesh.LabelDataplaneMode]; mode != "" {
 			return mode == dataplaneModeAmbient || hasSidecar(pod)
 		}
-		return nsLabels[labelDataplaneMode] == dataplaneModeAmbient || hasSidecar(pod)
+		return nsLabels[mesh.LabelDataplaneMode] == dataplaneModeAmbient || hasSidecar(pod)
 	}
 	return hasSidecar(pod)
 }
 
 func hasSidecar(pod corev1.Pod) bool {
-	return hasContainer(pod, containerIstioProxy) || pod.Labels[labelTLSMode] == "istio" || pod.Annotations[annotationSidecarStatus] != ""
+	return hasContainer(pod, containerIstioProxy) || pod.Labels[mesh.LabelTLSMode] == "istio" || pod.Annotations[mesh.AnnotationSidecarStatus] != ""
 }
 
 func hasContainer(pod corev1.Pod, name string) bool {

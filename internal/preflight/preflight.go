@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/meshform/terraform-provider-mesh/internal/kube"
+	"github.com/meshform/terraform-provider-mesh/internal/mesh"
 )
 
 // MissingAPIError says the cluster does not serve a kind the resource
@@ -32,13 +33,6 @@ func (e *MissingAPIError) Error() string {
 		e.GVK.GroupVersion(), e.GVK.Kind, e.Component)
 }
 
-// components names what installs a group's CRDs, for MissingAPIError.
-var components = map[string]string{
-	"networking.istio.io":       "the Istio CRDs (Istio base chart, minimum 1.22)",
-	"gateway.networking.k8s.io": "the Gateway API CRDs (minimum v1.1.1)",
-	"linkerd.io":                "the Linkerd CRDs (linkerd-crds chart)",
-}
-
 // lookup wraps the engine's read-only lookups.
 type lookup struct {
 	m *kube.Manager
@@ -48,7 +42,7 @@ type lookup struct {
 func (l lookup) served(ctx context.Context, gvk schema.GroupVersionKind) error {
 	ok, err := l.m.Serves(ctx, gvk)
 	if err == nil && !ok {
-		return &MissingAPIError{GVK: gvk, Component: components[gvk.Group]}
+		return &MissingAPIError{GVK: gvk, Component: mesh.Requirement(gvk, "", "")}
 	}
 	return err
 }
@@ -101,14 +95,14 @@ func (l lookup) useWaypoint(ctx context.Context, svc *corev1.Service, namespace 
 	if svc != nil {
 		labels = svc.Labels
 	}
-	if labels[labelUseWaypoint] == "" {
+	if labels[mesh.LabelUseWaypoint] == "" {
 		ns, err := l.namespace(ctx, namespace)
 		if err != nil || ns == nil {
 			return "", "", err
 		}
 		labels = ns.Labels
 	}
-	name, waypointNamespace = labels[labelUseWaypoint], labels[labelUseWaypointNamespace]
+	name, waypointNamespace = labels[mesh.LabelUseWaypoint], labels[mesh.LabelUseWaypointNamespace]
 	if waypointNamespace == "" {
 		waypointNamespace = namespace
 	}

@@ -18,18 +18,10 @@ import (
 
 // Labels the checks read.
 const (
-	labelUseWaypoint = "istio.io/use-waypoint"
-	// labelUseWaypointNamespace names the namespace of the waypoint that
-	// istio.io/use-waypoint names, when it is not the Service's own.
-	labelUseWaypointNamespace = "istio.io/use-waypoint-namespace"
-	labelIstioInjection       = "istio-injection"
-	labelIstioRev             = "istio.io/rev"
-	labelDataplaneMode        = "istio.io/dataplane-mode"
-	annotationLinkerdInj      = "linkerd.io/inject"
-	conditionProgrammed       = "Programmed"
-	dataplaneModeAmbient      = "ambient"
-	linkerdInjectEnabled      = "enabled"
-	istioInjectionEnabled     = "enabled"
+	conditionProgrammed   = "Programmed"
+	dataplaneModeAmbient  = "ambient"
+	linkerdInjectEnabled  = "enabled"
+	istioInjectionEnabled = "enabled"
 )
 
 // TrafficSplit runs the cluster checks of a mesh_traffic_split (MESH-MAPPING
@@ -194,22 +186,22 @@ func enrolled(ns *corev1.Namespace, target mesh.Target) bool {
 	l := ns.Labels
 	switch target {
 	case mesh.TargetIstioSidecar:
-		return l[labelIstioInjection] == istioInjectionEnabled || l[labelIstioRev] != ""
+		return l[mesh.LabelIstioInjection] == istioInjectionEnabled || l[mesh.LabelIstioRev] != ""
 	case mesh.TargetIstioAmbient:
-		return l[labelDataplaneMode] == dataplaneModeAmbient
+		return l[mesh.LabelDataplaneMode] == dataplaneModeAmbient
 	default:
-		return ns.Annotations[annotationLinkerdInj] == linkerdInjectEnabled
+		return ns.Annotations[mesh.AnnotationLinkerdInject] == linkerdInjectEnabled
 	}
 }
 
 func enrollHint(target mesh.Target) string {
 	switch target {
 	case mesh.TargetIstioSidecar:
-		return "Label it istio-injection=enabled (or istio.io/rev=<revision>)."
+		return "Label it " + mesh.LabelIstioInjection + "=enabled (or " + mesh.LabelIstioRev + "=<revision>)."
 	case mesh.TargetIstioAmbient:
-		return "Label it istio.io/dataplane-mode=ambient."
+		return "Label it " + mesh.LabelDataplaneMode + "=ambient."
 	default:
-		return "Annotate it linkerd.io/inject=enabled."
+		return "Annotate it " + mesh.AnnotationLinkerdInject + "=enabled."
 	}
 }
 
@@ -223,8 +215,8 @@ func (c *splitCheck) waypointBound(ctx context.Context) error {
 	if err != nil || name == "" {
 		if name == "" && err == nil {
 			c.problems.Errorf(mesh.CodeTSNoWaypoint, []any{"ambient_waypoint", "mode"}, "Service not bound to a waypoint",
-				"Service %s/%s is not bound to a waypoint: istio.io/use-waypoint label missing from parent and parent namespace; in ambient mode, route will not be respected. Set ambient_waypoint.mode = \"create\" or label the Service/Namespace.",
-				c.ts.Namespace, c.ts.Service)
+				"Service %s/%s is not bound to a waypoint: %s label missing from parent and parent namespace; in ambient mode, route will not be respected. Set ambient_waypoint.mode = \"create\" or label the Service/Namespace.",
+				c.ts.Namespace, c.ts.Service, mesh.LabelUseWaypoint)
 		}
 		return err
 	}

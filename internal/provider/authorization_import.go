@@ -16,23 +16,16 @@ import (
 	"github.com/meshform/terraform-provider-mesh/internal/preflight"
 )
 
-var (
-	gvkIstioAuthorizationPolicy = schema.GroupVersionKind{Group: "security.istio.io", Version: "v1", Kind: "AuthorizationPolicy"}
-	// authzLinkerdKinds are the kinds a Linkerd authorization renders,
-	// Servers first (the parser reads them).
-	authzLinkerdKinds = []schema.GroupVersionKind{
-		{Group: "policy.linkerd.io", Version: "v1beta3", Kind: "Server"},
-		{Group: "policy.linkerd.io", Version: "v1alpha1", Kind: "MeshTLSAuthentication"},
-		{Group: "policy.linkerd.io", Version: "v1alpha1", Kind: "NetworkAuthentication"},
-		mesh.GVKHTTPRoute,
-		{Group: "policy.linkerd.io", Version: "v1alpha1", Kind: "AuthorizationPolicy"},
-	}
-)
+// authzLinkerdKinds are the kinds a Linkerd authorization renders, Servers
+// first (the parser reads them).
+var authzLinkerdKinds = []schema.GroupVersionKind{
+	mesh.GVKPolicyServer, mesh.GVKMeshTLSAuthentication, mesh.GVKNetworkAuthentication, mesh.GVKHTTPRoute, mesh.GVKLinkerdAuthorization,
+}
 
 // importLive rebuilds an imported policy (state holding only id, namespace
 // and name) from the live objects: the Istio AuthorizationPolicy of that
 // name, or else the Linkerd objects carrying the resource's owner label.
-func (r *authorizationResource) importLive(ctx context.Context, state *authorizationModel, diags *diag.Diagnostics) manifests {
+func importAuthorization(ctx context.Context, r *lifecycle, state *authorizationModel, diags *diag.Diagnostics) manifests {
 	fail := func(err error) manifests {
 		diags.AddError("Cannot import "+authorizationType, fmt.Sprintf("%s/%s: %v", state.Namespace.ValueString(), state.Name.ValueString(), err))
 		return nil
@@ -43,7 +36,7 @@ func (r *authorizationResource) importLive(ctx context.Context, state *authoriza
 		return nil
 	}
 	ns, name, owner := state.Namespace.ValueString(), state.Name.ValueString(), authzOwnerOf(*state)
-	objs, target, err := r.liveAuthzObjects(ctx, mgr, ns, name, owner)
+	objs, target, err := liveAuthzObjects(ctx, r, mgr, ns, name, owner)
 	if err != nil {
 		return fail(err)
 	}
@@ -60,7 +53,9 @@ func (r *authorizationResource) importLive(ctx context.Context, state *authoriza
 		return fail(err)
 	}
 	a.Name, a.Namespace, a.Owner = name, ns, owner
-	if ok, err := r.resolve(ctx, &a, diags); err != nil || !ok {
+	problems, err := resolveAuthorization(ctx, mgr, &a)
+	addProblems(diags, problems)
+	if err != nil || problems.HasErrors() {
 		return fail(errors.Join(err, errors.New("the target could not be resolved")))
 	}
 	rendered, err := render.Authorization(a)
@@ -84,8 +79,8 @@ func (r *authorizationResource) importLive(ctx context.Context, state *authoriza
 // an AuthorizationPolicy named name is Istio (ambient when it uses
 // targetRefs, else the provider's Istio target); owned Linkerd objects are
 // linkerd.
-func (r *authorizationResource) liveAuthzObjects(ctx context.Context, mgr *kube.Manager, ns, name, owner string) ([]*unstructured.Unstructured, mesh.Target, error) {
-	ap, err := mgr.Get(ctx, idOf(gvkIstioAuthorizationPolicy, ns, name))
+func liveAuthzObjects(ctx context.Context, r *lifecycle, mgr *kube.Manager, ns, name, owner string) ([]*unstructured.Unstructured, mesh.Target, error) {
+	ap, err := mgr.Get(ctx, idOf(mesh.GVKIstioAuthorizationPolicy, ns, name))
 	if err != nil {
 		return nil, "", err
 	}
@@ -105,8 +100,8 @@ func (r *authorizationResource) liveAuthzObjects(ctx context.Context, mgr *kube.
 		owned = append(owned, ownedBy(objs, owner)...)
 	}
 	if len(owned) == 0 {
-		return nil, "", fmt.Errorf("no AuthorizationPolicy (security.istio.io) named %s/%s, and no Linkerd objects labeled %s=%s (the import ID is the namespace and name of the resource)",
-			ns, name, mesh.LabelOwner, owner)
+		return nil, "", fmt.Errorf("no AuthorizationPolicy (%s) named %s/%s, and no Linkerd objects labeled %s=%s (the import ID is the namespace and name of the resource)",
+			mesh.GroupIstioSecurity, ns, name, mesh.LabelOwner, owner)
 	}
 	return owned, mesh.TargetLinkerd, nil
 }

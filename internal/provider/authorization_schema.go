@@ -6,7 +6,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
-	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
@@ -19,8 +18,8 @@ import (
 // authzMaxRules bounds rules and sources (MESH-MAPPING §5.1).
 const authzMaxRules = 512
 
-func (r *authorizationResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
-	resp.Schema = schema.Schema{
+func authorizationSchema(ctx context.Context) schema.Schema {
+	return schema.Schema{
 		MarkdownDescription: "Identity-based access control for a set of pods, rendered as an Istio AuthorizationPolicy " +
 			"(istio-sidecar, istio-ambient: ztunnel or waypoint) or as Linkerd Servers, authentications, " +
 			"AuthorizationPolicies and inbound HTTPRoutes (linkerd). Default-deny aware: an ALLOW policy denies what it " +
@@ -97,7 +96,7 @@ func (r *authorizationResource) Schema(ctx context.Context, _ resource.SchemaReq
 				Optional: true,
 				Computed: true,
 				Default:  booldefault.StaticBool(false),
-				MarkdownDescription: "Evaluate without enforcing: Istio annotation `istio.io/dry-run: \"true\"` (ALLOW and DENY " +
+				MarkdownDescription: "Evaluate without enforcing: Istio annotation `" + mesh.AnnotationIstioDryRun + ": \"true\"` (ALLOW and DENY " +
 					"only); Linkerd `Server.spec.accessPolicy: audit`.",
 			},
 			"enforcement_point": schema.StringAttribute{

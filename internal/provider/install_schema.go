@@ -75,7 +75,7 @@ func (r *installResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 			"revision": schema.StringAttribute{
 				Optional: true,
 				MarkdownDescription: "Istio only: control-plane revision. istiod becomes release `istiod-<revision>` and workloads " +
-					"opt in with the label `istio.io/rev=<revision>`. Changing it forces replacement.",
+					"opt in with the label `" + mesh.LabelIstioRev + "=<revision>`. Changing it forces replacement.",
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
 			},
 			"values": schema.MapAttribute{

@@ -12,7 +12,7 @@ import (
 
 // importLive rebuilds an imported mirror route from the live route object
 // of that name and its companions (see the traffic split's importLive).
-func (r *mirrorRouteResource) importLive(ctx context.Context, state *mirrorRouteModel, diags *diag.Diagnostics) manifests {
+func importMirrorRoute(ctx context.Context, r *lifecycle, state *mirrorRouteModel, diags *diag.Diagnostics) manifests {
 	mgr, err := r.manager()
 	if err != nil {
 		clusterUnavailable(diags, err)

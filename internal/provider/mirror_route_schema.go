@@ -5,7 +5,6 @@ import (
 	"maps"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
-	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/float64default"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
@@ -14,8 +13,8 @@ import (
 	"github.com/meshform/terraform-provider-mesh/internal/mesh"
 )
 
-func (r *mirrorRouteResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
-	resp.Schema = schema.Schema{
+func mirrorRouteSchema(ctx context.Context) schema.Schema {
+	return schema.Schema{
 		MarkdownDescription: "Shadows a share of the requests to one Service port to a second backend, fire-and-forget " +
 			"(the mirror's responses are discarded). Rendered as an Istio VirtualService with `mirrors` (istio-sidecar), or " +
 			"a Gateway API HTTPRoute with a `RequestMirror` filter (istio-ambient, or `istio_api = \"gateway_api\"`). Linkerd " +

@@ -13,7 +13,6 @@ import (
 
 	"github.com/meshform/terraform-provider-mesh/internal/kube"
 	"github.com/meshform/terraform-provider-mesh/internal/mesh"
-	"github.com/meshform/terraform-provider-mesh/internal/mesh/linkerd"
 	"github.com/meshform/terraform-provider-mesh/internal/mesh/render"
 )
 
@@ -21,7 +20,7 @@ import (
 // "<root_namespace>/<name>"). Only id and name are certain; Read finds the
 // objects and rebuilds everything else, namespace included, since a
 // mesh-wide policy has none.
-func (r *mtlsPolicyResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+func importMTLSPolicyID(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	ns, name, ok := strings.Cut(req.ID, "/")
 	if !ok || ns == "" || name == "" || strings.Contains(name, "/") {
 		resp.Diagnostics.AddError("Invalid import ID",
@@ -46,14 +45,14 @@ func (r *mtlsPolicyResource) ImportState(ctx context.Context, req resource.Impor
 // It returns the manifests this provider owns on them: for objects another
 // tool created that is nothing yet, and the next plan shows the provider
 // taking them over.
-func (r *mtlsPolicyResource) importLive(ctx context.Context, state *mtlsPolicyModel, diags *diag.Diagnostics) manifests {
+func importMTLSPolicy(ctx context.Context, r *lifecycle, state *mtlsPolicyModel, diags *diag.Diagnostics) manifests {
 	mgr, err := r.manager()
 	if err != nil {
 		clusterUnavailable(diags, err)
 		return nil
 	}
 	ns, name, _ := strings.Cut(state.ID.ValueString(), "/")
-	p, err := r.liveMTLSPolicy(ctx, mgr, ns, name)
+	p, err := liveMTLSPolicy(ctx, r, mgr, ns, name)
 	if err != nil {
 		diags.AddError("Cannot import mesh_mtls_policy", fmt.Sprintf("%s/%s: %v", ns, name, err))
 		return nil
@@ -77,13 +76,13 @@ func (r *mtlsPolicyResource) importLive(ctx context.Context, state *mtlsPolicyMo
 	return manifests{}
 }
 
-func (r *mtlsPolicyResource) liveMTLSPolicy(ctx context.Context, mgr *kube.Manager, ns, name string) (mesh.MTLSPolicy, error) {
+func liveMTLSPolicy(ctx context.Context, r *lifecycle, mgr *kube.Manager, ns, name string) (mesh.MTLSPolicy, error) {
 	pa, err := mgr.Get(ctx, idOf(mesh.GVKPeerAuthentication, ns, name))
 	if err != nil {
 		return mesh.MTLSPolicy{}, err
 	}
 	if pa != nil {
-		target, err := r.istioTarget()
+		target, err := istioTarget(r)
 		if err != nil {
 			return mesh.MTLSPolicy{}, err
 		}
@@ -108,17 +107,17 @@ func (r *mtlsPolicyResource) liveMTLSPolicy(ctx context.Context, mgr *kube.Manag
 		return mesh.MTLSPolicy{}, err
 	}
 	if namespace != nil {
-		if _, ok := namespace.GetAnnotations()[linkerd.AnnotationDefaultInboundPolicy]; ok {
+		if _, ok := namespace.GetAnnotations()[mesh.AnnotationDefaultInboundPolicy]; ok {
 			return render.ParseMTLSPolicy([]*unstructured.Unstructured{namespace}, mesh.TargetLinkerd, name, mesh.DefaultRootNamespace)
 		}
 	}
 	return mesh.MTLSPolicy{}, fmt.Errorf("found no PeerAuthentication %s/%s, no Linkerd Server %s/%s-<port> and no %s annotation on namespace %s; the import ID is the namespace and name of the policy's objects",
-		ns, name, ns, name, linkerd.AnnotationDefaultInboundPolicy, ns)
+		ns, name, ns, name, mesh.AnnotationDefaultInboundPolicy, ns)
 }
 
 // istioTarget is the provider's target, which must be an Istio one: a
 // PeerAuthentication alone does not say sidecar or ambient.
-func (r *mtlsPolicyResource) istioTarget() (mesh.Target, error) {
+func istioTarget(r *lifecycle) (mesh.Target, error) {
 	if r.data != nil && (r.data.target == mesh.TargetIstioSidecar || r.data.target == mesh.TargetIstioAmbient) {
 		return r.data.target, nil
 	}

@@ -159,7 +159,7 @@ func linkerdNamespaceFixture(t *testing.T) mtlsFixture {
 	annotateNamespace(t, ns, "linkerd.io/inject", "enabled")
 	key := mtlsKey("v1", "Namespace", "", ns)
 	annotation := func(t *testing.T) (string, bool) {
-		v, ok := liveObject(t, key).GetAnnotations()[linkerd.AnnotationDefaultInboundPolicy]
+		v, ok := liveObject(t, key).GetAnnotations()[mesh.AnnotationDefaultInboundPolicy]
 		return v, ok
 	}
 	return mtlsFixture{
@@ -172,7 +172,7 @@ func linkerdNamespaceFixture(t *testing.T) mtlsFixture {
 		drift: func(t *testing.T) {
 			editObject(t, key, func(o *unstructured.Unstructured) {
 				a := o.GetAnnotations()
-				a[linkerd.AnnotationDefaultInboundPolicy] = linkerd.Deny
+				a[mesh.AnnotationDefaultInboundPolicy] = linkerd.Deny
 				o.SetAnnotations(a)
 			})
 		},
@@ -182,7 +182,7 @@ func linkerdNamespaceFixture(t *testing.T) mtlsFixture {
 				return fmt.Errorf("destroy deleted namespace %s; it must only release the annotation", ns)
 			}
 			if v, ok := annotation(t); ok {
-				return fmt.Errorf("namespace %s still has %s=%s after destroy", ns, linkerd.AnnotationDefaultInboundPolicy, v)
+				return fmt.Errorf("namespace %s still has %s=%s after destroy", ns, mesh.AnnotationDefaultInboundPolicy, v)
 			}
 			if obj.GetAnnotations()["linkerd.io/inject"] != "enabled" {
 				return fmt.Errorf("destroy touched the namespace's other annotations: %v", obj.GetAnnotations())

@@ -5,7 +5,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
-	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
@@ -16,13 +15,13 @@ import (
 	"github.com/meshform/terraform-provider-mesh/internal/mesh"
 )
 
-func (r *mtlsPolicyResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+func mtlsPolicySchema(ctx context.Context) schema.Schema {
 	modes := enumList(mesh.MTLSModeValues)
-	resp.Schema = schema.Schema{
+	return schema.Schema{
 		MarkdownDescription: "Peer authentication (mutual TLS) for the whole mesh, a namespace or a workload, with " +
-			"Istio PeerAuthentication semantics. Rendered as a `security.istio.io/v1` PeerAuthentication (istio-sidecar, " +
-			"istio-ambient), or for linkerd as the namespace's `config.linkerd.io/default-inbound-policy` annotation " +
-			"(scope `namespace`) or one `policy.linkerd.io/v1beta3` Server per port (scope `workload`). The rendered " +
+			"Istio PeerAuthentication semantics. Rendered as a `" + mesh.GVKPeerAuthentication.GroupVersion().String() + "` PeerAuthentication (istio-sidecar, " +
+			"istio-ambient), or for linkerd as the namespace's `" + mesh.AnnotationDefaultInboundPolicy + "` annotation " +
+			"(scope `namespace`) or one `" + mesh.GVKPolicyServer.GroupVersion().String() + "` Server per port (scope `workload`). The rendered " +
 			"objects are shown in the plan (`manifests`), applied atomically with server-side apply, and rolled back if " +
 			"any of them fails.",
 		Attributes: map[string]schema.Attribute{

@@ -20,7 +20,7 @@ import (
 // returns its manifests: what this provider owns on the live objects. For
 // objects another tool created that is nothing yet (an empty map), and the
 // next plan shows the provider taking them over.
-func (r *trafficSplitResource) importLive(ctx context.Context, state *trafficSplitModel, diags *diag.Diagnostics) manifests {
+func importTrafficSplit(ctx context.Context, r *lifecycle, state *trafficSplitModel, diags *diag.Diagnostics) manifests {
 	mgr, err := r.manager()
 	if err != nil {
 		clusterUnavailable(diags, err)

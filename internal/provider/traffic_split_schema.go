@@ -7,7 +7,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
-	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/objectdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
@@ -17,8 +16,8 @@ import (
 	"github.com/meshform/terraform-provider-mesh/internal/mesh"
 )
 
-func (r *trafficSplitResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
-	resp.Schema = schema.Schema{
+func trafficSplitSchema(ctx context.Context) schema.Schema {
+	return schema.Schema{
 		MarkdownDescription: "Canary and A/B routing for one Service port, rendered as an Istio VirtualService and " +
 			"DestinationRule (istio-sidecar), or a Gateway API HTTPRoute attached to the Service (istio-ambient, linkerd, " +
 			"or `istio_api = \"gateway_api\"`). The rendered objects are shown in the plan (`manifests`), applied atomically " +
@@ -155,14 +154,14 @@ func ambientWaypointAttribute() schema.SingleNestedAttribute {
 		})),
 		MarkdownDescription: "istio-ambient only: the waypoint that enforces the route. Without a waypoint an ambient " +
 			"route is silently not applied, so the default `require` checks at plan time that the Service or its " +
-			"namespace carries `istio.io/use-waypoint`.",
+			"namespace carries `" + mesh.LabelUseWaypoint + "`.",
 		Attributes: map[string]schema.Attribute{
 			"mode": schema.StringAttribute{
 				Optional: true,
 				Computed: true,
 				Default:  stringdefault.StaticString(string(mesh.WaypointRequire)),
 				MarkdownDescription: enumList(mesh.WaypointModeValues) + ". `require` (default): the waypoint must already be bound. " +
-					"`create`: render a waypoint Gateway (class `istio-waypoint`) and label the Service with `istio.io/use-waypoint`.",
+					"`create`: render a waypoint Gateway (class `istio-waypoint`) and label the Service with `" + mesh.LabelUseWaypoint + "`.",
 				Validators: []validator.String{oneOf(enumStrings(mesh.WaypointModeValues)...)},
 			},
 			"name": schema.StringAttribute{

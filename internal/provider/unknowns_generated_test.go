@@ -302,7 +302,7 @@ func setValues(v tftypes.Value) []*tftypes.AttributePath {
 	return out
 }
 
-func dynamicValue(t *testing.T, typ tftypes.Type, v tftypes.Value) *tfprotov6.DynamicValue {
+func dynamicValue(t testing.TB, typ tftypes.Type, v tftypes.Value) *tfprotov6.DynamicValue {
 	t.Helper()
 	dv, err := tfprotov6.NewDynamicValue(typ, v)
 	if err != nil {
@@ -346,7 +346,7 @@ func unknownsServer(t *testing.T, target mesh.Target, unknownTarget bool) (tfpro
 
 // protocolServer is the provider's protocol server, configured with set
 // (every other provider attribute null).
-func protocolServer(t *testing.T, set map[string]tftypes.Value) (tfprotov6.ProviderServer, *tfprotov6.GetProviderSchemaResponse) {
+func protocolServer(t testing.TB, set map[string]tftypes.Value) (tfprotov6.ProviderServer, *tfprotov6.GetProviderSchemaResponse) {
 	t.Helper()
 	ctx := context.Background()
 	server, err := providerserver.NewProtocol6WithError(New("test")())()
@@ -374,7 +374,7 @@ func protocolServer(t *testing.T, set map[string]tftypes.Value) (tfprotov6.Provi
 
 // planOf validates and plans cfg as a create, and returns the planned
 // manifests (a resource without them, mesh_install, yields null).
-func planOf(t *testing.T, server tfprotov6.ProviderServer, s *tfprotov6.Schema, typeName string, cfg tftypes.Value) (tftypes.Value, []string) {
+func planOf(t testing.TB, server tfprotov6.ProviderServer, s *tfprotov6.Schema, typeName string, cfg tftypes.Value) (tftypes.Value, []string) {
 	t.Helper()
 	ctx := context.Background()
 	typ := s.ValueType()

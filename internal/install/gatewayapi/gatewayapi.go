@@ -16,11 +16,12 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/dynamic"
+
+	"github.com/meshform/terraform-provider-mesh/internal/mesh"
 )
 
 //go:embed v1.4.0/*.yaml
@@ -30,9 +31,9 @@ var bundles embed.FS
 var Supported = []string{"v1.4.0"}
 
 // BundleAnnotation carries a CRD's Gateway API release.
-const BundleAnnotation = "gateway.networking.k8s.io/bundle-version"
+const BundleAnnotation = mesh.AnnotationGatewayAPIBundleVersion
 
-var crdGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+var crdGVR = mesh.GVKCRD.GroupVersion().WithResource("customresourcedefinitions")
 
 // CRDs returns the standard-channel CRDs of version.
 func CRDs(version string) ([]*unstructured.Unstructured, error) {

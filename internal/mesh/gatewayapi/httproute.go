@@ -7,7 +7,6 @@ import (
 	"math"
 	"regexp"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -46,7 +45,7 @@ func HTTPRoute(ts mesh.TrafficSplit) (*unstructured.Unstructured, error) {
 	rules = append(rules, defaultRule)
 
 	route := &gwv1.HTTPRoute{
-		TypeMeta:   metav1.TypeMeta{APIVersion: gwv1.GroupVersion.String(), Kind: "HTTPRoute"},
+		TypeMeta:   TypeMeta(mesh.GVKHTTPRoute),
 		ObjectMeta: ObjectMeta(ts.Name, ts.Namespace, ts.Owner),
 		Spec: gwv1.HTTPRouteSpec{
 			CommonRouteSpec: gwv1.CommonRouteSpec{ParentRefs: []gwv1.ParentReference{serviceParent(ts)}},

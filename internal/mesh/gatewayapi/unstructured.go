@@ -6,6 +6,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/meshform/terraform-provider-mesh/internal/mesh"
 )
@@ -32,4 +33,9 @@ func ToUnstructured(obj any) (*unstructured.Unstructured, error) {
 // ObjectMeta is the metadata of an object the resource owns.
 func ObjectMeta(name, namespace, owner string) metav1.ObjectMeta {
 	return metav1.ObjectMeta{Name: name, Namespace: namespace, Labels: mesh.OwnerLabels(owner)}
+}
+
+// TypeMeta is the apiVersion and kind of gvk.
+func TypeMeta(gvk schema.GroupVersionKind) metav1.TypeMeta {
+	return metav1.TypeMeta{APIVersion: gvk.GroupVersion().String(), Kind: gvk.Kind}
 }

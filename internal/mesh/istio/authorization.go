@@ -9,15 +9,11 @@ import (
 	securityapi "istio.io/api/security/v1beta1"
 	typeapi "istio.io/api/type/v1beta1"
 	securityv1 "istio.io/client-go/pkg/apis/security/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/meshform/terraform-provider-mesh/internal/mesh"
 	"github.com/meshform/terraform-provider-mesh/internal/mesh/gatewayapi"
 )
-
-// AnnotationDryRun makes Istio evaluate a policy without enforcing it.
-const AnnotationDryRun = "istio.io/dry-run"
 
 // authenticatedPrincipal matches any mesh identity.
 const authenticatedPrincipal = "*"
@@ -65,10 +61,10 @@ func RenderAuthorization(a mesh.Authorization) ([]*unstructured.Unstructured, er
 	}
 	meta := gatewayapi.ObjectMeta(a.Name, a.Namespace, a.Owner)
 	if a.DryRun {
-		meta.Annotations = map[string]string{AnnotationDryRun: "true"}
+		meta.Annotations = map[string]string{mesh.AnnotationIstioDryRun: "true"}
 	}
 	ap := &securityv1.AuthorizationPolicy{
-		TypeMeta:   metav1.TypeMeta{APIVersion: securityv1.SchemeGroupVersion.String(), Kind: "AuthorizationPolicy"},
+		TypeMeta:   gatewayapi.TypeMeta(mesh.GVKIstioAuthorizationPolicy),
 		ObjectMeta: meta,
 	}
 	ap.Spec.Selector, ap.Spec.TargetRefs, ap.Spec.Rules = spec.Selector, spec.TargetRefs, spec.Rules

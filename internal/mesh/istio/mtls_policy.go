@@ -6,7 +6,6 @@ import (
 	securityapi "istio.io/api/security/v1beta1"
 	typeapi "istio.io/api/type/v1beta1"
 	securityv1 "istio.io/client-go/pkg/apis/security/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/meshform/terraform-provider-mesh/internal/mesh"
@@ -40,7 +39,7 @@ func RenderMTLSPolicy(p mesh.MTLSPolicy) ([]*unstructured.Unstructured, error) {
 		}
 	}
 	pa, err := gatewayapi.ToUnstructured(&securityv1.PeerAuthentication{
-		TypeMeta:   metav1.TypeMeta{APIVersion: securityv1.SchemeGroupVersion.String(), Kind: "PeerAuthentication"},
+		TypeMeta:   gatewayapi.TypeMeta(mesh.GVKPeerAuthentication),
 		ObjectMeta: gatewayapi.ObjectMeta(p.Name, p.ObjectNamespace(), p.Owner),
 		Spec:       securityapi.PeerAuthentication{Selector: selector, Mtls: mtls, PortLevelMtls: portLevel},
 	})

@@ -12,7 +12,6 @@ import (
 
 	networkingapi "istio.io/api/networking/v1alpha3"
 	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -23,8 +22,6 @@ import (
 // Labels and constants of Istio's ambient waypoints (istio/api label/labels.yaml,
 // istioctl waypoint generate).
 const (
-	LabelUseWaypoint      = "istio.io/use-waypoint"
-	LabelWaypointFor      = "istio.io/waypoint-for"
 	WaypointClassName     = "istio-waypoint"
 	waypointListenerName  = "mesh"
 	waypointListenerPort  = 15008
@@ -67,9 +64,9 @@ func RenderTrafficSplit(ts mesh.TrafficSplit) ([]*unstructured.Unstructured, err
 // waypointGateway is what `istioctl waypoint generate --for service` writes.
 func waypointGateway(ts mesh.TrafficSplit) (*unstructured.Unstructured, error) {
 	meta := gatewayapi.ObjectMeta(ts.Waypoint.Name, ts.Namespace, ts.Owner)
-	meta.Labels[LabelWaypointFor] = "service"
+	meta.Labels[mesh.LabelWaypointFor] = "service"
 	return gatewayapi.ToUnstructured(&gwv1.Gateway{
-		TypeMeta:   metav1.TypeMeta{APIVersion: gwv1.GroupVersion.String(), Kind: "Gateway"},
+		TypeMeta:   gatewayapi.TypeMeta(mesh.GVKGateway),
 		ObjectMeta: meta,
 		Spec: gwv1.GatewaySpec{
 			GatewayClassName: WaypointClassName,
@@ -92,7 +89,7 @@ func useWaypointLabel(ts mesh.TrafficSplit) *unstructured.Unstructured {
 		"metadata": map[string]any{
 			"name":      ts.Service,
 			"namespace": ts.Namespace,
-			"labels":    map[string]any{LabelUseWaypoint: ts.Waypoint.Name},
+			"labels":    map[string]any{mesh.LabelUseWaypoint: ts.Waypoint.Name},
 		},
 	}}
 }
@@ -130,7 +127,7 @@ func virtualService(ts mesh.TrafficSplit, subsets subsetPlan) (*unstructured.Uns
 	}
 	routes = append(routes, defaultRoute)
 	return gatewayapi.ToUnstructured(&networkingv1.VirtualService{
-		TypeMeta:   metav1.TypeMeta{APIVersion: networkingv1.SchemeGroupVersion.String(), Kind: "VirtualService"},
+		TypeMeta:   gatewayapi.TypeMeta(mesh.GVKVirtualService),
 		ObjectMeta: gatewayapi.ObjectMeta(ts.Name, ts.Namespace, ts.Owner),
 		Spec: networkingapi.VirtualService{
 			// Always the FQDN: a short name would resolve in the VS's own
@@ -360,7 +357,7 @@ func destinationRule(ts mesh.TrafficSplit, service string, subsets []subset) (*u
 		name = ts.Name + "-" + service
 	}
 	dr := &networkingv1.DestinationRule{
-		TypeMeta:   metav1.TypeMeta{APIVersion: networkingv1.SchemeGroupVersion.String(), Kind: "DestinationRule"},
+		TypeMeta:   gatewayapi.TypeMeta(mesh.GVKDestinationRule),
 		ObjectMeta: gatewayapi.ObjectMeta(name, ts.Namespace, ts.Owner),
 	}
 	dr.Spec.Host = mesh.ServiceFQDN(service, ts.Namespace)

@@ -79,7 +79,7 @@ func (r *authzRenderer) add(obj any) {
 		r.servers = append(r.servers, u)
 	case MeshTLSAuthKind, NetworkAuthKind:
 		r.authns = append(r.authns, u)
-	case "HTTPRoute":
+	case mesh.GVKHTTPRoute.Kind:
 		r.routes = append(r.routes, u)
 	default:
 		r.policies = append(r.policies, u)
@@ -140,7 +140,7 @@ func (r *authzRenderer) rules(ports []intstr.IntOrString) {
 			if httpPorts[p.String()] {
 				routeName := r.name(fmt.Sprintf("r%d", i), p.String())
 				r.add(r.route(routeName, p, routeMatches(ops)))
-				target = Ref{Group: gwv1.GroupName, Kind: "HTTPRoute", Name: routeName}
+				target = Ref{Group: mesh.GroupGatewayAPI, Kind: mesh.GVKHTTPRoute.Kind, Name: routeName}
 			}
 			for _, s := range sources {
 				r.add(r.policy(s.name+"-"+p.String(), target, s.refs))
@@ -271,7 +271,7 @@ func (r *authzRenderer) policy(name string, target Ref, refs []Ref) *Authorizati
 func (r *authzRenderer) route(name string, port intstr.IntOrString, matches []gwv1.HTTPRouteMatch) *gwv1.HTTPRoute {
 	group, kind := gwv1.Group(PolicyGroup), gwv1.Kind(ServerKind)
 	return &gwv1.HTTPRoute{
-		TypeMeta:   metav1.TypeMeta{APIVersion: gwv1.GroupVersion.String(), Kind: "HTTPRoute"},
+		TypeMeta:   gatewayapi.TypeMeta(mesh.GVKHTTPRoute),
 		ObjectMeta: r.meta(name),
 		Spec: gwv1.HTTPRouteSpec{
 			CommonRouteSpec: gwv1.CommonRouteSpec{ParentRefs: []gwv1.ParentReference{{
@@ -291,7 +291,7 @@ func (r *authzRenderer) probes(p intstr.IntOrString, paths []string) {
 		matches = append(matches, gwv1.HTTPRouteMatch{Path: pathMatch(gwv1.PathMatchExact, path), Method: &get})
 	}
 	r.add(r.route(name, p, matches))
-	target := Ref{Group: gwv1.GroupName, Kind: "HTTPRoute", Name: name}
+	target := Ref{Group: mesh.GroupGatewayAPI, Kind: mesh.GVKHTTPRoute.Kind, Name: name}
 	r.add(r.policy(name, target, []Ref{r.allNetworksRef()}))
 }
 

@@ -46,7 +46,7 @@ func namespaceAnnotation(p mesh.MTLSPolicy) (*unstructured.Unstructured, error) 
 		"kind":       "Namespace",
 		"metadata": map[string]any{
 			"name":        p.Namespace,
-			"annotations": map[string]any{AnnotationDefaultInboundPolicy: policy},
+			"annotations": map[string]any{mesh.AnnotationDefaultInboundPolicy: policy},
 		},
 	}}, nil
 }

@@ -64,8 +64,8 @@ func TestRenderMTLSPolicyNamespaceIsShared(t *testing.T) {
 	if len(ns.GetLabels()) != 0 {
 		t.Errorf("shared Namespace carries labels %v", ns.GetLabels())
 	}
-	if got := ns.GetAnnotations(); len(got) != 1 || got[linkerd.AnnotationDefaultInboundPolicy] != linkerd.AllAuthenticated {
-		t.Errorf("annotations %v, want only %s=%s", got, linkerd.AnnotationDefaultInboundPolicy, linkerd.AllAuthenticated)
+	if got := ns.GetAnnotations(); len(got) != 1 || got[mesh.AnnotationDefaultInboundPolicy] != linkerd.AllAuthenticated {
+		t.Errorf("annotations %v, want only %s=%s", got, mesh.AnnotationDefaultInboundPolicy, linkerd.AllAuthenticated)
 	}
 	if _, ok := ns.Object["spec"]; ok {
 		t.Error("shared Namespace must carry no spec")

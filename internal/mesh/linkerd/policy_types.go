@@ -3,6 +3,8 @@ package linkerd
 import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/meshform/terraform-provider-mesh/internal/mesh"
 )
 
 // The Linkerd policy kinds the renderers emit. linkerd2 publishes no Go module
@@ -12,19 +14,19 @@ import (
 // meshtls-authentication,network-authentication}.yaml. Only the fields the
 // provider sets are defined; omitempty keeps unset ones out of the apply.
 
-// API groups and versions.
+// API groups, versions and kinds, from the registry.
 const (
-	PolicyGroup      = "policy.linkerd.io"
-	ServerVersion    = "v1beta3"
-	PolicyAPIVersion = PolicyGroup + "/v1alpha1"
-	ServerAPIVersion = PolicyGroup + "/" + ServerVersion
-	ServerKind       = "Server"
-	AuthzPolicyKind  = "AuthorizationPolicy"
-	MeshTLSAuthKind  = "MeshTLSAuthentication"
-	NetworkAuthKind  = "NetworkAuthentication"
-	// AnnotationDefaultInboundPolicy sets the default policy of pods created
-	// in a namespace (read at pod creation).
-	AnnotationDefaultInboundPolicy = "config.linkerd.io/default-inbound-policy"
+	PolicyGroup   = mesh.GroupLinkerdPolicy
+	ServerVersion = mesh.LinkerdServerVersion
+)
+
+var (
+	PolicyAPIVersion = mesh.GVKLinkerdAuthorization.GroupVersion().String()
+	ServerAPIVersion = mesh.GVKPolicyServer.GroupVersion().String()
+	ServerKind       = mesh.GVKPolicyServer.Kind
+	AuthzPolicyKind  = mesh.GVKLinkerdAuthorization.Kind
+	MeshTLSAuthKind  = mesh.GVKMeshTLSAuthentication.Kind
+	NetworkAuthKind  = mesh.GVKNetworkAuthentication.Kind
 )
 
 // Access policies: the values of Server.spec.accessPolicy and of the

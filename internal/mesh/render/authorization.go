@@ -13,8 +13,6 @@ import (
 	"github.com/meshform/terraform-provider-mesh/internal/mesh/linkerd"
 )
 
-const authzGroupIstioSecurity = "security.istio.io"
-
 // Authorization renders a Normalize()d authorization for its target, with
 // a.Cluster filled by the provider's lookups.
 func Authorization(a mesh.Authorization) ([]*unstructured.Unstructured, error) {
@@ -94,12 +92,12 @@ func ParseAuthorization(objs []*unstructured.Unstructured, target mesh.Target, l
 	}
 	var policies []*unstructured.Unstructured
 	for _, obj := range objs {
-		if obj.GroupVersionKind().Group == authzGroupIstioSecurity && obj.GetKind() == "AuthorizationPolicy" {
+		if obj.GroupVersionKind().GroupKind() == mesh.GVKIstioAuthorizationPolicy.GroupKind() {
 			policies = append(policies, obj)
 		}
 	}
 	if len(policies) != 1 {
-		return mesh.Authorization{}, fmt.Errorf("an Istio authorization is imported from exactly one AuthorizationPolicy (%s), got %d", authzGroupIstioSecurity, len(policies))
+		return mesh.Authorization{}, fmt.Errorf("an Istio authorization is imported from exactly one AuthorizationPolicy (%s), got %d", mesh.GroupIstioSecurity, len(policies))
 	}
 	return parseAuthorizationPolicy(policies[0], target, legacyPrincipals)
 }
@@ -114,7 +112,7 @@ func parseAuthorizationPolicy(obj *unstructured.Unstructured, target mesh.Target
 	if err := authzCheckKeys(obj, "spec", spec, "selector", "targetRefs", "action", "provider", "rules"); err != nil {
 		return a, err
 	}
-	a.DryRun = obj.GetAnnotations()[istio.AnnotationDryRun] == "true"
+	a.DryRun = obj.GetAnnotations()[mesh.AnnotationIstioDryRun] == "true"
 	if err := parseAuthzBinding(obj, spec, &a); err != nil {
 		return a, err
 	}

@@ -13,13 +13,8 @@ import (
 	"github.com/meshform/terraform-provider-mesh/internal/mesh"
 )
 
-// Names the mTLS parser reads; spelled out here, as in parse.go, so that
-// parsing does not reach into a renderer's internals.
 const (
-	groupIstioSecurity        = "security.istio.io"
-	groupLinkerdPolicy        = "policy.linkerd.io"
-	annotationInboundPolicy   = "config.linkerd.io/default-inbound-policy"
-	mtlsPolicyObjectsExpected = "an mTLS policy is one PeerAuthentication, the Linkerd Servers \"<name>-<port>\" of one workload, or one Namespace with the config.linkerd.io/default-inbound-policy annotation"
+	mtlsPolicyObjectsExpected = "an mTLS policy is one PeerAuthentication, the Linkerd Servers \"<name>-<port>\" of one workload, or one Namespace with the " + mesh.AnnotationDefaultInboundPolicy + " annotation"
 )
 
 // ParseMTLSPolicy is the inverse of MTLSPolicy, for terraform import: it
@@ -38,9 +33,9 @@ func ParseMTLSPolicy(objs []*unstructured.Unstructured, target mesh.Target, name
 	var p mesh.MTLSPolicy
 	var err error
 	switch first := objs[0]; {
-	case first.GroupVersionKind().Group == groupIstioSecurity && first.GetKind() == "PeerAuthentication" && len(objs) == 1:
+	case first.GroupVersionKind().GroupKind() == mesh.GVKPeerAuthentication.GroupKind() && len(objs) == 1:
 		p, err = parsePeerAuthentication(first, target, rootNamespace)
-	case first.GroupVersionKind().Group == groupLinkerdPolicy && first.GetKind() == "Server":
+	case first.GroupVersionKind().GroupKind() == mesh.GVKPolicyServer.GroupKind():
 		p, err = parseServers(objs, name)
 	case first.GroupVersionKind().Group == "" && first.GetKind() == "Namespace" && len(objs) == 1:
 		p, err = parseNamespaceAnnotation(first, name)
@@ -227,12 +222,12 @@ func parseServer(srv *unstructured.Unstructured, name string) (int64, mesh.MTLSM
 // parseNamespaceAnnotation reads the default inbound policy annotation.
 func parseNamespaceAnnotation(ns *unstructured.Unstructured, name string) (mesh.MTLSPolicy, error) {
 	p := mesh.MTLSPolicy{Name: name, Namespace: ns.GetName(), Target: mesh.TargetLinkerd, Scope: mesh.MTLSScopeNamespace}
-	policy, ok := ns.GetAnnotations()[annotationInboundPolicy]
+	policy, ok := ns.GetAnnotations()[mesh.AnnotationDefaultInboundPolicy]
 	if !ok {
-		return p, fmt.Errorf("%s has no %s annotation: there is no namespace policy to import", describe(ns), annotationInboundPolicy)
+		return p, fmt.Errorf("%s has no %s annotation: there is no namespace policy to import", describe(ns), mesh.AnnotationDefaultInboundPolicy)
 	}
 	var err error
-	p.Mode, err = modeOfLinkerdPolicy(ns, "metadata.annotations."+annotationInboundPolicy, policy)
+	p.Mode, err = modeOfLinkerdPolicy(ns, "metadata.annotations."+mesh.AnnotationDefaultInboundPolicy, policy)
 	return p, err
 }
 

@@ -13,15 +13,10 @@ import (
 	"github.com/meshform/terraform-provider-mesh/internal/mesh"
 )
 
-// API groups and the labels of Istio's ambient waypoints the parser reads.
-// The istio package has the same constants; they are spelled out here so
-// that parsing does not reach into a renderer's internals.
+// What the parser reads of Istio's ambient waypoints and Service hosts.
 const (
-	groupIstioNetworking = "networking.istio.io"
-	groupGatewayAPI      = "gateway.networking.k8s.io"
-	labelUseWaypoint     = "istio.io/use-waypoint"
-	waypointClassName    = "istio-waypoint"
-	clusterDomainSuffix  = ".svc.cluster.local"
+	waypointClassName   = "istio-waypoint"
+	clusterDomainSuffix = ".svc." + mesh.ClusterDomain
 )
 
 // ParseTrafficSplit is the inverse of TrafficSplit, for terraform import: it
@@ -83,24 +78,24 @@ func (p *parser) classify(objs []*unstructured.Unstructured) error {
 		}
 		gvk := obj.GroupVersionKind()
 		switch {
-		case gvk.Group == groupIstioNetworking && gvk.Kind == "VirtualService",
-			gvk.Group == groupGatewayAPI && gvk.Kind == "HTTPRoute":
+		case gvk.GroupKind() == mesh.GVKVirtualService.GroupKind(),
+			gvk.GroupKind() == mesh.GVKHTTPRoute.GroupKind():
 			routes = append(routes, obj)
-		case gvk.Group == groupIstioNetworking && gvk.Kind == "DestinationRule":
+		case gvk.GroupKind() == mesh.GVKDestinationRule.GroupKind():
 			p.rules = append(p.rules, obj)
-		case gvk.Group == groupGatewayAPI && gvk.Kind == "Gateway":
+		case gvk.GroupKind() == mesh.GVKGateway.GroupKind():
 			p.gws = append(p.gws, obj)
 		case gvk.Group == "" && gvk.Kind == "Service":
 			p.svcs = append(p.svcs, obj)
 		default:
 			return fmt.Errorf("cannot import %s: a traffic split is a VirtualService (%s) with its DestinationRules, or an HTTPRoute (%s), plus for %s the waypoint Gateway and the parent Service",
-				describe(obj), groupIstioNetworking, groupGatewayAPI, mesh.TargetIstioAmbient)
+				describe(obj), mesh.GroupIstioNetworking, mesh.GroupGatewayAPI, mesh.TargetIstioAmbient)
 		}
 	}
 	switch len(routes) {
 	case 0:
 		return fmt.Errorf("no route among the %d objects: a traffic split is imported from a VirtualService (%s) or an HTTPRoute (%s)",
-			len(objs), groupIstioNetworking, groupGatewayAPI)
+			len(objs), mesh.GroupIstioNetworking, mesh.GroupGatewayAPI)
 	case 1:
 		p.route = routes[0]
 	default:
@@ -145,7 +140,7 @@ func (p *parser) classify(objs []*unstructured.Unstructured) error {
 	return nil
 }
 
-func (p *parser) isVirtualService() bool { return p.route.GetKind() == "VirtualService" }
+func (p *parser) isVirtualService() bool { return p.route.GetKind() == mesh.GVKVirtualService.Kind }
 
 func (p *parser) parse() error {
 	p.ts = mesh.TrafficSplit{
@@ -215,7 +210,7 @@ func (p *parser) waypoint() (mesh.Waypoint, error) {
 	wp := mesh.Waypoint{Mode: mesh.WaypointRequire, Name: mesh.DefaultWaypointName}
 	label := ""
 	if len(p.svcs) == 1 {
-		label = p.svcs[0].GetLabels()[labelUseWaypoint]
+		label = p.svcs[0].GetLabels()[mesh.LabelUseWaypoint]
 		if label != "" {
 			wp.Name = label
 		}
@@ -229,7 +224,7 @@ func (p *parser) waypoint() (mesh.Waypoint, error) {
 	}
 	if label != "" && label != gw.GetName() {
 		return wp, fmt.Errorf("%s labels %s=%q, but the Gateway among the objects is %q: pass the waypoint the Service uses",
-			describe(p.svcs[0]), labelUseWaypoint, label, gw.GetName())
+			describe(p.svcs[0]), mesh.LabelUseWaypoint, label, gw.GetName())
 	}
 	wp.Name = gw.GetName()
 	if owner := gw.GetLabels()[mesh.LabelOwner]; owner != "" && owner == p.ts.Owner {
@@ -822,7 +817,7 @@ func (p *parser) parentRef(v any) error {
 	if err := checkKeys(hr, field, ref, "group", "kind", "name", "namespace", "port"); err != nil {
 		return err
 	}
-	group, kind := groupGatewayAPI, "Gateway" // the API's defaults
+	group, kind := mesh.GroupGatewayAPI, mesh.GVKGateway.Kind // the API's defaults
 	if g, ok := ref["group"].(string); ok {
 		group = g
 	}
