@@ -91,23 +91,38 @@ func exampleBlocks(t *testing.T) []exampleBlock {
 		if err != nil {
 			t.Fatal(err)
 		}
-		file, diags := hclsyntax.ParseConfig(src, f, hclv2.InitialPos)
-		if diags.HasErrors() {
-			t.Fatalf("%s: %s", f, diags.Error())
+		blocks = append(blocks, configBlocks(t, f, src, "resource")...)
+	}
+	return blocks
+}
+
+// configBlocks parses the blocks of one configuration of type kind
+// ("resource": the mesh resources; "provider": the mesh provider's).
+func configBlocks(t testing.TB, name string, src []byte, kind string) []exampleBlock {
+	t.Helper()
+	file, diags := hclsyntax.ParseConfig(src, name, hclv2.InitialPos)
+	if diags.HasErrors() {
+		t.Fatalf("%s: %s", name, diags.Error())
+	}
+	var blocks []exampleBlock
+	for _, b := range file.Body.(*hclsyntax.Body).Blocks {
+		var eb exampleBlock
+		switch {
+		case kind == "resource" && b.Type == "resource" && len(b.Labels) == 2 && strings.HasPrefix(b.Labels[0], "mesh_"):
+			eb = exampleBlock{file: name, typeName: b.Labels[0], name: b.Labels[1]}
+		case kind == "provider" && b.Type == "provider" && len(b.Labels) == 1 && b.Labels[0] == "mesh":
+			eb = exampleBlock{file: name, typeName: "provider", name: "mesh"}
+		default:
+			continue
 		}
-		for _, b := range file.Body.(*hclsyntax.Body).Blocks {
-			if b.Type != "resource" || len(b.Labels) != 2 || !strings.HasPrefix(b.Labels[0], "mesh_") {
+		eb.attrs = map[string]cty.Value{}
+		for name, a := range b.Body.Attributes {
+			if slices.Contains(metaArguments, name) {
 				continue
 			}
-			eb := exampleBlock{file: f, typeName: b.Labels[0], name: b.Labels[1], attrs: map[string]cty.Value{}}
-			for name, a := range b.Body.Attributes {
-				if slices.Contains(metaArguments, name) {
-					continue
-				}
-				eb.attrs[name] = exampleValue(a.Expr)
-			}
-			blocks = append(blocks, eb)
+			eb.attrs[name] = exampleValue(a.Expr)
 		}
+		blocks = append(blocks, eb)
 	}
 	return blocks
 }
@@ -372,9 +387,10 @@ func protocolServer(t testing.TB, set map[string]tftypes.Value) (tfprotov6.Provi
 	return server, schemas
 }
 
-// planOf validates and plans cfg as a create, and returns the planned
-// manifests (a resource without them, mesh_install, yields null).
-func planOf(t testing.TB, server tfprotov6.ProviderServer, s *tfprotov6.Schema, typeName string, cfg tftypes.Value) (tftypes.Value, []string) {
+// planResource validates and plans cfg as a create, and returns the
+// framework's answer; errs are the diagnostics' errors, "validate:" or
+// "plan:" first.
+func planResource(t testing.TB, server tfprotov6.ProviderServer, s *tfprotov6.Schema, typeName string, cfg tftypes.Value) (*tfprotov6.PlanResourceChangeResponse, []string) {
 	t.Helper()
 	ctx := context.Background()
 	typ := s.ValueType()
@@ -387,7 +403,7 @@ func planOf(t testing.TB, server tfprotov6.ProviderServer, s *tfprotov6.Schema, 
 		t.Fatal(err)
 	}
 	if errs := errorsOf(vr.Diagnostics); len(errs) > 0 {
-		return tftypes.Value{}, append([]string{"validate:"}, errs...)
+		return nil, append([]string{"validate:"}, errs...)
 	}
 	pr, err := server.PlanResourceChange(ctx, &tfprotov6.PlanResourceChangeRequest{
 		TypeName: typeName, Config: dynamicValue(t, typ, cfg),
@@ -398,20 +414,38 @@ func planOf(t testing.TB, server tfprotov6.ProviderServer, s *tfprotov6.Schema, 
 		t.Fatal(err)
 	}
 	if errs := errorsOf(pr.Diagnostics); len(errs) > 0 {
-		return tftypes.Value{}, append([]string{"plan:"}, errs...)
+		return nil, append([]string{"plan:"}, errs...)
 	}
-	planned, err := pr.PlannedState.Unmarshal(typ)
+	return pr, nil
+}
+
+// planOf validates and plans cfg as a create, and returns the planned
+// manifests (a resource without them, mesh_install, yields null).
+func planOf(t testing.TB, server tfprotov6.ProviderServer, s *tfprotov6.Schema, typeName string, cfg tftypes.Value) (tftypes.Value, []string) {
+	t.Helper()
+	pr, errs := planResource(t, server, s, typeName, cfg)
+	if len(errs) > 0 {
+		return tftypes.Value{}, errs
+	}
+	return attributeOf(t, s, pr.PlannedState, "manifests"), nil
+}
+
+// attributeOf is the attribute name of a value of s (null when s has no
+// such attribute).
+func attributeOf(t testing.TB, s *tfprotov6.Schema, dv *tfprotov6.DynamicValue, name string) tftypes.Value {
+	t.Helper()
+	v, err := dv.Unmarshal(s.ValueType())
 	if err != nil {
 		t.Fatal(err)
 	}
 	var attrs map[string]tftypes.Value
-	if err := planned.As(&attrs); err != nil {
+	if err := v.As(&attrs); err != nil {
 		t.Fatal(err)
 	}
-	if m, ok := attrs["manifests"]; ok {
-		return m, nil
+	if a, ok := attrs[name]; ok {
+		return a
 	}
-	return tftypes.NewValue(tftypes.Map{ElementType: tftypes.String}, nil), nil
+	return tftypes.NewValue(tftypes.Map{ElementType: tftypes.String}, nil)
 }
 
 // consistent reports how partial planned manifests differ from the ones
