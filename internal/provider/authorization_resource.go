@@ -30,11 +30,7 @@ var authorizationDescriptor = descriptor[authorizationModel, mesh.Authorization]
 	targetAttr: authzTargetAttr,
 	targetOf:   func(m *authorizationModel) *types.String { return &m.MeshTarget },
 	intent: func(ctx context.Context, m *authorizationModel, target mesh.Target) (mesh.Authorization, bool, diag.Diagnostics) {
-		a, known, d := m.intent(ctx, target, authzOwnerOf(*m))
-		if known {
-			a.Normalize()
-		}
-		return a, known, d
+		return normalizedIntent[mesh.Authorization](m.intent(ctx, target, authzOwnerOf(*m)))
 	},
 	validate: mesh.Authorization.Validate,
 	render:   render.Authorization,

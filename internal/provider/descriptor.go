@@ -269,6 +269,18 @@ func (r *meshResource[M, P, I]) render(ctx context.Context, plan *M, diags *diag
 	return r.rendering(in, objs), true
 }
 
+// normalizedIntent is an intent normalized once it is known (see the intents'
+// Normalize), for a descriptor's intent.
+func normalizedIntent[I any, PI interface {
+	*I
+	Normalize()
+}](in I, known bool, diags diag.Diagnostics) (I, bool, diag.Diagnostics) {
+	if known {
+		PI(&in).Normalize()
+	}
+	return in, known, diags
+}
+
 // namespacedID is the id of a resource named by namespace and name, known
 // once both are.
 func namespacedID(namespace, name types.String) types.String {

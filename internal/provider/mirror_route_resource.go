@@ -26,11 +26,7 @@ var mirrorRouteDescriptor = descriptor[mirrorRouteModel, mesh.MirrorRoute]{
 	targetAttr: "target",
 	targetOf:   func(m *mirrorRouteModel) *types.String { return &m.Target },
 	intent: func(ctx context.Context, m *mirrorRouteModel, target mesh.Target) (mesh.MirrorRoute, bool, diag.Diagnostics) {
-		mr, known, d := m.intent(ctx, target, mirrorOwnerOf(*m))
-		if known {
-			mr.Normalize()
-		}
-		return mr, known, d
+		return normalizedIntent[mesh.MirrorRoute](m.intent(ctx, target, mirrorOwnerOf(*m)))
 	},
 	validate: mesh.MirrorRoute.Validate,
 	render:   render.MirrorRoute,

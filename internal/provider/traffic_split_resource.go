@@ -28,11 +28,7 @@ var trafficSplitDescriptor = descriptor[trafficSplitModel, mesh.TrafficSplit]{
 	// The configuration's computed nested defaults (backend service, port,
 	// weight) are unknown at plan: the intent fills them in.
 	intent: func(ctx context.Context, m *trafficSplitModel, target mesh.Target) (mesh.TrafficSplit, bool, diag.Diagnostics) {
-		ts, known, d := m.intent(ctx, target, ownerOf(*m))
-		if known {
-			ts.Normalize()
-		}
-		return ts, known, d
+		return normalizedIntent[mesh.TrafficSplit](m.intent(ctx, target, ownerOf(*m)))
 	},
 	validate: mesh.TrafficSplit.Validate,
 	render:   render.TrafficSplit,
