@@ -24,7 +24,7 @@ import (
 // target default, the manifests and revision shown in the plan, cluster
 // checks at plan time (or before apply), the atomic apply over the revision
 // recorded in state, the owned-field refresh and the delete. A resource adds
-// its schema, its intent and its renderer.
+// its descriptor (descriptor.go): schema, intent, renderer, checks.
 type lifecycle struct {
 	typeName string
 	data     *providerData
