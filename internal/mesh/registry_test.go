@@ -7,6 +7,7 @@ import (
 	"go/token"
 	"io/fs"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -59,7 +60,7 @@ func TestRegistryIsTheOnlySpelling(t *testing.T) {
 		if !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
 			return nil
 		}
-		registry := contains(registryFiles, filepath.ToSlash(rel))
+		registry := slices.Contains(registryFiles, filepath.ToSlash(rel))
 		if !registry {
 			scanned++
 		}
@@ -154,15 +155,6 @@ func importPaths(f *ast.File) map[string]bool {
 		out[imp.Path.Value] = true
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func TestSpelled(t *testing.T) {

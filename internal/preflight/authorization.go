@@ -21,7 +21,7 @@ import (
 )
 
 // authzRequirements are the versions of the CRDs mesh_authorization needs.
-var authzRequirements = map[string][2]string{
+var authzRequirements = map[string]need{
 	mesh.GroupIstioSecurity: {"1.25", "serviceAccounts"},
 	mesh.GroupLinkerdPolicy: {"2.16", "Server v1beta3"},
 }
@@ -215,8 +215,7 @@ func (c *authzCheck) apisServed(ctx context.Context) error {
 			return err
 		}
 		if !ok {
-			need := authzRequirements[gvk.Group]
-			return &MissingAPIError{GVK: gvk, Component: mesh.Requirement(gvk, need[0], need[1])}
+			return missingAPI(gvk, authzRequirements)
 		}
 	}
 	return nil

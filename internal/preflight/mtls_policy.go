@@ -23,7 +23,7 @@ import (
 const mtlsClusterDefaultPolicy = "the cluster default"
 
 // mtlsRequirements are the versions of the CRDs an mTLS policy needs.
-var mtlsRequirements = map[string][2]string{
+var mtlsRequirements = map[string]need{
 	mesh.GroupLinkerdPolicy: {"2.16", "Server accessPolicy"},
 }
 
@@ -72,7 +72,7 @@ func (c *mtlsCheck) apisServed(ctx context.Context) error {
 	}
 	ok, err := c.m.Serves(ctx, gvk)
 	if err == nil && !ok {
-		return &MissingAPIError{GVK: gvk, Component: mesh.Requirement(gvk, mtlsRequirements[gvk.Group][0], mtlsRequirements[gvk.Group][1])}
+		return missingAPI(gvk, mtlsRequirements)
 	}
 	return err
 }

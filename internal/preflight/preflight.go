@@ -33,6 +33,17 @@ func (e *MissingAPIError) Error() string {
 		e.GVK.GroupVersion(), e.GVK.Kind, e.Component)
 }
 
+// need is a later version of a group's CRDs than its kinds need (the
+// registry's minimum), and what needs it.
+type need struct{ minimum, forWhat string }
+
+// missingAPI is the error for a kind the cluster does not serve, naming what
+// installs it at the version needs asks for its group (if any).
+func missingAPI(gvk schema.GroupVersionKind, needs map[string]need) *MissingAPIError {
+	n := needs[gvk.Group]
+	return &MissingAPIError{GVK: gvk, Component: mesh.Requirement(gvk, n.minimum, n.forWhat)}
+}
+
 // lookup wraps the engine's read-only lookups.
 type lookup struct {
 	m *kube.Manager
@@ -42,7 +53,7 @@ type lookup struct {
 func (l lookup) served(ctx context.Context, gvk schema.GroupVersionKind) error {
 	ok, err := l.m.Serves(ctx, gvk)
 	if err == nil && !ok {
-		return &MissingAPIError{GVK: gvk, Component: mesh.Requirement(gvk, "", "")}
+		return missingAPI(gvk, nil)
 	}
 	return err
 }
