@@ -3,6 +3,8 @@ package mesh
 import (
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 )
 
 // Catalogue wording (MESH-MAPPING §2.3), kept verbatim.
@@ -161,4 +163,15 @@ func (p MTLSPolicy) validateServer(ps *Problems, i int, port MTLSPort) {
 // LinkerdServerName is the name of the Server rendered for one port.
 func LinkerdServerName(name string, port int64) string {
 	return fmt.Sprintf("%s-%d", name, port)
+}
+
+// IsLinkerdServerOf reports whether serverName is LinkerdServerName(name, port)
+// for some port.
+func IsLinkerdServerOf(serverName, name string) bool {
+	rest, ok := strings.CutPrefix(serverName, name+"-")
+	if !ok {
+		return false
+	}
+	_, err := strconv.ParseUint(rest, 10, 16)
+	return err == nil
 }

@@ -166,3 +166,14 @@ func TestLinkerdPolicyValuesAreDocumented(t *testing.T) {
 		t.Errorf("annotation key %q", mesh.AnnotationDefaultInboundPolicy)
 	}
 }
+
+func TestIsLinkerdServerOf(t *testing.T) {
+	for name, want := range map[string]bool{
+		"finance-8443": true, "finance-1": true, "finance-": false, "finance-http": false,
+		"finance-api-8443": false, "other-8443": false, "finance-99999": false,
+	} {
+		if got := mesh.IsLinkerdServerOf(name, "finance"); got != want {
+			t.Errorf("IsLinkerdServerOf(%q, finance) = %v, want %v", name, got, want)
+		}
+	}
+}

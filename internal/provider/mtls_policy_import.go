@@ -95,7 +95,7 @@ func liveMTLSPolicy(ctx context.Context, r *lifecycle, mgr *kube.Manager, ns, na
 	owner := mesh.Owner(mtlsPolicyType, ns, name)
 	var ours []*unstructured.Unstructured
 	for _, s := range servers {
-		if label, ok := s.GetLabels()[mesh.LabelOwner]; render.IsLinkerdServerOf(s.GetName(), name) && (!ok || label == owner) {
+		if label, ok := s.GetLabels()[mesh.LabelOwner]; mesh.IsLinkerdServerOf(s.GetName(), name) && (!ok || label == owner) {
 			ours = append(ours, s)
 		}
 	}

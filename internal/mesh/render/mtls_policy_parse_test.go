@@ -113,12 +113,12 @@ apiVersion: security.istio.io/v1
 kind: PeerAuthentication
 metadata: {name: default, namespace: foo}
 spec: {selector: {matchLabels: {app: a}}, mtls: {mode: STRICT}, targetRefs: [{kind: Service, name: a}]}`, mesh.TargetIstioSidecar,
-			"spec.targetRefs is set, and mesh_mtls_policy has no attribute"},
+			`spec.targetRefs is set to [{"kind":"Service","name":"a"}], and mesh_mtls_policy has no attribute`},
 		{"unknown mode", `
 apiVersion: security.istio.io/v1
 kind: PeerAuthentication
 metadata: {name: default, namespace: foo}
-spec: {mtls: {mode: OPTIONAL}}`, mesh.TargetIstioSidecar, `spec.mtls.mode is "OPTIONAL"`},
+spec: {mtls: {mode: OPTIONAL}}`, mesh.TargetIstioSidecar, `spec.mtls.mode is "OPTIONAL", which this provider's Mode does not define (it knows UNSET, DISABLE, PERMISSIVE, STRICT)`},
 		{"annotation deny", `
 apiVersion: v1
 kind: Namespace
@@ -155,7 +155,43 @@ apiVersion: policy.linkerd.io/v1beta3
 kind: Server
 metadata: {name: default-8443, namespace: foo}
 spec: {podSelector: {matchLabels: {app: a}}, port: 8443, accessPolicy: all-authenticated, proxyProtocol: opaque}`, mesh.TargetLinkerd,
-			`spec.proxyProtocol is opaque`},
+			`spec.proxyProtocol is set to "opaque", and mesh_mtls_policy has no attribute for it`},
+		// What decoding alone would keep, and the second rendering proves lost.
+		{"port-level modes without a selector", `
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: default, namespace: foo}
+spec: {mtls: {mode: STRICT}, portLevelMtls: {"8080": {mode: PERMISSIVE}}}`, mesh.TargetIstioSidecar,
+			`spec.portLevelMtls is set to {"8080":{"mode":"PERMISSIVE"}}, and mesh_mtls_policy has no attribute for it`},
+		{"unknown field of a port-level mode", `
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: default, namespace: foo}
+spec: {selector: {matchLabels: {app: a}}, portLevelMtls: {"8080": {mode: STRICT, fallback: x}}}`, mesh.TargetIstioSidecar,
+			`spec.portLevelMtls.8080.fallback is set to "x", and mesh_mtls_policy has no attribute for it`},
+		{"unknown metadata field", `
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: default, namespace: foo, owner: me}
+spec: {mtls: {mode: STRICT}}`, mesh.TargetIstioSidecar, `metadata.owner is set`},
+		{"server selecting by expression", `
+apiVersion: policy.linkerd.io/v1beta3
+kind: Server
+metadata: {name: default-8443, namespace: foo}
+spec: {podSelector: {matchLabels: {app: a}, matchExpressions: [{key: tier, operator: Exists}]}, port: 8443, accessPolicy: all-authenticated}`, mesh.TargetLinkerd,
+			`spec.podSelector.matchExpressions is set to [{"key":"tier","operator":"Exists"}], and mesh_mtls_policy has no attribute for it`},
+		{"server field unknown to the type", `
+apiVersion: policy.linkerd.io/v1beta3
+kind: Server
+metadata: {name: default-8443, namespace: foo}
+spec: {podSelector: {matchLabels: {app: a}}, port: 8443, accessPolicy: all-authenticated, protocol: grpc}`, mesh.TargetLinkerd,
+			`spec.protocol is set, and mesh_mtls_policy has no attribute for it`},
+		{"server for istio", `
+apiVersion: policy.linkerd.io/v1beta3
+kind: Server
+metadata: {name: default-8443, namespace: foo}
+spec: {podSelector: {matchLabels: {app: a}}, port: 8443, accessPolicy: all-authenticated}`, mesh.TargetIstioAmbient,
+			`cannot be imported for target "istio-ambient": only Linkerd reads it`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -168,13 +204,14 @@ spec: {podSelector: {matchLabels: {app: a}}, port: 8443, accessPolicy: all-authe
 }
 
 // TestParseMTLSPolicyAPIServerDefaults: what the API server adds to a live
-// Server (proxyProtocol: unknown) reads as not set.
+// Server (proxyProtocol: unknown, status) reads as not set.
 func TestParseMTLSPolicyAPIServerDefaults(t *testing.T) {
 	objs := decode(t, `
 apiVersion: policy.linkerd.io/v1beta3
 kind: Server
-metadata: {name: finance-8443, namespace: foo}
-spec: {podSelector: {matchLabels: {app: finance}}, port: 8443, accessPolicy: all-authenticated, proxyProtocol: unknown}`)
+metadata: {name: finance-8443, namespace: foo, uid: 5e2d, resourceVersion: "7", generation: 1, creationTimestamp: "2026-12-02T00:00:00Z", managedFields: [{manager: terraform-provider-mesh, operation: Apply}]}
+spec: {podSelector: {matchLabels: {app: finance}}, port: 8443, accessPolicy: all-authenticated, proxyProtocol: unknown}
+status: {conditions: []}`)
 	got, err := render.ParseMTLSPolicy(objs, mesh.TargetLinkerd, "finance", mesh.DefaultRootNamespace)
 	if err != nil {
 		t.Fatal(err)
@@ -182,16 +219,5 @@ spec: {podSelector: {matchLabels: {app: finance}}, port: 8443, accessPolicy: all
 	want := mtlsPolicy(mesh.TargetLinkerd, financeWorkload(mesh.MTLSStrict, mesh.MTLSPort{Port: 8443, Mode: mesh.MTLSStrict}))
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("parsed policy (-want +got):\n%s", diff)
-	}
-}
-
-func TestIsLinkerdServerOf(t *testing.T) {
-	for name, want := range map[string]bool{
-		"finance-8443": true, "finance-1": true, "finance-": false, "finance-http": false,
-		"finance-api-8443": false, "other-8443": false, "finance-99999": false,
-	} {
-		if got := render.IsLinkerdServerOf(name, "finance"); got != want {
-			t.Errorf("IsLinkerdServerOf(%q, finance) = %v, want %v", name, got, want)
-		}
 	}
 }
