@@ -48,7 +48,7 @@ func importAuthorization(ctx context.Context, r *lifecycle, state *authorization
 			return fail(err)
 		}
 	}
-	a, err := render.ParseAuthorization(objs, target, legacy)
+	a, err := render.ParseAuthorization(objs, target, name, legacy)
 	if err != nil {
 		return fail(err)
 	}

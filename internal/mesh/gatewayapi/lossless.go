@@ -174,20 +174,30 @@ func enumKnown(obj *unstructured.Unstructured, ed protoreflect.EnumDescriptor, v
 }
 
 // Covered proves that the intent an import rebuilt from live loses nothing:
-// rendered is what that intent renders for the same object, and both are
-// compared at field (e.g. "spec") in canonical form, live re-encoded through
-// the typed struct it decoded into (so that spellings the type reads alike,
-// such as a protobuf enum's zero value and its absence, compare equal).
-// The first difference, in sorted key order, is the error.
+// typed is live decoded (a pointer to the API struct, with any API-server
+// default the renderer leaves out taken back out), rendered is what the
+// rebuilt intent renders for the same object. Both are compared at field
+// (e.g. "spec") in canonical form, encoded through the same struct, so that
+// spellings the type reads alike (a protobuf enum's zero value and its
+// absence, say) compare equal. The first difference, in sorted key order,
+// is the error.
 func Covered(live *unstructured.Unstructured, typed any, rendered *unstructured.Unstructured, resource, field string) error {
-	canon, err := ToUnstructured(typed)
+	have, err := ToUnstructured(typed)
 	if err != nil {
 		return fmt.Errorf("%s: %w", Describe(live), err)
 	}
+	again := reflect.New(reflect.TypeOf(typed).Elem()).Interface()
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(rendered.Object, again); err != nil {
+		return fmt.Errorf("%s rendered again: %w", Describe(rendered), err)
+	}
+	want, err := ToUnstructured(again)
+	if err != nil {
+		return fmt.Errorf("%s rendered again: %w", Describe(rendered), err)
+	}
 	path := strings.Split(field, ".")
-	have, _, _ := unstructured.NestedFieldNoCopy(canon.Object, path...)
-	want, _, _ := unstructured.NestedFieldNoCopy(rendered.Object, path...)
-	return firstDifference(live, resource, field, true, have, want)
+	h, _, _ := unstructured.NestedFieldNoCopy(have.Object, path...)
+	w, _, _ := unstructured.NestedFieldNoCopy(want.Object, path...)
+	return firstDifference(live, resource, field, true, h, w)
 }
 
 // CoveredValue is Covered for values already in canonical form.

@@ -46,7 +46,7 @@ func TestCoveredNamesTheFirstDifference(t *testing.T) {
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			live := obj(c.live)
-			err := gatewayapi.Covered(live, live.Object, obj(c.rendered), "mesh_thing", "spec")
+			err := gatewayapi.Covered(live, &live.Object, obj(c.rendered), "mesh_thing", "spec")
 			switch {
 			case c.want == "" && err != nil:
 				t.Errorf("unexpected error: %v", err)

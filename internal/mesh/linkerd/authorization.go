@@ -36,7 +36,11 @@ const AnnotationAuthorizationRules = "mesh.terraform.io/authorization-rules"
 // is refused), and the pods' httpGet probe paths get a route authorized for
 // every network, since routes remove Linkerd's automatic probe
 // authorization.
-func RenderAuthorization(a mesh.Authorization, rulesJSON string) ([]*unstructured.Unstructured, error) {
+func RenderAuthorization(a mesh.Authorization) ([]*unstructured.Unstructured, error) {
+	rulesJSON, err := rulesAnnotation(a)
+	if err != nil {
+		return nil, err
+	}
 	ports := a.ServerPorts()
 	if len(ports) == 0 {
 		return nil, fmt.Errorf("no Server ports: set target.ports, or target.service to a Service with ports")
@@ -113,9 +117,7 @@ func (r *authzRenderer) server(port intstr.IntOrString, rulesJSON string) *Serve
 	default:
 		s.Spec.AccessPolicy = Deny
 	}
-	if rulesJSON != "" {
-		s.Annotations = map[string]string{AnnotationAuthorizationRules: rulesJSON}
-	}
+	s.Annotations = map[string]string{AnnotationAuthorizationRules: rulesJSON}
 	return s
 }
 

@@ -69,7 +69,7 @@ func TestRenderAuthorizationGolden(t *testing.T) {
 			if ps := a.Validate(); ps.HasErrors() {
 				t.Fatalf("case is not a valid authorization: %+v", ps)
 			}
-			objs, err := linkerd.RenderAuthorization(a, "")
+			objs, err := linkerd.RenderAuthorization(a)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -83,7 +83,7 @@ func TestRenderAuthorizationGolden(t *testing.T) {
 // them with fieldValidation=Strict against the real Linkerd CRDs.
 func TestRenderAuthorizationDecodesStrictly(t *testing.T) {
 	for name, a := range authzCases {
-		objs, err := linkerd.RenderAuthorization(a, `{"action":"ALLOW"}`)
+		objs, err := linkerd.RenderAuthorization(a)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -98,7 +98,7 @@ func TestRenderAuthorizationDecodesStrictly(t *testing.T) {
 // TestRenderAuthorizationOrder puts what policies refer to first, so that
 // an apply in order never has a dangling reference.
 func TestRenderAuthorizationOrder(t *testing.T) {
-	objs, err := linkerd.RenderAuthorization(authzCases["authz_linkerd_httproute_with_probes"], "")
+	objs, err := linkerd.RenderAuthorization(authzCases["authz_linkerd_httproute_with_probes"])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestRenderAuthorizationOrder(t *testing.T) {
 
 func TestRenderAuthorizationProbesOnlyWithRoutes(t *testing.T) {
 	a := ordersAuthz(func(a *mesh.Authorization) { a.Cluster.ProbePaths = map[string][]string{"8080": {"/healthz"}} })
-	objs, err := linkerd.RenderAuthorization(a, "")
+	objs, err := linkerd.RenderAuthorization(a)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -111,7 +111,7 @@ func FuzzAuthorization(f *testing.F) {
 		usable: func(a *mesh.Authorization) bool { return !a.Validate().HasErrors() },
 		render: render.Authorization,
 		parse: func(a mesh.Authorization, objs []*unstructured.Unstructured) (mesh.Authorization, error) {
-			got, err := render.ParseAuthorization(objs, a.Target, a.Cluster.LegacyPrincipals)
+			got, err := render.ParseAuthorization(objs, a.Target, a.Name, a.Cluster.LegacyPrincipals)
 			got.Name, got.Owner, got.Cluster = a.Name, a.Owner, a.Cluster
 			return got, err
 		},
@@ -192,7 +192,7 @@ func FuzzParse(f *testing.F) {
 		for _, target := range mesh.Targets {
 			_, _ = render.ParseTrafficSplit(objs, target)
 			_, _ = render.ParseMirrorRoute(objs, target)
-			_, _ = render.ParseAuthorization(objs, target, true)
+			_, _ = render.ParseAuthorization(objs, target, "default", true)
 			_, _ = render.ParseMTLSPolicy(objs, target, "policy", "istio-system")
 		}
 	})
