@@ -248,7 +248,26 @@ func firstDifference(live *unstructured.Unstructured, resource, at string, root 
 	if reflect.DeepEqual(have, want) {
 		return nil
 	}
+	if h, ok := number(have); ok {
+		if w, ok := number(want); ok && h == w {
+			return nil // JSON reads 100.0 as the integer 100
+		}
+	}
 	return NotLossless(live, at, "is %s, and %s would render %s", show(have), resource, show(want))
+}
+
+func number(v any) (float64, bool) {
+	switch n := v.(type) {
+	case int64:
+		return float64(n), true
+	case int:
+		return float64(n), true
+	case int32:
+		return float64(n), true
+	case float64:
+		return n, true
+	}
+	return 0, false
 }
 
 func empty(v any) bool {

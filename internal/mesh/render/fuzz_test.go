@@ -4,11 +4,13 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/yaml"
 
 	"github.com/meshform/terraform-provider-mesh/internal/mesh"
@@ -92,8 +94,14 @@ func (c renderCycle[T]) check(t *testing.T, data []byte) {
 func FuzzTrafficSplit(f *testing.F) {
 	seedIntents(f, roundTripCases())
 	c := renderCycle[mesh.TrafficSplit]{
-		name:   "traffic split",
-		usable: func(ts *mesh.TrafficSplit) bool { ts.Normalize(); return !ts.Validate().HasErrors() },
+		name: "traffic split",
+		usable: func(ts *mesh.TrafficSplit) bool {
+			if ts.Owner == "" { // the provider always sets it
+				ts.Owner = mesh.Owner("mesh_traffic_split", ts.Namespace, ts.Name)
+			}
+			ts.Normalize()
+			return splitNamesValid(*ts) && !ts.Validate().HasErrors()
+		},
 		render: render.TrafficSplit,
 		parse: func(ts mesh.TrafficSplit, objs []*unstructured.Unstructured) (mesh.TrafficSplit, error) {
 			got, err := render.ParseTrafficSplit(objs, ts.Target)
@@ -124,8 +132,9 @@ func FuzzMTLSPolicy(f *testing.F) {
 	c := renderCycle[mesh.MTLSPolicy]{
 		name: "mtls policy",
 		usable: func(p *mesh.MTLSPolicy) bool {
-			// The schema requires a name, a scope, a target and a mode.
-			return p.Name != "" && p.Scope != "" && p.Target != "" && p.Mode != "" && !p.Validate().HasErrors()
+			// The schema requires a name, a scope, a target and a mode, one
+			// of its values.
+			return p.Name != "" && p.Scope != "" && p.Target != "" && slices.Contains(mesh.MTLSModeValues, p.Mode) && !p.Validate().HasErrors()
 		},
 		render: render.MTLSPolicy,
 		parse: func(p mesh.MTLSPolicy, objs []*unstructured.Unstructured) (mesh.MTLSPolicy, error) {
@@ -151,8 +160,14 @@ func FuzzMirrorRoute(f *testing.F) {
 		name: "mirror route",
 		usable: func(mr *mesh.MirrorRoute) bool {
 			// The schema requires a name, a namespace, a service, a port
-			// and a target.
-			return mr.Name != "" && mr.Namespace != "" && mr.Service != "" && mr.Port != 0 && mr.Target != "" && !mr.Validate().HasErrors()
+			// and a target; the provider sets the owner and normalizes
+			// before rendering.
+			if mr.Owner == "" {
+				mr.Owner = mesh.Owner("mesh_mirror_route", mr.Namespace, mr.Name)
+			}
+			mr.Normalize()
+			return mr.Name != "" && mr.Namespace != "" && mr.Service != "" && mr.Port != 0 && mr.Target != "" &&
+				!mr.Validate().HasErrors() && splitNamesValid(mr.Split())
 		},
 		render: render.MirrorRoute,
 		parse: func(mr mesh.MirrorRoute, objs []*unstructured.Unstructured) (mesh.MirrorRoute, error) {
@@ -162,6 +177,29 @@ func FuzzMirrorRoute(f *testing.F) {
 		},
 	}
 	f.Fuzz(c.check)
+}
+
+// splitNamesValid is what the schemas' dnsLabel validators check of the
+// Services a split routes to (mesh's Validate leaves them to the schema).
+func splitNamesValid(ts mesh.TrafficSplit) bool {
+	names := []string{ts.Service}
+	for _, b := range ts.Backends {
+		names = append(names, b.Service)
+	}
+	for _, r := range ts.MatchRoutes {
+		for _, b := range r.Backends {
+			names = append(names, b.Service)
+		}
+	}
+	if ts.Mirror != nil {
+		names = append(names, ts.Mirror.Destination.Service, ts.Mirror.Destination.Namespace)
+	}
+	for _, n := range names {
+		if len(validation.IsDNS1123Label(n)) > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // FuzzParse feeds arbitrary YAML documents (seeded with every committed

@@ -45,7 +45,14 @@ func ParseTrafficSplit(objs []*unstructured.Unstructured, target mesh.Target) (m
 	if err := p.classify(objs); err != nil {
 		return mesh.TrafficSplit{}, err
 	}
+	// The parse first: its messages say what the resource can represent.
 	if err := p.parse(); err != nil {
+		return mesh.TrafficSplit{}, err
+	}
+	if err := p.decodeStrictly(objs); err != nil {
+		return mesh.TrafficSplit{}, err
+	}
+	if err := p.prove(); err != nil {
 		return mesh.TrafficSplit{}, err
 	}
 	return p.ts, nil

@@ -574,3 +574,33 @@ spec:
 		t.Errorf("ParseTrafficSplit (-want +got):\n%s", diff)
 	}
 }
+
+// TestParseTrafficSplitUnusedSubsetOfTheRenderedRule: a DestinationRule of
+// the name the split renders is replaced on apply, so a subset no route of
+// the split uses would be removed (and another route using it would fail):
+// the import refuses it. Under another name the rule stays, and merges.
+func TestParseTrafficSplitUnusedSubsetOfTheRenderedRule(t *testing.T) {
+	vs := vsHead + `  hosts:
+  - reviews
+  http:
+  - route:
+    - destination:
+        host: reviews
+        subset: v1
+        port:
+          number: 9080`
+	dr := func(name string) string {
+		return strings.Replace(drReviews, "name: reviews\n", "name: "+name+"\n", 1) + `
+  - name: v4
+    labels:
+      version: v4`
+	}
+	_, err := render.ParseTrafficSplit(decode(t, vs+dr("reviews")), mesh.TargetIstioSidecar)
+	want := `DestinationRule bookinfo/reviews cannot be imported losslessly: spec.subsets defines subset "v4" ({"labels":{"version":"v4"}}), which none of the split's routes uses`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("error %v, want one containing %q", err, want)
+	}
+	if _, err := render.ParseTrafficSplit(decode(t, vs+dr("reviews-versions")), mesh.TargetIstioSidecar); err != nil {
+		t.Errorf("a rule of another name: %v", err)
+	}
+}
