@@ -49,3 +49,26 @@ func GoldenObjects(t testing.TB, name string, objs ...*unstructured.Unstructured
 	}
 	Golden(t, name, strings.Join(docs, "---\n"))
 }
+
+// ObjectsFile reads the YAML documents of file, joined by "---" lines, as
+// objects.
+func ObjectsFile(t testing.TB, file string) []*unstructured.Unstructured {
+	t.Helper()
+	text, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var objs []*unstructured.Unstructured
+	for _, doc := range strings.Split(string(text), "\n---\n") {
+		data, err := yaml.YAMLToJSON([]byte(strings.TrimPrefix(doc, "---\n")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		obj := &unstructured.Unstructured{}
+		if err := obj.UnmarshalJSON(data); err != nil {
+			t.Fatalf("%s: %v in\n%s", file, err, doc)
+		}
+		objs = append(objs, obj)
+	}
+	return objs
+}

@@ -38,7 +38,7 @@ func NotLossless(obj *unstructured.Unstructured, field, format string, args ...a
 func notCovered(obj *unstructured.Unstructured, resource, field string, value any) error {
 	set := "is set"
 	if value != nil {
-		set = "is set to " + short(show(value))
+		set = "is set to " + short(Show(value))
 	}
 	return NotLossless(obj, field, "%s, and %s has no attribute for it; remove it from the object before importing, or keep managing the object outside Terraform", set, resource)
 }
@@ -115,7 +115,7 @@ func protoFieldsKnown(obj *unstructured.Unstructured, resource string, md protor
 	if !ok {
 		return nil // the wrong type: protojson names it
 	}
-	for _, k := range sortedKeys(m) {
+	for _, k := range SortedKeys(m) {
 		at := path + "." + k
 		fd := md.Fields().ByJSONName(k)
 		if fd == nil {
@@ -129,7 +129,7 @@ func protoFieldsKnown(obj *unstructured.Unstructured, resource string, md protor
 		case fd.IsMap() && fd.MapValue().Kind() == protoreflect.MessageKind:
 			inner := fd.MapValue().Message()
 			values, _ := m[k].(map[string]any)
-			for _, key := range sortedKeys(values) {
+			for _, key := range SortedKeys(values) {
 				if err := protoFieldsKnown(obj, resource, inner, values[key], at+"."+key); err != nil {
 					return err
 				}
@@ -214,8 +214,8 @@ func firstDifference(live *unstructured.Unstructured, resource, at string, root 
 	case hok && wok, root && (hok || wok):
 		// Descend into what both have (or the field compared, even if one
 		// side lacks it), so that the message names the field that differs.
-		keys := sortedKeys(hm)
-		for _, k := range sortedKeys(wm) {
+		keys := SortedKeys(hm)
+		for _, k := range SortedKeys(wm) {
 			if _, ok := hm[k]; !ok {
 				keys = append(keys, k)
 			}
@@ -230,13 +230,13 @@ func firstDifference(live *unstructured.Unstructured, resource, at string, root 
 	case empty(want):
 		return notCovered(live, resource, at, have)
 	case empty(have):
-		return NotLossless(live, at, "is not set, and %s would set it to %s: importing would change the object", resource, show(want))
+		return NotLossless(live, at, "is not set, and %s would set it to %s: importing would change the object", resource, Show(want))
 	}
 	hl, hok := have.([]any)
 	wl, wok := want.([]any)
 	if hok && wok {
 		if len(hl) != len(wl) {
-			return NotLossless(live, at, "has %d items, and %s would render %d: %s", len(hl), resource, len(wl), show(want))
+			return NotLossless(live, at, "has %d items, and %s would render %d: %s", len(hl), resource, len(wl), Show(want))
 		}
 		for i := range hl {
 			if err := firstDifference(live, resource, at+"["+strconv.Itoa(i)+"]", false, hl[i], wl[i]); err != nil {
@@ -253,7 +253,7 @@ func firstDifference(live *unstructured.Unstructured, resource, at string, root 
 			return nil // JSON reads 100.0 as the integer 100
 		}
 	}
-	return NotLossless(live, at, "is %s, and %s would render %s", show(have), resource, show(want))
+	return NotLossless(live, at, "is %s, and %s would render %s", Show(have), resource, Show(want))
 }
 
 func number(v any) (float64, bool) {
@@ -289,7 +289,8 @@ func empty(v any) bool {
 	return false
 }
 
-func show(v any) string {
+// Show spells a value in a message: a string quoted, anything else as JSON.
+func Show(v any) string {
 	if s, ok := v.(string); ok {
 		return strconv.Quote(s)
 	}
@@ -300,7 +301,8 @@ func show(v any) string {
 	return string(data)
 }
 
-func sortedKeys(m map[string]any) []string {
+// SortedKeys are the keys of m in order.
+func SortedKeys(m map[string]any) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)

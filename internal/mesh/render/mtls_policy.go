@@ -6,6 +6,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/meshform/terraform-provider-mesh/internal/mesh"
+	"github.com/meshform/terraform-provider-mesh/internal/mesh/gatewayapi"
 	"github.com/meshform/terraform-provider-mesh/internal/mesh/istio"
 	"github.com/meshform/terraform-provider-mesh/internal/mesh/linkerd"
 )
@@ -39,9 +40,9 @@ func ParseMTLSPolicy(objs []*unstructured.Unstructured, target mesh.Target, name
 	case first.GroupKind() == mesh.GVKPolicyServer.GroupKind(),
 		first == mesh.GVKNamespaceCore && len(objs) == 1:
 		if target != mesh.TargetLinkerd {
-			return mesh.MTLSPolicy{}, fmt.Errorf("%s cannot be imported for target %q: only Linkerd reads it", describe(objs[0]), target)
+			return mesh.MTLSPolicy{}, fmt.Errorf("%s cannot be imported for target %q: only Linkerd reads it", gatewayapi.Describe(objs[0]), target)
 		}
 		return linkerd.ParseMTLSPolicy(objs, name)
 	}
-	return mesh.MTLSPolicy{}, fmt.Errorf("cannot import %s (and %d more): %s", describe(objs[0]), len(objs)-1, mtlsPolicyObjectsExpected)
+	return mesh.MTLSPolicy{}, fmt.Errorf("cannot import %s (and %d more): %s", gatewayapi.Describe(objs[0]), len(objs)-1, mtlsPolicyObjectsExpected)
 }

@@ -1,36 +1,12 @@
-package render
+package istio
 
 import (
-	"os"
 	"strings"
 	"testing"
 
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"sigs.k8s.io/yaml"
-
 	"github.com/meshform/terraform-provider-mesh/internal/mesh"
+	"github.com/meshform/terraform-provider-mesh/internal/meshtest"
 )
-
-func objectsOf(t *testing.T, file string) []*unstructured.Unstructured {
-	t.Helper()
-	text, err := os.ReadFile("testdata/" + file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var objs []*unstructured.Unstructured
-	for _, doc := range strings.Split(string(text), "\n---\n") {
-		data, err := yaml.YAMLToJSON([]byte(doc))
-		if err != nil {
-			t.Fatal(err)
-		}
-		obj := &unstructured.Unstructured{}
-		if err := obj.UnmarshalJSON(data); err != nil {
-			t.Fatal(err)
-		}
-		objs = append(objs, obj)
-	}
-	return objs
-}
 
 // TestProveCatchesAnIntentThatLosesSomething: the parse of these unmanaged
 // objects passes its proof; an intent that differs from them in any way the
@@ -56,30 +32,18 @@ func TestProveCatchesAnIntentThatLosesSomething(t *testing.T) {
 		{"import_virtualservice_unmanaged.yaml", mesh.TargetIstioSidecar, func(ts *mesh.TrafficSplit) {
 			ts.Mirror = &mesh.Mirror{Percentage: 10, Destination: mesh.MirrorDestination{Service: "shadow", Namespace: "bookinfo", Port: 9080}}
 		}, `spec.http[2].mirrors is not set, and mesh_traffic_split would set it to`},
-		{"import_httproute_from_cluster.yaml", mesh.TargetLinkerd, func(ts *mesh.TrafficSplit) { ts.Backends[0].Port = 8081 },
-			"spec.rules[1].backendRefs[0].port is 8080, and mesh_traffic_split would render 8081"},
-		{"import_httproute_from_cluster.yaml", mesh.TargetLinkerd, func(ts *mesh.TrafficSplit) {
-			ts.MatchRoutes = append(ts.MatchRoutes, mesh.MatchRoute{Method: "DELETE", Backends: ts.Backends})
-		}, `spec has no route for {"method":"DELETE"}, and mesh_traffic_split would render one`},
-		{"import_httproute_from_cluster.yaml", mesh.TargetLinkerd, func(ts *mesh.TrafficSplit) {
-			ts.MatchRoutes[0].Headers[0].Value = "false"
-		}, `spec.rules[0] matches {"headers":[{"name":"X-Canary","type":"Exact","value":"true"}]}`},
 	}
 	for _, c := range cases {
 		t.Run(c.want, func(t *testing.T) {
-			p := &parser{target: c.target}
-			objs := objectsOf(t, c.file)
-			if err := p.classify(objs); err != nil {
-				t.Fatal(err)
-			}
-			if err := p.parse(); err != nil {
+			p, err := readSplit(meshtest.ObjectsFile(t, "../render/testdata/"+c.file), c.target)
+			if err != nil {
 				t.Fatal(err)
 			}
 			if err := p.prove(); err != nil {
 				t.Fatalf("the parse itself fails its proof: %v", err)
 			}
-			c.edit(&p.ts)
-			err := p.prove()
+			c.edit(&p.TS)
+			err = p.prove()
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("error %v, want one containing %q", err, c.want)
 			}
