@@ -158,6 +158,11 @@ namespace Meshform.Mesh
     /// `mesh.TrafficSplit` with a `Mirror` block, and is refused here. An HTTPRoute can be rendered for
     /// istio-sidecar or istio-ambient, so set the provider's `Target` before importing one.
     /// 
+    /// Every import proves that it lost nothing: the live objects are decoded into their API types (a field
+    /// the type does not define is refused), the resource is rebuilt from them, and its objects are rendered
+    /// again and compared with the live ones. The first field that differs fails the import, naming the
+    /// object and the field, e.g. ``HTTPRoute shop/web cannot be imported losslessly: spec.rules[0].filters has 2 filters; mesh.TrafficSplit renders one, a RequestMirror``; nothing is written to the cluster or to state.
+    /// 
     /// Import by namespace/name: the provider rebuilds the resource from the live
     /// VirtualService (with its DestinationRules) or HTTPRoute of that name.
     /// 

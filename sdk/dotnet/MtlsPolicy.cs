@@ -164,6 +164,13 @@ namespace Meshform.Mesh
     /// another tool created are taken over by the next apply, which adds the provider's labels and shows
     /// them in the plan.
     /// 
+    /// Every import proves that it lost nothing: the live objects are decoded into their API types (a field
+    /// the type does not define is refused), the policy is rebuilt from them, and its objects are rendered
+    /// again and compared with the live ones. The first field that differs fails the import, naming the
+    /// object and the field, e.g. `PeerAuthentication shop/default cannot be imported losslessly:
+    /// spec.portLevelMtls is set to {"8080":{"mode":"PERMISSIVE"}}, and mesh.MtlsPolicy has no attribute for
+    /// it` (port-level modes apply only with a selector); nothing is written to the cluster or to state.
+    /// 
     /// Import by namespace/name: a PeerAuthentication of that name, else the Linkerd
     /// Servers &lt;name&gt;-&lt;port&gt; of the namespace, else the namespace's
     /// config.linkerd.io/default-inbound-policy annotation.

@@ -558,12 +558,11 @@ func (p *SplitReader) Spec(obj *unstructured.Unstructured) (map[string]any, erro
 	return Object(obj, "spec", spec)
 }
 
-// checkKeys rejects the fields of m that the resource has no attribute for.
+// CheckKeys rejects the fields of m that a split has no attribute for.
 func CheckKeys(obj *unstructured.Unstructured, field string, m map[string]any, allowed ...string) error {
 	for _, k := range SortedKeys(m) {
 		if !slices.Contains(allowed, k) {
-			return NotLossless(obj, field+"."+k,
-				"is set, and mesh_traffic_split has no attribute for it; remove it from the object before importing, or keep managing the object outside Terraform")
+			return notCovered(obj, SplitResource, field+"."+k, m[k])
 		}
 	}
 	return nil

@@ -153,6 +153,15 @@ import (
 // (MESH-TS-005) so that you can delete it once the provider's own replaces it. An HTTPRoute can be
 // rendered for any target, so set the provider's `target` before importing one.
 //
+// Every import proves that it lost nothing: the live objects are decoded into their API types (a field
+// the type does not define is refused), the resource is rebuilt from them, and its objects are rendered
+// again and compared with the live ones. The first field that differs fails the import, naming the
+// object and the field, e.g. “VirtualService bookinfo/reviews cannot be imported losslessly: spec.http[0].timeout is set to "5s", and TrafficSplit has no attribute for it“; nothing is written to the cluster or to state. The comparison reads
+// the two alike where the APIs do (short hosts and FQDNs, a destination without port and the parent's
+// port, the API servers' defaults, a subset and the labels it selects, several matches of one route and
+// one route per match). A DestinationRule of the name the split renders that defines subsets none of the
+// split's routes uses is refused: applying the import would remove them.
+//
 // Import by namespace/name: the provider rebuilds the resource from the live
 // VirtualService/DestinationRule or HTTPRoute of that name.
 //
