@@ -154,8 +154,9 @@ namespace Meshform.Mesh
     /// object and the field, e.g. ``VirtualService bookinfo/reviews cannot be imported losslessly: spec.http[0].timeout is set to "5s", and mesh.TrafficSplit has no attribute for it``; nothing is written to the cluster or to state. The comparison reads
     /// the two alike where the APIs do (short hosts and FQDNs, a destination without port and the parent's
     /// port, the API servers' defaults, a subset and the labels it selects, several matches of one route and
-    /// one route per match). A DestinationRule of the name the split renders that defines subsets none of the
-    /// split's routes uses is refused: applying the import would remove them.
+    /// one route per match). A DestinationRule of the name the split renders is refused when it defines a
+    /// subset the rendered one would not keep under the same name (one the split's routes do not use, or
+    /// one named otherwise than the provider names it from its labels): applying the import would remove it.
     /// 
     /// Import by namespace/name: the provider rebuilds the resource from the live
     /// VirtualService/DestinationRule or HTTPRoute of that name.

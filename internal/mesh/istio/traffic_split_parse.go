@@ -852,9 +852,9 @@ func subsetsByHost(rules []*unstructured.Unstructured) map[string]map[string]any
 
 // proveDestinationRules: a live DestinationRule of the name the split
 // renders is replaced by the rendered one on apply, so each of its subsets
-// must be one the rendered one keeps (routes elsewhere may use them).
-// DestinationRules of other names stay as they are, and merge with the
-// rendered ones for the same host.
+// must be one the rendered one keeps, under the same name and labels
+// (routes elsewhere may use it). DestinationRules of other names stay as
+// they are, and Istio merges them with the rendered ones for the same host.
 func (p *splitParser) proveDestinationRules(rendered []*unstructured.Unstructured) error {
 	for _, want := range rendered {
 		for _, live := range p.Rules {
@@ -864,15 +864,14 @@ func (p *splitParser) proveDestinationRules(rendered []*unstructured.Unstructure
 			have := subsetsByHost([]*unstructured.Unstructured{live})
 			keep := subsetsByHost([]*unstructured.Unstructured{want})
 			for host, subsets := range have {
-				kept := map[string]bool{}
-				for _, s := range keep[host] {
-					kept[gatewayapi.Show(s)] = true
-				}
+				kept := keep[host]
 				for _, name := range gatewayapi.SortedKeys(subsets) {
-					if !kept[gatewayapi.Show(subsets[name])] {
-						return gatewayapi.NotLossless(live, "spec.subsets", "defines subset %q (%s), which none of the split's routes uses, and applying the import would remove it, as %s renders %s with the subsets its routes use only; remove the subset (or rename the DestinationRule) before importing",
-							name, gatewayapi.Show(subsets[name]), gatewayapi.SplitResource, gatewayapi.Describe(want))
+					if k, ok := kept[name]; ok && gatewayapi.Show(k) == gatewayapi.Show(subsets[name]) {
+						continue
 					}
+					return gatewayapi.NotLossless(live, "spec.subsets",
+						"defines subset %q %s, which the DestinationRule %s renders does not keep under that name (it holds the subsets the split's routes use, named from their labels: %s), so applying the import would remove it; remove or rename the subset, or rename the DestinationRule, before importing",
+						name, gatewayapi.Show(subsets[name]), gatewayapi.SplitResource, gatewayapi.Show(gatewayapi.SortedKeys(kept)))
 				}
 			}
 		}

@@ -576,9 +576,11 @@ spec:
 }
 
 // TestParseTrafficSplitUnusedSubsetOfTheRenderedRule: a DestinationRule of
-// the name the split renders is replaced on apply, so a subset no route of
-// the split uses would be removed (and another route using it would fail):
-// the import refuses it. Under another name the rule stays, and merges.
+// the name the split renders is replaced on apply, so a subset it would not
+// keep under the same name (one no route of the split uses, or one the
+// renderer names otherwise) would be removed, and another route using it
+// would fail: the import refuses it. Under another name the rule stays, and
+// merges.
 func TestParseTrafficSplitUnusedSubsetOfTheRenderedRule(t *testing.T) {
 	vs := vsHead + `  hosts:
   - reviews
@@ -589,18 +591,26 @@ func TestParseTrafficSplitUnusedSubsetOfTheRenderedRule(t *testing.T) {
         subset: v1
         port:
           number: 9080`
-	dr := func(name string) string {
-		return strings.Replace(drReviews, "name: reviews\n", "name: "+name+"\n", 1) + `
+	rule := func(name, subsets string) string {
+		return strings.Replace(drReviews, "name: reviews\n", "name: "+name+"\n", 1) + subsets
+	}
+	unused := `
   - name: v4
     labels:
       version: v4`
-	}
-	_, err := render.ParseTrafficSplit(decode(t, vs+dr("reviews")), mesh.TargetIstioSidecar)
-	want := `DestinationRule bookinfo/reviews cannot be imported losslessly: spec.subsets defines subset "v4" ({"labels":{"version":"v4"}}), which none of the split's routes uses`
+	_, err := render.ParseTrafficSplit(decode(t, vs+rule("reviews", unused)), mesh.TargetIstioSidecar)
+	want := `DestinationRule bookinfo/reviews cannot be imported losslessly: spec.subsets defines subset "v4" {"labels":{"version":"v4"}}, which the DestinationRule mesh_traffic_split renders does not keep under that name (it holds the subsets the split's routes use, named from their labels: ["v1"]), so applying the import would remove it`
 	if err == nil || !strings.Contains(err.Error(), want) {
-		t.Errorf("error %v, want one containing %q", err, want)
+		t.Errorf("unused subset: error %v, want one containing %q", err, want)
 	}
-	if _, err := render.ParseTrafficSplit(decode(t, vs+dr("reviews-versions")), mesh.TargetIstioSidecar); err != nil {
+	renamed := strings.Replace(vs, "subset: v1", "subset: version-one", 1) +
+		strings.Replace(rule("reviews", ""), "- name: v1", "- name: version-one", 1)
+	_, err = render.ParseTrafficSplit(decode(t, renamed), mesh.TargetIstioSidecar)
+	want = `spec.subsets defines subset "version-one" {"labels":{"version":"v1"}}, which the DestinationRule mesh_traffic_split renders does not keep under that name`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("renamed subset: error %v, want one containing %q", err, want)
+	}
+	if _, err := render.ParseTrafficSplit(decode(t, vs+rule("reviews-versions", unused)), mesh.TargetIstioSidecar); err != nil {
 		t.Errorf("a rule of another name: %v", err)
 	}
 }
