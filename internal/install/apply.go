@@ -23,6 +23,12 @@ type ApplyOptions struct {
 	// Timeout bounds the whole Apply (Helm and the wait); 0 means none
 	// beyond ctx. Undoing a failed Apply gets its own rollbackTimeout.
 	Timeout time.Duration
+	// UncommittedLabel, when set, is a Helm release label that every
+	// release this Apply installs fresh carries with the value "false"
+	// until the Apply has succeeded, as its last write: a create that
+	// died leaves releases marked so, which a create again may take over
+	// (see Existing), while a finished install is never taken over.
+	UncommittedLabel string
 }
 
 // Result is what a successful Apply left in the cluster.
@@ -67,7 +73,7 @@ func (i *Installer) Apply(ctx context.Context, p Plan, opts ApplyOptions) (*Resu
 	var changes []change
 	deployed := map[string]*release.Release{}
 	for _, r := range order {
-		rel, ch, err := i.applyRelease(ctx, p, r, current[r.Name])
+		rel, ch, err := i.applyRelease(ctx, p, r, current[r.Name], opts.UncommittedLabel)
 		if ch != nil {
 			changes = append(changes, *ch)
 		}
@@ -91,18 +97,46 @@ func (i *Installer) Apply(ctx context.Context, p Plan, opts ApplyOptions) (*Resu
 		targets = append(targets, readinessTargets(r.Name, objs)...)
 	}
 	res.ManifestsDigest = combinedDigest(p, digests)
-	if !opts.Wait {
-		return res, nil
+	if opts.Wait {
+		start := time.Now()
+		comps, err := i.waitReady(ctx, targets)
+		if err != nil {
+			e := &Error{Cause: fmt.Errorf("resources not ready after %s: %w", time.Since(start).Round(time.Second), err), NotReady: notReadyOf(comps)}
+			e.Release = releaseOf(targets, e.NotReady)
+			return nil, i.undo(e, p, changes)
+		}
+		res.Components = comps
 	}
-	start := time.Now()
-	comps, err := i.waitReady(ctx, targets)
-	if err != nil {
-		e := &Error{Cause: fmt.Errorf("resources not ready after %s: %w", time.Since(start).Round(time.Second), err), NotReady: notReadyOf(comps)}
-		e.Release = releaseOf(targets, e.NotReady)
-		return nil, i.undo(e, p, changes)
+	if err := i.commit(p, opts.UncommittedLabel); err != nil {
+		return nil, i.undo(&Error{Cause: err, Recovered: recovered}, p, changes)
 	}
-	res.Components = comps
 	return res, nil
+}
+
+// commit clears label from the newest record of every release of p that
+// carries it: the releases are this Apply's now, for good.
+func (i *Installer) commit(p Plan, label string) error {
+	if label == "" {
+		return nil
+	}
+	for _, r := range p.Releases {
+		cfg, err := i.actionConfig(r.Namespace)
+		if err != nil {
+			return err
+		}
+		rel, err := cfg.Releases.Last(r.Name)
+		if err != nil {
+			return fmt.Errorf("commit release %s: %w", r.Name, err)
+		}
+		if _, marked := rel.Labels[label]; !marked {
+			continue
+		}
+		delete(rel.Labels, label)
+		if err := cfg.Releases.Update(rel); err != nil {
+			return fmt.Errorf("commit release %s (clear its %s label): %w", r.Name, label, err)
+		}
+	}
+	return nil
 }
 
 // currentReleases returns the newest record of each of p's releases that
@@ -196,7 +230,7 @@ func lastGood(cfg *action.Configuration, rel *release.Release) int {
 
 // applyRelease installs or upgrades r; an unchanged deployed release is left
 // alone. The returned change is non-nil once the cluster was touched.
-func (i *Installer) applyRelease(ctx context.Context, p Plan, r Release, cur *release.Release) (*release.Release, *change, error) {
+func (i *Installer) applyRelease(ctx context.Context, p Plan, r Release, cur *release.Release, uncommitted string) (*release.Release, *change, error) {
 	if cur != nil && cur.Info.Status == release.StatusDeployed && unchanged(cur, p.Version, r.Values) {
 		return cur, nil, nil
 	}
@@ -219,6 +253,9 @@ func (i *Installer) applyRelease(ctx context.Context, p Plan, r Release, cur *re
 		act.Timeout = hookTimeout(ctx)
 		act.TakeOwnership = len(adopt) > 0
 		act.PostRenderer = keepAdopted(adopt)
+		if uncommitted != "" {
+			act.Labels = map[string]string{uncommitted: "false"}
+		}
 		done := i.boundHelm(ctx)
 		rel, err := act.RunWithContext(context.WithoutCancel(ctx), ch, vals)
 		return rel, &change{release: r.Name}, done(err)

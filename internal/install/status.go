@@ -133,3 +133,39 @@ func (i *Installer) Discover(ctx context.Context, mesh Mesh, namespace string) (
 }
 
 func isControlPlane(chart string) bool { return chart == "istiod" || chart == "linkerd-control-plane" }
+
+// Existing describes each release of p that exists and has settled (any
+// status but uninstalled and the pending ones, which Apply recovers when an
+// interrupted run left them, or refuses while another operation may hold
+// them), e.g. "istio-system/istiod (revision 3, deployed, chart istiod
+// 1.27.1)": in committed those whose newest record does not carry
+// uncommitted (label) = "false", in left the others, which a create that
+// did not finish left (see ApplyOptions.UncommittedLabel). A create must not
+// take over a committed release: it belongs to another Terraform state, to a
+// tool outside Terraform, or to an install that finished.
+func (i *Installer) Existing(p Plan, uncommitted string) (committed, left []string, err error) {
+	for _, r := range p.Releases {
+		cfg, err := i.actionConfig(r.Namespace)
+		if err != nil {
+			return nil, nil, err
+		}
+		rel, err := cfg.Releases.Last(r.Name)
+		if errors.Is(err, driver.ErrReleaseNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("read release %s: %w", r.Name, err)
+		}
+		rs := releaseStatus(rel)
+		if rs.Status == release.StatusUninstalled.String() || rel.Info != nil && rel.Info.Status.IsPending() {
+			continue
+		}
+		desc := fmt.Sprintf("%s/%s (revision %d, %s, chart %s %s)", r.Namespace, r.Name, rs.Revision, rs.Status, r.Chart, rs.ChartVersion)
+		if uncommitted != "" && rel.Labels[uncommitted] == "false" {
+			left = append(left, desc)
+		} else {
+			committed = append(committed, desc)
+		}
+	}
+	return committed, left, nil
+}

@@ -274,9 +274,8 @@ func (ic *installCluster) istiodValues(t *testing.T) string {
 	return "mixed"
 }
 
-// helmReleases is the latest revision of every release in istio-system, as
-// `helm list -a` shows them (any status).
-func (ic *installCluster) helmReleases(t *testing.T) map[string]*release.Release {
+// helmConfig is Helm's configuration for istio-system, as the admin.
+func (ic *installCluster) helmConfig(t *testing.T) *action.Configuration {
 	t.Helper()
 	kubeconfig, namespace := ic.Kubeconfig, "istio-system"
 	flags := genericclioptions.NewConfigFlags(false)
@@ -285,7 +284,14 @@ func (ic *installCluster) helmReleases(t *testing.T) map[string]*release.Release
 	if err := cfg.Init(flags, namespace, "secret", func(string, ...any) {}); err != nil {
 		t.Fatal(err)
 	}
-	list := action.NewList(cfg)
+	return cfg
+}
+
+// helmReleases is the latest revision of every release in istio-system, as
+// `helm list -a` shows them (any status).
+func (ic *installCluster) helmReleases(t *testing.T) map[string]*release.Release {
+	t.Helper()
+	list := action.NewList(ic.helmConfig(t))
 	list.All = true
 	list.SetStateMask()
 	rels, err := list.Run()

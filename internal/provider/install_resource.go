@@ -180,6 +180,9 @@ func (r *installResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	} else {
 		plan.Components, plan.ReleaseRevisions, plan.ManifestsDigest = state.Components, state.ReleaseRevisions, state.ManifestsDigest
 	}
+	if req.State.Raw.IsNull() && ok {
+		r.planNotInstalled(plan, in, &resp.Diagnostics)
+	}
 	checkGeneratedExpiry(plan, &resp.Diagnostics)
 	plan.RenderedObjects = types.MapUnknown(renderedType)
 	if ok {
@@ -333,6 +336,61 @@ func (r *installResource) planRendered(ctx context.Context, plan, cfg installMod
 		return unknown
 	}
 	return renderedValue(rendered)
+}
+
+// planNotInstalled refuses, at plan, a create over releases that already
+// exist (see refuseExisting). The release names do not depend on the
+// Linkerd identity, which a create may only generate at apply, so a
+// placeholder stands in for it. Without a cluster the check waits for the
+// apply, which runs it again before it writes.
+func (r *installResource) planNotInstalled(plan installModel, in mesh.Install, diags *diag.Diagnostics) {
+	inst, err := r.engine()
+	if err != nil {
+		return
+	}
+	var id install.LinkerdIdentity
+	if in.Mesh == mesh.MeshLinkerd {
+		if id.TrustAnchorsPEM, id.IssuerCertPEM, id.IssuerKeyPEM, err = certs.GenerateLinkerdIdentity(time.Now()); err != nil {
+			return
+		}
+	}
+	p, err := installPlan(in, plan.ChartRepository.ValueString(), id)
+	if err != nil {
+		return // the apply reports it
+	}
+	if err := refuseExisting(inst, p, plan.ID.ValueString(), diags); err != nil {
+		clusterChecksSkipped(diags, err)
+	}
+}
+
+// refuseExisting fails a create over Helm releases that already exist and
+// were committed: taking them over would upgrade another state's (or
+// another tool's) install with this configuration, and this resource's
+// destroy would uninstall it. Nothing is adopted silently; import adopts on
+// purpose. Releases an unfinished create left (still marked uncommitted)
+// are taken over, as the manifest resources take over their uncommitted
+// objects, with a warning that names them.
+func refuseExisting(inst *install.Installer, p install.Plan, id string, diags *diag.Diagnostics) error {
+	committed, left, err := inst.Existing(p, mesh.LabelCommitted)
+	if err != nil {
+		return err
+	}
+	if len(committed) > 0 {
+		diags.AddError("The mesh is already installed",
+			fmt.Sprintf("Creating %s would install over Helm releases that already exist: %s. They belong to another Terraform "+
+				"state or workspace, or to a tool outside Terraform (helm, istioctl, linkerd). Creating would take them over "+
+				"with this configuration, and this resource's destroy would uninstall them. To manage them here, import them "+
+				"(terraform import mesh_install.NAME %s); otherwise uninstall them first, or install into another namespace.",
+				id, strings.Join(committed, "; "), id))
+		return nil
+	}
+	if len(left) > 0 {
+		diags.AddWarning("Taking over releases an unfinished create left",
+			fmt.Sprintf("Helm releases %s carry %s=false: a create of this installation installed them and did not finish "+
+				"(it was interrupted, or failed and could not undo them). This create takes them over and upgrades them to "+
+				"this configuration.", strings.Join(left, "; "), mesh.LabelCommitted))
+	}
+	return nil
 }
 
 // clusterChecks runs preflight.Install; an error means they could not run.
@@ -506,7 +564,15 @@ func (r *installResource) apply(ctx context.Context, plan *installModel, id inst
 		diags.AddError("Invalid install", redact(err.Error()))
 		return false
 	}
-	res, err := inst.Apply(ctx, p, install.ApplyOptions{Wait: plan.Wait.ValueBool(), Timeout: plan.applyTimeout()})
+	if !update {
+		if err := refuseExisting(inst, p, plan.ID.ValueString(), diags); err != nil {
+			clusterUnavailable(diags, err)
+		}
+		if diags.HasError() {
+			return false
+		}
+	}
+	res, err := inst.Apply(ctx, p, install.ApplyOptions{Wait: plan.Wait.ValueBool(), Timeout: plan.applyTimeout(), UncommittedLabel: mesh.LabelCommitted})
 	if err != nil {
 		installFailed(diags, plan.ID.ValueString(), err, update)
 		return false

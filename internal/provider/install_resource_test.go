@@ -3,10 +3,15 @@ package provider
 import (
 	"context"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
+	"github.com/hashicorp/terraform-exec/tfexec"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -14,6 +19,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/meshform/terraform-provider-mesh/internal/mesh"
 )
 
 // renderedKnown asserts that the plan already lists every object of chart.
@@ -105,20 +112,29 @@ func TestAccInstall_IstioAmbient(t *testing.T) {
 }
 
 // TestAccInstall_IstioSidecarRevision installs sidecar Istio as a revision.
+// A second Terraform state on the same cluster that declares the same
+// install is refused, at plan and at the apply of a plan saved before the
+// first state installed, and changes nothing.
 func TestAccInstall_IstioSidecarRevision(t *testing.T) {
 	ic := newInstallCluster(t)
+	config := ic.config(`
+  mesh     = "istio"
+  mode     = "sidecar"
+  revision = "canary"
+  version  = "` + istioVersion + `"
+`)
+	var other *otherState
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviderFactories,
 		CheckDestroy: func(*terraform.State) error {
 			return ic.expectDeployment(t, "istio-system", "istiod-canary", false)
 		},
 		Steps: []resource.TestStep{{
-			Config: ic.config(`
-  mesh     = "istio"
-  mode     = "sidecar"
-  revision = "canary"
-  version  = "` + istioVersion + `"
-`),
+			PreConfig: func() {
+				other = newOtherState(t, config)
+				other.planOut(t) // before the mesh is installed: nothing to refuse yet
+			},
+			Config: config,
 			ConfigPlanChecks: resource.ConfigPlanChecks{
 				PreApply:             []plancheck.PlanCheck{renderedKnown("base"), renderedKnown("istiod")},
 				PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
@@ -131,10 +147,130 @@ func TestAccInstall_IstioSidecarRevision(t *testing.T) {
 				if err := ic.expectDeployment(t, "istio-system", "istiod-canary", true); err != nil {
 					return err
 				}
-				return ic.expectDaemonSetAbsent(t, "istio-system", "ztunnel")
+				if err := ic.expectDaemonSetAbsent(t, "istio-system", "ztunnel"); err != nil {
+					return err
+				}
+				if err := other.expectRefused(t, ic); err != nil {
+					return err
+				}
+				return other.expectTakesOverUncommitted(t, ic)
 			},
 		}},
 	})
+}
+
+// expectTakesOverUncommitted: releases marked as left by a create that
+// did not finish (committed=false, as Apply marks them until its last
+// write) are taken over by a create, with a warning naming them, and are
+// committed at its end. The second state then forgets them, leaving them
+// to the first.
+func (o *otherState) expectTakesOverUncommitted(t *testing.T, ic *installCluster) error {
+	cfg := ic.helmConfig(t)
+	for name := range ic.helmReleases(t) {
+		rel, err := cfg.Releases.Last(name)
+		if err != nil {
+			return err
+		}
+		if rel.Labels == nil {
+			rel.Labels = map[string]string{}
+		}
+		rel.Labels[mesh.LabelCommitted] = "false"
+		if err := cfg.Releases.Update(rel); err != nil {
+			return err
+		}
+	}
+	var stdout strings.Builder
+	o.tf.SetStdout(&stdout)
+	defer o.tf.SetStdout(io.Discard)
+	if err := o.tf.Apply(t.Context(), tfexec.Reattach(o.info)); err != nil {
+		return fmt.Errorf("the create over releases an unfinished create left: %v", err)
+	}
+	out := strings.Join(strings.Fields(strings.NewReplacer("│", "", "╷", "", "╵", "").Replace(stdout.String())), " ")
+	for _, want := range []string{"Taking over releases an unfinished create left", "istio-system/istiod-canary (revision"} {
+		if !strings.Contains(out, want) {
+			return fmt.Errorf("the create over uncommitted releases does not warn %q:\n%s", want, out)
+		}
+	}
+	for name := range ic.helmReleases(t) {
+		rel, err := cfg.Releases.Last(name)
+		if err != nil {
+			return err
+		}
+		if v, ok := rel.Labels[mesh.LabelCommitted]; ok {
+			return fmt.Errorf("release %s still carries %s=%s after the create finished", name, mesh.LabelCommitted, v)
+		}
+	}
+	return o.tf.StateRm(t.Context(), installAddress)
+}
+
+// otherState is a second Terraform working directory, so a second state, on
+// the same cluster, run through terraform-exec with a provider process of
+// its own.
+type otherState struct {
+	tf   *tfexec.Terraform
+	info tfexec.ReattachInfo
+	plan string // a plan saved by planOut
+}
+
+func newOtherState(t *testing.T, config string) *otherState {
+	t.Helper()
+	_, info := providerProcess(t)
+	tf, err := tfexec.NewTerraform(t.TempDir(), os.Getenv("TF_ACC_TERRAFORM_PATH"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(tf.WorkingDir(), "main.tf"), []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := tf.Init(t.Context(), tfexec.Reattach(info)); err != nil {
+		t.Fatal(err)
+	}
+	return &otherState{tf: tf, info: info}
+}
+
+func (o *otherState) planOut(t *testing.T) {
+	t.Helper()
+	o.plan = filepath.Join(o.tf.WorkingDir(), "saved.tfplan")
+	if _, err := o.tf.Plan(t.Context(), tfexec.Reattach(o.info), tfexec.Out(o.plan)); err != nil {
+		t.Fatalf("the second state's plan, before the mesh is installed: %v", err)
+	}
+}
+
+// expectRefused: the second state's plan, and the apply of its saved plan,
+// fail with the provider's message naming the releases and the import
+// command, and the first state's releases stay at their revisions.
+func (o *otherState) expectRefused(t *testing.T, ic *installCluster) error {
+	before := map[string]int{}
+	for name, rel := range ic.helmReleases(t) {
+		before[name] = rel.Version
+	}
+	var stderr strings.Builder
+	o.tf.SetStderr(&stderr)
+	defer o.tf.SetStderr(io.Discard)
+	for _, run := range []struct {
+		what string
+		do   func() error
+	}{
+		{"plan", func() error { _, err := o.tf.Plan(t.Context(), tfexec.Reattach(o.info)); return err }},
+		{"apply of the plan saved before the install", func() error {
+			return o.tf.Apply(t.Context(), tfexec.Reattach(o.info), tfexec.DirOrPlan(o.plan))
+		}},
+	} {
+		stderr.Reset()
+		err := run.do()
+		out := strings.Join(strings.Fields(strings.NewReplacer("│", "", "╷", "", "╵", "").Replace(stderr.String())), " ")
+		for _, want := range []string{"The mesh is already installed", "istio-system/istio-base (revision 1, deployed", "istio-system/istiod-canary (revision 1, deployed", "terraform import mesh_install.NAME istio/istio-system"} {
+			if err == nil || !strings.Contains(out, want) {
+				return fmt.Errorf("the second state's %s: %v, %q; want it refused, saying %q", run.what, err, out, want)
+			}
+		}
+	}
+	for name, rel := range ic.helmReleases(t) {
+		if before[name] != rel.Version {
+			return fmt.Errorf("release %s went from revision %d to %d: the second state changed the first one's install", name, before[name], rel.Version)
+		}
+	}
+	return nil
 }
 
 // expectRenderedChange asserts which charts' object lines the plan changes.
