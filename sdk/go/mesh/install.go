@@ -161,6 +161,16 @@ import (
 //
 // After an import, set `chartRepository` to where the charts come from (Helm does not record it). The first plan
 // then shows `chartRepository` and `renderedObjects` being recorded; applying it changes nothing in the cluster.
+//
+// A create never takes over an installation it did not make. When any Helm release it would install already
+// exists (another Terraform state or workspace installed the mesh there, or `helm`, `istioctl` or `linkerd`
+// did), the plan fails with "The mesh is already installed", naming each release with its revision and
+// status, and so does the apply of a plan saved before the release appeared; nothing is written. Import the
+// installation to manage it from this state, or uninstall it first. The releases a create installs carry the
+// Helm release label `mesh.terraform.io/committed=false` until the create has finished: when a create was
+// killed, or failed and could not undo its releases, running it again takes them over, with a warning that
+// names them (`helm list -A -l mesh.terraform.io/committed=false` lists them). A release left pending by an
+// interrupted run is recovered once it is stale (see "Recovered an interrupted Helm operation").
 type Install struct {
 	pulumi.CustomResourceState
 

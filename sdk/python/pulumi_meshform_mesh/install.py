@@ -633,6 +633,16 @@ class Install(pulumi.CustomResource):
         After an import, set `chart_repository` to where the charts come from (Helm does not record it). The first plan
         then shows `chart_repository` and `rendered_objects` being recorded; applying it changes nothing in the cluster.
 
+        A create never takes over an installation it did not make. When any Helm release it would install already
+        exists (another Terraform state or workspace installed the mesh there, or `helm`, `istioctl` or `linkerd`
+        did), the plan fails with "The mesh is already installed", naming each release with its revision and
+        status, and so does the apply of a plan saved before the release appeared; nothing is written. Import the
+        installation to manage it from this state, or uninstall it first. The releases a create installs carry the
+        Helm release label `mesh.terraform.io/committed=false` until the create has finished: when a create was
+        killed, or failed and could not undo its releases, running it again takes them over, with a warning that
+        names them (`helm list -A -l mesh.terraform.io/committed=false` lists them). A release left pending by an
+        interrupted run is recovered once it is stale (see "Recovered an interrupted Helm operation").
+
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[_builtins.str] chart_repository: Helm repository (`https://…`) or OCI registry (`oci://…`) holding the charts, e.g. an internal mirror. Default `https://istio-release.storage.googleapis.com/charts` or `https://helm.linkerd.io/edge`.
@@ -803,6 +813,16 @@ class Install(pulumi.CustomResource):
 
         After an import, set `chart_repository` to where the charts come from (Helm does not record it). The first plan
         then shows `chart_repository` and `rendered_objects` being recorded; applying it changes nothing in the cluster.
+
+        A create never takes over an installation it did not make. When any Helm release it would install already
+        exists (another Terraform state or workspace installed the mesh there, or `helm`, `istioctl` or `linkerd`
+        did), the plan fails with "The mesh is already installed", naming each release with its revision and
+        status, and so does the apply of a plan saved before the release appeared; nothing is written. Import the
+        installation to manage it from this state, or uninstall it first. The releases a create installs carry the
+        Helm release label `mesh.terraform.io/committed=false` until the create has finished: when a create was
+        killed, or failed and could not undo its releases, running it again takes them over, with a warning that
+        names them (`helm list -A -l mesh.terraform.io/committed=false` lists them). A release left pending by an
+        interrupted run is recovered once it is stale (see "Recovered an interrupted Helm operation").
 
         :param str resource_name: The name of the resource.
         :param InstallArgs args: The arguments to use to populate this resource's properties.
