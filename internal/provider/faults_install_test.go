@@ -21,6 +21,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 
 	"github.com/meshform/terraform-provider-mesh/internal/install"
+	"github.com/meshform/terraform-provider-mesh/internal/mesh"
 )
 
 // installFault is one fault during a terraform apply that upgrades an Istio
@@ -390,4 +391,105 @@ func (ic *installCluster) faultAt(t *testing.T, fault installFault, provider *ex
 		}
 	}()
 	return done
+}
+
+// TestAccInstallFaultsKilledFirstInstall SIGKILLs the provider during a
+// first install (the create of an Istio install), once Helm has marked the
+// istiod release deployed and the provider waits for readiness: the create
+// never reaches state, and its releases are left carrying committed=false.
+// Running the same apply again takes them over, saying so, and converges:
+// the releases deployed, committed, in state, and a clean plan; destroy then
+// leaves no release. make faults runs it (MESH_FAULT_POINTS=all).
+func TestAccInstallFaultsKilledFirstInstall(t *testing.T) {
+	if os.Getenv("MESH_FAULT_POINTS") != "all" {
+		t.Skip("make faults runs it (MESH_FAULT_POINTS=all)")
+	}
+	top := t
+	ic := newInstallCluster(t)
+	tf, err := tfexec.NewTerraform(t.TempDir(), os.Getenv("TF_ACC_TERRAFORM_PATH"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	config := ic.config(`
+  mesh    = "istio"
+  mode    = "sidecar"
+  version = "` + istioVersion + `"
+  timeout = "2m"
+`)
+	if err := os.WriteFile(filepath.Join(tf.WorkingDir(), "main.tf"), []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd, info := providerProcess(t)
+	if err := tf.Init(t.Context(), tfexec.Reattach(info)); err != nil {
+		t.Fatal(err)
+	}
+	// The istiod release's record as it is marked deployed (a watch as the
+	// admin, independent of the provider and of Helm).
+	secrets, err := ic.cs.CoreV1().Secrets("istio-system").Watch(t.Context(), metav1.ListOptions{LabelSelector: "owner=helm,name=istiod"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	killed := make(chan error, 1)
+	go func() {
+		deadline := time.After(5 * time.Minute)
+		for {
+			select {
+			case ev, open := <-secrets.ResultChan():
+				if !open {
+					killed <- fmt.Errorf("the watch of the istiod release ended")
+					return
+				}
+				if s, ok := ev.Object.(*corev1.Secret); ok && s.Labels["status"] == string(release.StatusDeployed) {
+					killed <- cmd.Process.Kill()
+					return
+				}
+			case <-deadline:
+				killed <- fmt.Errorf("the istiod release was never marked deployed")
+				return
+			}
+		}
+	}()
+	if err := tf.Apply(t.Context(), tfexec.Reattach(info)); err == nil {
+		t.Fatal("the create succeeded although its provider was killed")
+	}
+	if err := <-killed; err != nil {
+		t.Fatalf("kill: %v", err)
+	}
+	secrets.Stop()
+	_, info = providerProcess(top)
+	st, err := tf.Show(t.Context(), tfexec.Reattach(info))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Values != nil && len(st.Values.RootModule.Resources) > 0 {
+		t.Fatalf("the killed create reached state: %+v", st.Values.RootModule.Resources)
+	}
+	cfg := ic.helmConfig(t)
+	if rel, err := cfg.Releases.Last("istiod"); err != nil || rel.Labels[mesh.LabelCommitted] != "false" {
+		t.Fatalf("the killed create left istiod %v (labels %v); want it deployed and uncommitted", err, rel.Labels)
+	}
+
+	var out strings.Builder
+	tf.SetStdout(&out)
+	if err := tf.Apply(t.Context(), tfexec.Reattach(info)); err != nil {
+		t.Fatalf("the same apply again: %v", err)
+	}
+	tf.SetStdout(io.Discard)
+	said := strings.Join(strings.Fields(strings.NewReplacer("│", "", "╷", "", "╵", "").Replace(out.String())), " ")
+	if !strings.Contains(said, "Taking over releases an unfinished create left") || !strings.Contains(said, "istio-system/istiod (revision 1, deployed") {
+		t.Errorf("the apply after the kill does not say it took the releases over:\n%s", said)
+	}
+	ic.expectReleasesDeployed(t)
+	for name := range ic.helmReleases(t) {
+		if rel, err := cfg.Releases.Last(name); err != nil || rel.Labels[mesh.LabelCommitted] != "" {
+			t.Errorf("release %s after the converging apply: %v, labels %v; want it committed", name, err, rel.Labels)
+		}
+	}
+	if changed, err := tf.Plan(t.Context(), tfexec.Reattach(info)); err != nil || changed {
+		t.Errorf("after the converging apply, the plan has changes %v, %v", changed, err)
+	}
+	if err := tf.Destroy(t.Context(), tfexec.Reattach(info)); err != nil {
+		t.Errorf("destroy: %v", err)
+	}
+	ic.expectNoReleases(t)
 }
