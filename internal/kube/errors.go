@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // ObjectError is a failure on one object. It unwraps to the API error.
@@ -57,6 +59,19 @@ func (e *ForeignObjectError) Error() string {
 	}
 	return fmt.Sprintf("%s already exists and belongs to %s (label %s), not %s. Two resources cannot manage one object: remove one of them",
 		e.ID, e.Owner, e.Label, e.Want)
+}
+
+// ReplacedObjectError is returned for an owned object whose uid is not the
+// one the resource recorded (ApplyOptions.UIDs): the object it created was
+// deleted, and this one created in its place outside the resource.
+type ReplacedObjectError struct {
+	ID            ID
+	UID, Recorded types.UID
+}
+
+func (e *ReplacedObjectError) Error() string {
+	return fmt.Sprintf("%s is not the object this resource created: its uid is %s, and Terraform state recorded %s. That object was deleted, and this one created in its place outside this resource (by another Terraform state or workspace, or by hand), so it is neither overwritten nor deleted. If it is this resource's, move it into this state: `terraform state rm` the resource, then `terraform import` it",
+		e.ID, e.UID, e.Recorded)
 }
 
 // MissingObjectError is returned when an object this provider only adds
@@ -130,6 +145,9 @@ type RollbackError struct {
 	TakenOver []ID
 	// RollbackErr is set when the rollback itself failed (for LeftChanged).
 	RollbackErr error
+	// UIDs are the uids of the owned objects the rollback put back, which
+	// differ from the recorded ones where it created a pruned object again.
+	UIDs map[ID]types.UID
 }
 
 func (e *RollbackError) Error() string {

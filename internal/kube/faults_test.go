@@ -330,3 +330,45 @@ func TestFaultLostCommitReplyIsNotATakeover(t *testing.T) {
 		t.Errorf("the fault fired %d times; want once, on the commit", fired)
 	}
 }
+
+// An apply that prunes two objects fails deleting the second (a persistent
+// 500); its rollback creates the first again, which then has a new uid.
+// The RollbackError reports the uids of what it put back, so that state
+// records the new object as its own (ApplyOptions.UIDs) rather than as one
+// created again elsewhere.
+func TestFaultRollbackReportsTheUIDsOfWhatItPutBack(t *testing.T) {
+	e, p := newFaultEnv(t)
+	v1 := append(e.load("traffic_split_90_10.yaml"), e.ratings(2)...)
+	v2 := e.load("traffic_split_50_50.yaml")
+	before := uidsOf(t, e.apply(v1, nil))
+	// The engine prunes in reverse order: the last object goes first, and
+	// the delete of the one before it fails.
+	first, failing := v1[len(v1)-1], v1[len(v1)-2]
+	p.Arm(faultproxy.Fault{Kind: faultproxy.Status, Code: http.StatusInternalServerError, Match: func(r *http.Request) bool {
+		return r.Method == http.MethodDelete && writeOf(failing)(r)
+	}})
+	ctx, cancel := context.WithTimeout(e.ctx, 3*time.Second)
+	defer cancel()
+	opts := e.opts(v1)
+	opts.UIDs = before
+	_, err := e.m.Apply(ctx, v2, opts)
+	re := e.wantRolledBack(err, v1, v2)
+	if re == nil || !undone(re, first) {
+		t.Fatalf("Apply: %v; want the pruned %s created again by the rollback", err, IDOf(first))
+	}
+	live := e.live(first)
+	if live.GetUID() == before[IDOf(first)] {
+		t.Fatalf("%s kept its uid; the test needs it created again", IDOf(first))
+	}
+	if got := re.UIDs[IDOf(first)]; got != live.GetUID() {
+		t.Errorf("the rollback reported uid %q for %s; live it is %s", got, IDOf(first), live.GetUID())
+	}
+	for _, obj := range v2 {
+		if !undone(re, obj) {
+			continue // unchanged by v2: nothing to put back
+		}
+		if got := re.UIDs[IDOf(obj)]; got != before[IDOf(obj)] {
+			t.Errorf("%s: the rollback reported uid %q; it kept %s", IDOf(obj), got, before[IDOf(obj)])
+		}
+	}
+}

@@ -30,6 +30,14 @@ type ApplyOptions struct {
 	Wait bool
 	// WaitTimeout bounds the wait; 0 leaves only ctx to bound it.
 	WaitTimeout time.Duration
+	// UIDs are the uids the resource recorded for the owned objects of
+	// Previous (Change.UID of its last apply). A live object of one of those
+	// names with another uid is not the one the resource created: it was
+	// deleted and created again outside it since (by another Terraform
+	// state's create, say). Apply and Diff refuse it before writing
+	// anything (a *ReplacedObjectError), and never prune it. A name without
+	// a recorded uid is taken on its owner label alone.
+	UIDs map[ID]types.UID
 }
 
 // DefaultApplyOptions waits for readiness: a mesh route that the control
@@ -50,6 +58,9 @@ func (m *Manager) Apply(ctx context.Context, desired []*unstructured.Unstructure
 	prune := pruned(opts.Previous, desired)
 	live, err := m.getLive(ctx, idsOf(desired, prune))
 	if err != nil {
+		return nil, err
+	}
+	if err := m.checkReplaced(desired, prune, live, opts.UIDs); err != nil {
 		return nil, err
 	}
 	tx := &applyTx{m: m, opts: opts, live: live, previous: byID(opts.Previous),
@@ -281,7 +292,35 @@ func (tx *applyTx) applyOne(ctx context.Context, obj *unstructured.Unstructured)
 		tx.written[id] = applied.GetResourceVersion()
 	}
 	tx.markReady(id, applied)
-	return Change{ID: id, Action: action}, nil
+	c := Change{ID: id, Action: action}
+	if !tx.m.owners().shared(obj) {
+		c.UID = applied.GetUID()
+	}
+	return c, nil
+}
+
+// checkReplaced refuses the first object of desired and prune whose live
+// uid differs from the one recorded for it (ApplyOptions.UIDs).
+func (m *Manager) checkReplaced(desired, prune []*unstructured.Unstructured, live map[ID]*unstructured.Unstructured, uids map[ID]types.UID) error {
+	for _, set := range [][]*unstructured.Unstructured{desired, prune} {
+		for _, obj := range set {
+			if err := m.replaced(obj, live[IDOf(obj)], uids); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// replaced is a *ReplacedObjectError when live is an owned object of obj's
+// name that is not the one recorded in uids.
+func (m *Manager) replaced(obj, live *unstructured.Unstructured, uids map[ID]types.UID) error {
+	id := IDOf(obj)
+	recorded := uids[id]
+	if recorded == "" || live == nil || live.GetUID() == recorded || m.owners().shared(obj) {
+		return nil
+	}
+	return &ReplacedObjectError{ID: id, UID: live.GetUID(), Recorded: recorded}
 }
 
 // applyPastImperativeEdits applies obj (with DryRun=All when dryRun),
@@ -638,3 +677,7 @@ func idsOf(sets ...[]*unstructured.Unstructured) []ID {
 	}
 	return ids
 }
+
+// Owned reports whether obj is one of ours (it carries the owner label),
+// not someone else's object we only add fields to.
+func (m *Manager) Owned(obj *unstructured.Unstructured) bool { return !m.owners().shared(obj) }

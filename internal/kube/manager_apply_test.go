@@ -451,3 +451,87 @@ func (e *env) wantCommitted(objs ...*unstructured.Unstructured) {
 		}
 	}
 }
+
+// uidsOf are the uids an apply reported, as ApplyOptions.UIDs takes them.
+func uidsOf(t *testing.T, cs ChangeSet) map[ID]types.UID {
+	t.Helper()
+	uids := map[ID]types.UID{}
+	for _, c := range cs {
+		if c.UID != "" {
+			uids[c.ID] = c.UID
+		}
+	}
+	return uids
+}
+
+// State A's objects are deleted out of band and state B creates the same
+// resource: B's objects carry A's owner label, but not the uids A recorded.
+// A's update and its plan refuse them, changing nothing, and A's destroy
+// leaves them to B; B updates its own.
+func TestApplyAndDeleteLeaveAnObjectCreatedAgainElsewhere(t *testing.T) {
+	e := newEnv(t)
+	v1 := append(e.load("traffic_split_90_10.yaml"), e.ratings(1)...)
+	v2 := append(e.load("traffic_split_50_50.yaml"), e.ratings(1)...)
+	a := uidsOf(t, e.apply(v1, nil))
+	if len(a) != len(v1) {
+		t.Fatalf("the create reported %d uids for %d objects: %v", len(a), len(v1), a)
+	}
+	for _, obj := range v1 {
+		if got := e.live(obj).GetUID(); a[IDOf(obj)] != got {
+			t.Errorf("%s: reported uid %s, live %s", IDOf(obj), a[IDOf(obj)], got)
+		}
+		if err := e.otherResource(obj).Delete(e.ctx, obj.GetName(), metav1.DeleteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.m.waitGone(e.ctx, idsOf(v1)); err != nil {
+		t.Fatal(err)
+	}
+	b := uidsOf(t, e.apply(v1, nil)) // state B's create
+	versions := map[ID]string{}
+	for _, obj := range v1 {
+		versions[IDOf(obj)] = e.live(obj).GetResourceVersion()
+	}
+	optsA := e.opts(v1)
+	optsA.UIDs = a
+	for name, call := range map[string]func() (ChangeSet, error){
+		"Diff":  func() (ChangeSet, error) { return e.m.Diff(e.ctx, v2, optsA) },
+		"Apply": func() (ChangeSet, error) { return e.m.Apply(e.ctx, v2, optsA) },
+	} {
+		_, err := call()
+		var re *ReplacedObjectError
+		if !errors.As(err, &re) || re.Recorded != a[re.ID] || re.UID != b[re.ID] {
+			t.Fatalf("A's %s over B's objects: %v; want a ReplacedObjectError", name, err)
+		}
+		assertContains(t, err.Error(), re.ID.String(), "is not the object this resource created", string(re.UID), string(re.Recorded), "terraform import")
+	}
+	del := DefaultDeleteOptions()
+	del.UIDs = a
+	cs, err := e.m.Delete(e.ctx, v1, del)
+	if err != nil {
+		t.Fatalf("A's destroy: %v", err)
+	}
+	for _, c := range cs {
+		if !c.Replaced || c.Action != Unchanged {
+			t.Errorf("A's destroy: %s %s (replaced %v); want B's object left alone", c.ID, c.Action, c.Replaced)
+		}
+	}
+	for _, obj := range v1 {
+		if live := e.live(obj); live == nil || live.GetResourceVersion() != versions[IDOf(obj)] {
+			t.Errorf("%s: B's object was changed or deleted by A", IDOf(obj))
+		}
+	}
+	optsB := e.opts(v1)
+	optsB.UIDs = b
+	cs, err = e.m.Apply(e.ctx, v2, optsB)
+	if err != nil {
+		t.Fatalf("B's update of its own objects: %v", err)
+	}
+	if got := uidsOf(t, cs); !cmp.Equal(got, b) {
+		t.Errorf("B's update reported uids %v; want its create's %v", got, b)
+	}
+	del.UIDs = b
+	if cs, err := e.m.Delete(e.ctx, v2, del); err != nil || cs.Changed() == false {
+		t.Errorf("B's destroy: %v %v", cs, err)
+	}
+}

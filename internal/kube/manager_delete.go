@@ -7,6 +7,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // DeleteOptions configure Delete.
@@ -19,6 +20,10 @@ type DeleteOptions struct {
 	// Wait waits until every deleted object is gone, so that a following
 	// create of the same name does not race a terminating object.
 	Wait bool
+	// UIDs are the uids the resource recorded for its owned objects (see
+	// ApplyOptions.UIDs). A live object of one of those names with another
+	// uid is someone else's now: Delete leaves it (Change.Replaced).
+	UIDs map[ID]types.UID
 }
 
 // DefaultDeleteOptions deletes in the background and waits until gone.
@@ -69,6 +74,9 @@ func (m *Manager) deleteOne(ctx context.Context, obj, live *unstructured.Unstruc
 	want, err := m.owners().want(obj, opts.Owner)
 	if err != nil {
 		return Change{}, err
+	}
+	if m.replaced(obj, live, opts.UIDs) != nil {
+		return Change{ID: id, Action: Unchanged, Replaced: true}, nil
 	}
 	if got := live.GetLabels()[m.opts.OwnerLabel]; got != want {
 		return Change{}, &ForeignObjectError{ID: id, Label: m.opts.OwnerLabel, Owner: got, Want: want}

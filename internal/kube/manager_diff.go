@@ -18,6 +18,9 @@ func (m *Manager) Diff(ctx context.Context, desired []*unstructured.Unstructured
 	if err != nil {
 		return nil, err
 	}
+	if err := m.checkReplaced(desired, prune, live, opts.UIDs); err != nil {
+		return nil, err
+	}
 	previous := byID(opts.Previous)
 	interrupted := m.interruptedCreate(desired, live, previous)
 	var cs ChangeSet

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // Read returns, for each object that exists, the fields our field manager
@@ -13,17 +14,26 @@ import (
 // are missing from the map. More than a few objects of one kind in one
 // namespace are fetched with one List instead of a GET each.
 func (m *Manager) Read(ctx context.Context, ids []ID) (map[ID]*unstructured.Unstructured, error) {
+	out, _, err := m.ReadWithUIDs(ctx, ids)
+	return out, err
+}
+
+// ReadWithUIDs is Read that also returns each live object's uid (which the
+// owned fields do not include), for ApplyOptions.UIDs.
+func (m *Manager) ReadWithUIDs(ctx context.Context, ids []ID) (map[ID]*unstructured.Unstructured, map[ID]types.UID, error) {
 	live, err := m.readLive(ctx, ids)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	out := make(map[ID]*unstructured.Unstructured, len(live))
+	uids := make(map[ID]types.UID, len(live))
 	for id, obj := range live {
 		if out[id], err = ownedView(obj, m.FieldManager()); err != nil {
-			return nil, &ObjectError{ID: id, Op: "read", Err: err}
+			return nil, nil, &ObjectError{ID: id, Op: "read", Err: err}
 		}
+		uids[id] = obj.GetUID()
 	}
-	return out, nil
+	return out, uids, nil
 }
 
 // ReadOne is Read for one object; it returns nil, nil when the object does

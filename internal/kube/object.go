@@ -9,6 +9,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // ID names one object.
@@ -83,6 +84,14 @@ const (
 type Change struct {
 	ID     ID
 	Action Action
+	// UID is an owned object's uid after an apply left it live (Created,
+	// Configured or Unchanged): what ApplyOptions.UIDs and
+	// DeleteOptions.UIDs take next time. Empty for the objects we only add
+	// fields to, and after a delete.
+	UID types.UID
+	// Replaced: Delete left the object of this name alone, because it is
+	// not the one the resource recorded (see DeleteOptions.UIDs).
+	Replaced bool
 }
 
 func (c Change) String() string { return c.ID.String() + " " + string(c.Action) }

@@ -7,6 +7,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // RollbackBudget bounds a rollback. It runs on a context detached from the
@@ -73,11 +74,18 @@ func (tx *applyTx) rollback(ctx context.Context, cause error) error {
 			re.Removed = append(re.Removed, u.id)
 			continue
 		}
-		if err := tx.restore(ctx, u); err != nil {
+		restored, err := tx.restore(ctx, u)
+		if err != nil {
 			re.fail(u.id, err)
 			continue
 		}
 		re.Restored = append(re.Restored, u.id)
+		if !tx.m.owners().shared(restored) {
+			if re.UIDs == nil {
+				re.UIDs = map[ID]types.UID{}
+			}
+			re.UIDs[u.id] = restored.GetUID()
+		}
 	}
 	if len(deleted) > 0 {
 		if err := tx.m.waitGone(ctx, deleted); err != nil {
@@ -121,16 +129,17 @@ func (tx *applyTx) unchanged(ctx context.Context, u undo) (bool, error) {
 // restore force-applies the previous revision from Terraform state or, for
 // an object state does not hold, the fields we owned before this apply
 // (which also re-creates an object the apply pruned).
-func (tx *applyTx) restore(ctx context.Context, u undo) error {
+func (tx *applyTx) restore(ctx context.Context, u undo) (*unstructured.Unstructured, error) {
 	obj := tx.previous[u.id]
 	if obj == nil {
 		var err error
 		if obj, err = ownedView(u.before, tx.m.FieldManager()); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	if _, err := tx.m.patch(ctx, obj, true, false); err != nil {
-		return applyError(u.id, "restore", err, nil)
+	restored, err := tx.m.patch(ctx, obj, true, false)
+	if err != nil {
+		return nil, applyError(u.id, "restore", err, nil)
 	}
-	return nil
+	return restored, nil
 }
