@@ -69,7 +69,7 @@ func importAuthorization(ctx context.Context, r *lifecycle, state *authorization
 	diags.Append(state.setIntent(a)...)
 	state.ID = types.StringValue(ns + "/" + name)
 	state.Revision = types.Int64Value(1)
-	if owned := r.refresh(ctx, recorded, diags); owned != nil {
+	if owned := r.refresh(ctx, r.typeName+" "+ns+"/"+name, recorded, objectUIDs{}, diags); owned != nil {
 		return owned
 	}
 	return manifests{}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -180,14 +181,14 @@ func (l *lifecycle) checkCluster(ctx context.Context, check clusterCheck, record
 // create). On failure the engine has rolled the cluster back to previous,
 // and diags say so; left lists the objects its rollback could not put
 // back.
-func (l *lifecycle) applyObjects(ctx context.Context, objs []*unstructured.Unstructured, owner, address string, previous manifests, diags *diag.Diagnostics) (left []kube.ID, ok bool) {
+func (l *lifecycle) applyObjects(ctx context.Context, objs []*unstructured.Unstructured, owner, address string, previous manifests, uids objectUIDs, diags *diag.Diagnostics) (left []kube.ID, ok bool) {
 	mgr, err := l.manager()
 	if err != nil {
 		clusterUnavailable(diags, err)
 		return nil, false
 	}
 	opts := kube.DefaultApplyOptions()
-	opts.Owner = owner
+	opts.Owner, opts.UIDs = owner, uids
 	if opts.Previous, err = previous.objects(); err != nil {
 		diags.AddError("Unreadable state", err.Error())
 		return nil, false
@@ -200,10 +201,26 @@ func (l *lifecycle) applyObjects(ctx context.Context, objs []*unstructured.Unstr
 		var rb *kube.RollbackError
 		if errors.As(err, &rb) {
 			left = rb.LeftChanged
+			// State keeps the previous revision and what is left changed:
+			// the uids of what the rollback put back, and of what it left.
+			for id, uid := range rb.UIDs {
+				uids[id] = uid
+			}
+			for _, c := range changes {
+				if c.UID != "" && slices.Contains(left, c.ID) {
+					uids[c.ID] = c.UID
+				}
+			}
 		}
 		return left, false
 	}
 	tflog.Debug(ctx, "apply end", map[string]any{"resource": address, "changes": changeList(changes)})
+	clear(uids)
+	for _, c := range changes {
+		if c.UID != "" {
+			uids[c.ID] = c.UID
+		}
+	}
 	return nil, true
 }
 
@@ -218,9 +235,11 @@ func changeList(changes kube.ChangeSet) []string {
 
 // refresh replaces each recorded manifest with the fields this provider owns
 // on the live object, unless those still cover it (the API server may add
-// defaults inside lists we own). Objects that are gone drop out; nil means
-// all are gone.
-func (l *lifecycle) refresh(ctx context.Context, recorded manifests, diags *diag.Diagnostics) manifests {
+// defaults inside lists we own). Objects that are gone drop out, and so do
+// owned objects whose uid is not the recorded one (created again outside
+// this resource: a warning names them); nil means all are gone. uids ends
+// as the live uids of the owned objects kept.
+func (l *lifecycle) refresh(ctx context.Context, address string, recorded manifests, uids objectUIDs, diags *diag.Diagnostics) manifests {
 	mgr, err := l.manager()
 	if err != nil {
 		clusterUnavailable(diags, err)
@@ -231,24 +250,41 @@ func (l *lifecycle) refresh(ctx context.Context, recorded manifests, diags *diag
 		diags.AddError("Unreadable state", err.Error())
 		return nil
 	}
-	live, err := mgr.Read(ctx, ids)
+	live, liveUIDs, err := mgr.ReadWithUIDs(ctx, ids)
 	if err != nil {
 		kubeFailed(diags, "Refresh", err)
 		return nil
 	}
 	refreshed := manifests{}
+	var replaced []*kube.ReplacedObjectError
+	var kept []kube.ID
 	for _, id := range ids {
 		obj, ok := live[id]
 		if !ok {
 			continue
 		}
-		y, err := refreshedManifest(recorded[id.Key()], obj)
+		want, err := decodeYAML(recorded[id.Key()])
+		if err != nil {
+			diags.AddError("Refresh failed", fmt.Sprintf("%s: %v", id, err))
+			return nil
+		}
+		if mgr.Owned(want) {
+			if rec := uids[id]; rec != "" && rec != liveUIDs[id] {
+				replaced = append(replaced, &kube.ReplacedObjectError{ID: id, UID: liveUIDs[id], Recorded: rec})
+				continue
+			}
+			uids[id] = liveUIDs[id]
+		}
+		y, err := refreshedManifest(recorded[id.Key()], want, obj)
 		if err != nil {
 			diags.AddError("Refresh failed", fmt.Sprintf("%s: %v", id, err))
 			return nil
 		}
 		refreshed[id.Key()] = y
+		kept = append(kept, id)
 	}
+	uids.keep(kept)
+	replacedWarning(diags, address, replaced)
 	if len(refreshed) == 0 {
 		return nil
 	}
@@ -257,11 +293,7 @@ func (l *lifecycle) refresh(ctx context.Context, recorded manifests, diags *diag
 
 // refreshedManifest keeps the recorded YAML when the live owned fields still
 // hold every recorded value, and otherwise shows them: that is the drift.
-func refreshedManifest(recorded string, live *unstructured.Unstructured) (string, error) {
-	want, err := decodeYAML(recorded)
-	if err != nil {
-		return "", err
-	}
+func refreshedManifest(recorded string, want, live *unstructured.Unstructured) (string, error) {
 	if kube.Covers(live.Object, want.Object) {
 		return recorded, nil
 	}
@@ -269,7 +301,7 @@ func refreshedManifest(recorded string, live *unstructured.Unstructured) (string
 }
 
 // remove deletes the recorded objects and waits until they are gone.
-func (l *lifecycle) remove(ctx context.Context, recorded manifests, owner string, diags *diag.Diagnostics) {
+func (l *lifecycle) remove(ctx context.Context, address string, recorded manifests, owner string, uids objectUIDs, diags *diag.Diagnostics) {
 	mgr, err := l.manager()
 	if err != nil {
 		clusterUnavailable(diags, err)
@@ -281,10 +313,18 @@ func (l *lifecycle) remove(ctx context.Context, recorded manifests, owner string
 		return
 	}
 	opts := kube.DefaultDeleteOptions()
-	opts.Owner = owner
-	if _, err := mgr.Delete(ctx, objs, opts); err != nil {
+	opts.Owner, opts.UIDs = owner, uids
+	changes, err := mgr.Delete(ctx, objs, opts)
+	if err != nil {
 		kubeFailed(diags, "Delete", err)
 	}
+	var left []kube.ID
+	for _, c := range changes {
+		if c.Replaced {
+			left = append(left, c.ID)
+		}
+	}
+	leftWarning(diags, address, left)
 }
 
 // timeout bounds ctx by a timeouts value, or by def.

@@ -65,7 +65,11 @@ func createMesh[M any, P interface {
 	ctx, cancel := timeout(ctx, P(&plan).mesh().Timeouts.Create, defaultApplyTimeout, &resp.Diagnostics)
 	defer cancel()
 	// Create gets no planned private state, so the cluster checks run again.
-	ok, left := applyMesh[M, P](ctx, l, k, &plan, nil, false, &resp.Diagnostics)
+	uids := objectUIDs{}
+	ok, left := applyMesh[M, P](ctx, l, k, &plan, nil, false, uids, &resp.Diagnostics)
+	if ok || len(left) > 0 {
+		uids.save(ctx, resp.Private, &resp.Diagnostics)
+	}
 	switch {
 	case ok:
 		resp.Diagnostics.Append(setState(ctx, &resp.State, plan)...)
@@ -98,7 +102,9 @@ func updateMesh[M any, P interface {
 	defer cancel()
 	checked, d := req.Private.GetKey(ctx, privateChecked)
 	resp.Diagnostics.Append(d...)
-	ok, left := applyMesh[M, P](ctx, l, k, &plan, &state, checked != nil, &resp.Diagnostics)
+	uids := uidsFrom(ctx, req.Private, &resp.Diagnostics)
+	ok, left := applyMesh[M, P](ctx, l, k, &plan, &state, checked != nil, uids, &resp.Diagnostics)
+	uids.save(ctx, resp.Private, &resp.Diagnostics)
 	if ok {
 		resp.Diagnostics.Append(setState(ctx, &resp.State, plan)...)
 		return
@@ -125,7 +131,7 @@ func updateMesh[M any, P interface {
 func applyMesh[M any, P interface {
 	*M
 	meshModel
-}](ctx context.Context, l *lifecycle, k meshKind[M], plan, state *M, checked bool, diags *diag.Diagnostics) (ok bool, left manifests) {
+}](ctx context.Context, l *lifecycle, k meshKind[M], plan, state *M, checked bool, uids objectUIDs, diags *diag.Diagnostics) (ok bool, left manifests) {
 	s := P(plan).mesh()
 	var previous manifests
 	revision := types.Int64Null()
@@ -158,7 +164,7 @@ func applyMesh[M any, P interface {
 			return false, nil
 		}
 	}
-	if leftIDs, ok := l.applyObjects(ctx, objs, r.owner, r.address, previous, diags); !ok {
+	if leftIDs, ok := l.applyObjects(ctx, objs, r.owner, r.address, previous, uids, diags); !ok {
 		if len(leftIDs) > 0 {
 			s.ID = types.StringValue(r.id)
 		}
@@ -263,15 +269,22 @@ func readMesh[M any, P interface {
 	s := P(&state).mesh()
 	ctx, cancel := timeout(ctx, s.Timeouts.Read, defaultReadTimeout, &resp.Diagnostics)
 	defer cancel()
+	address := l.typeName + " " + s.ID.ValueString()
+	uids := uidsFrom(ctx, req.Private, &resp.Diagnostics)
 	var refreshed manifests
 	if s.Manifests.IsNull() {
-		refreshed = k.importLive(ctx, &state, &resp.Diagnostics)
+		if refreshed = k.importLive(ctx, &state, &resp.Diagnostics); refreshed != nil && !resp.Diagnostics.HasError() {
+			// What was imported is this resource's from now on: record the
+			// uids as a refresh would.
+			l.refresh(ctx, address, refreshed, uids, &resp.Diagnostics)
+		}
 	} else {
-		refreshed = l.refresh(ctx, manifestsFrom(ctx, s.Manifests, &resp.Diagnostics), &resp.Diagnostics)
+		refreshed = l.refresh(ctx, address, manifestsFrom(ctx, s.Manifests, &resp.Diagnostics), uids, &resp.Diagnostics)
 	}
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	uids.save(ctx, resp.Private, &resp.Diagnostics)
 	if refreshed == nil {
 		resp.State.RemoveResource(ctx) // every object was deleted out of band
 		return
@@ -292,7 +305,7 @@ func deleteMesh[M any, P interface {
 	s := P(&state).mesh()
 	ctx, cancel := timeout(ctx, s.Timeouts.Delete, defaultApplyTimeout, &resp.Diagnostics)
 	defer cancel()
-	l.remove(ctx, manifestsFrom(ctx, s.Manifests, &resp.Diagnostics), k.owner(&state), &resp.Diagnostics)
+	l.remove(ctx, l.typeName+" "+s.ID.ValueString(), manifestsFrom(ctx, s.Manifests, &resp.Diagnostics), k.owner(&state), uidsFrom(ctx, req.Private, &resp.Diagnostics), &resp.Diagnostics)
 }
 
 // planKind is what a mesh resource adds to plan modification.

@@ -45,7 +45,7 @@ func importMirrorRoute(ctx context.Context, r *lifecycle, state *mirrorRouteMode
 	diags.Append(state.setIntent(mr)...)
 	state.ID = types.StringValue(ns + "/" + name)
 	state.Revision = types.Int64Value(1)
-	if owned := r.refresh(ctx, recorded, diags); owned != nil {
+	if owned := r.refresh(ctx, r.typeName+" "+ns+"/"+name, recorded, objectUIDs{}, diags); owned != nil {
 		return owned
 	}
 	return manifests{}

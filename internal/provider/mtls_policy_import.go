@@ -70,7 +70,7 @@ func importMTLSPolicy(ctx context.Context, r *lifecycle, state *mtlsPolicyModel,
 	}
 	diags.Append(state.setIntent(p)...)
 	state.Revision = types.Int64Value(1)
-	if owned := r.refresh(ctx, recorded, diags); owned != nil {
+	if owned := r.refresh(ctx, r.typeName+" "+ns+"/"+name, recorded, objectUIDs{}, diags); owned != nil {
 		return owned
 	}
 	return manifests{}

@@ -53,7 +53,7 @@ func importTrafficSplit(ctx context.Context, r *lifecycle, state *trafficSplitMo
 	diags.Append(state.setIntent(ts)...)
 	state.ID = types.StringValue(ns + "/" + name)
 	state.Revision = types.Int64Value(1)
-	if owned := r.refresh(ctx, recorded, diags); owned != nil {
+	if owned := r.refresh(ctx, r.typeName+" "+ns+"/"+name, recorded, objectUIDs{}, diags); owned != nil {
 		return owned
 	}
 	return manifests{}
