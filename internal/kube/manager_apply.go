@@ -681,3 +681,34 @@ func idsOf(sets ...[]*unstructured.Unstructured) []ID {
 // Owned reports whether obj is one of ours (it carries the owner label),
 // not someone else's object we only add fields to.
 func (m *Manager) Owned(obj *unstructured.Unstructured) bool { return !m.owners().shared(obj) }
+
+// Commit clears the committed label (Options.CommittedLabel) of each object
+// of objs that still carries it, applying the object as given: an import
+// adopts what a create that died left, which is the importing resource's
+// from then on, so that another create no longer takes it for its own. It
+// returns the objects it committed.
+func (m *Manager) Commit(ctx context.Context, objs []*unstructured.Unstructured) ([]ID, error) {
+	if m.opts.CommittedLabel == "" {
+		return nil, nil
+	}
+	live, err := m.getLive(ctx, idsOf(objs))
+	if err != nil {
+		return nil, err
+	}
+	var done []ID
+	for _, obj := range objs {
+		id := IDOf(obj)
+		l := live[id]
+		if l == nil || m.owners().shared(obj) {
+			continue
+		}
+		if _, marked := l.GetLabels()[m.opts.CommittedLabel]; !marked {
+			continue
+		}
+		if _, err := m.patch(ctx, obj, false, false); err != nil {
+			return done, applyError(id, "commit", err, l)
+		}
+		done = append(done, id)
+	}
+	return done, nil
+}

@@ -535,3 +535,37 @@ func TestApplyAndDeleteLeaveAnObjectCreatedAgainElsewhere(t *testing.T) {
 		t.Errorf("B's destroy: %v %v", cs, err)
 	}
 }
+
+// An import adopts what a create that died left: Commit clears the
+// committed label (and the create id) of the uncommitted objects only,
+// changing nothing else, and a create of the same set then refuses them.
+func TestCommitAdoptsWhatADeadCreateLeft(t *testing.T) {
+	e := newEnv(t)
+	objs := e.ratings(2)
+	e.leftByDeadCreate(objs[0], false)
+	e.leftByDeadCreate(objs[1], true)
+	committedBefore := e.live(objs[1]).GetResourceVersion()
+	done, err := e.m.Commit(e.ctx, objs)
+	if err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+	if !cmp.Equal(done, []ID{IDOf(objs[0])}) {
+		t.Errorf("Commit committed %v; want only the uncommitted %s", done, IDOf(objs[0]))
+	}
+	for _, obj := range objs {
+		live := e.live(obj)
+		if _, marked := live.GetLabels()[mesh.LabelCommitted]; marked {
+			t.Errorf("%s still carries %s", IDOf(obj), mesh.LabelCommitted)
+		}
+		if !Covers(live.Object, obj.Object) {
+			t.Errorf("%s changed: %v", IDOf(obj), live.Object)
+		}
+	}
+	if got := e.live(objs[1]).GetResourceVersion(); got != committedBefore {
+		t.Errorf("the committed %s was written again", IDOf(objs[1]))
+	}
+	var fe *ForeignObjectError
+	if _, err := e.m.Apply(e.ctx, objs, e.opts(nil)); !errors.As(err, &fe) || !fe.Committed {
+		t.Errorf("a create over the imported set: %v; want it refused", err)
+	}
+}

@@ -275,8 +275,10 @@ func readMesh[M any, P interface {
 	if s.Manifests.IsNull() {
 		if refreshed = k.importLive(ctx, &state, &resp.Diagnostics); refreshed != nil && !resp.Diagnostics.HasError() {
 			// What was imported is this resource's from now on: record the
-			// uids as a refresh would.
+			// uids as a refresh would, and commit what a create that died
+			// left, so that no other create takes it over.
 			l.refresh(ctx, address, refreshed, uids, &resp.Diagnostics)
+			l.commitImported(ctx, address, refreshed, &resp.Diagnostics)
 		}
 	} else {
 		refreshed = l.refresh(ctx, address, manifestsFrom(ctx, s.Manifests, &resp.Diagnostics), uids, &resp.Diagnostics)

@@ -10,6 +10,7 @@ import (
 	k8stypes "k8s.io/apimachinery/pkg/types"
 
 	"github.com/meshform/terraform-provider-mesh/internal/kube"
+	"github.com/meshform/terraform-provider-mesh/internal/mesh"
 )
 
 // privateUIDs is the private state key that records the uid of each owned
@@ -132,4 +133,35 @@ func isOrAre(n int) string {
 		return "was"
 	}
 	return "were"
+}
+
+// commitImported clears the committed label of the imported objects a
+// create that died left (kube.Manager.Commit), saying so.
+func (l *lifecycle) commitImported(ctx context.Context, address string, imported manifests, diags *diag.Diagnostics) {
+	mgr, err := l.manager()
+	if err != nil {
+		clusterUnavailable(diags, err)
+		return
+	}
+	objs, err := imported.objects()
+	if err != nil {
+		diags.AddError("Unreadable state", err.Error())
+		return
+	}
+	done, err := mgr.Commit(ctx, objs)
+	if len(done) > 0 {
+		diags.AddWarning("Imported what an unfinished create left",
+			fmt.Sprintf("%s: %s %s marked %s=false, left by a create that did not finish. The import made %s this resource's: the label is cleared, so that another create no longer takes %s over.",
+				address, joinIDs(done), isOrAre(len(done)), mesh.LabelCommitted, itOrThem(len(done)), itOrThem(len(done))))
+	}
+	if err != nil {
+		kubeFailed(diags, "Import", err)
+	}
+}
+
+func itOrThem(n int) string {
+	if n == 1 {
+		return "it"
+	}
+	return "them"
 }

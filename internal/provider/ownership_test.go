@@ -3,10 +3,15 @@ package provider
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"slices"
 	"strings"
 	"testing"
+
+	k8stypes "k8s.io/apimachinery/pkg/types"
+
+	"github.com/meshform/terraform-provider-mesh/internal/kube"
 
 	"github.com/hashicorp/terraform-exec/tfexec"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -156,5 +161,104 @@ func assertContains(t *testing.T, out string, want ...string) {
 		if !strings.Contains(flat, w) {
 			t.Errorf("the output does not say %q:\n%s", w, out)
 		}
+	}
+}
+
+// A create died before its commit, and the user adopts what it left with
+// `terraform import` rather than running the apply again: the import
+// clears the committed label, saying so, and a create in another state is
+// then refused instead of taking the objects over.
+func TestAccImportCommitsWhatADeadCreateLeft(t *testing.T) {
+	testAccPreCheck(t)
+	want := []string{"mesh_traffic_split/linkerd", "mesh_authorization/linkerd"}
+	ran := 0
+	for _, c := range driftCases() {
+		if !slices.Contains(want, c.name) {
+			continue
+		}
+		ran++
+		t.Run(c.name, func(t *testing.T) {
+			config, _ := c.config(t)
+			ctx := context.Background()
+			a, reattachA := terraformIn(t, config)
+			applied(t, a, reattachA)
+			address, id, recorded := stateResource(t, a, reattachA)
+			owned := ownedKeys(t, a, reattachA)
+			for _, key := range owned {
+				leaveUncommitted(t, key, recorded[key])
+			}
+			if err := a.StateRm(ctx, address); err != nil {
+				t.Fatalf("state rm: %v", err)
+			}
+			var out bytes.Buffer
+			a.SetStdout(&out)
+			if err := a.Import(ctx, address, id, reattachA); err != nil {
+				t.Fatalf("import: %v", err)
+			}
+			a.SetStdout(io.Discard)
+			assertContains(t, out.String(), "Imported what an unfinished create left", mesh.LabelCommitted+"=false")
+			for _, key := range owned {
+				if v, marked := liveObject(t, key).GetLabels()[mesh.LabelCommitted]; marked {
+					t.Errorf("%s: %s=%q after the import", key, mesh.LabelCommitted, v)
+				}
+			}
+			b, reattachB := terraformIn(t, config)
+			var errOut bytes.Buffer
+			b.SetStderr(&errOut)
+			if err := b.Apply(ctx, reattachB); err == nil {
+				t.Cleanup(func() { _ = b.Destroy(ctx, reattachB) })
+				t.Fatal("another state's create took the imported objects over")
+			}
+			assertContains(t, errOut.String(), "another resource instance", "terraform import")
+		})
+	}
+	if ran != len(want) {
+		t.Fatalf("ran %d of the %d cases %v: driftCases renamed one", ran, len(want), want)
+	}
+}
+
+// stateResource is the one mesh resource of tf's state: its address, id
+// and manifests.
+func stateResource(t *testing.T, tf *tfexec.Terraform, reattach *tfexec.ReattachOption) (address, id string, recorded map[string]string) {
+	t.Helper()
+	state, err := tf.Show(context.Background(), reattach)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range state.Values.RootModule.Resources {
+		if !strings.HasPrefix(r.Type, "mesh_") {
+			continue
+		}
+		recorded = map[string]string{}
+		raw, _ := r.AttributeValues["manifests"].(map[string]any)
+		for k, v := range raw {
+			recorded[k], _ = v.(string)
+		}
+		id, _ = r.AttributeValues["id"].(string)
+		return r.Address, id, recorded
+	}
+	t.Fatal("the state holds no mesh resource")
+	return "", "", nil
+}
+
+// leaveUncommitted makes key's object as a create that died before its
+// commit leaves it: applied by the provider's field manager, marked
+// committed=false.
+func leaveUncommitted(t *testing.T, key, manifest string) {
+	t.Helper()
+	obj, err := decodeYAML(manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels := obj.GetLabels()
+	labels[mesh.LabelCommitted] = "false"
+	obj.SetLabels(labels)
+	data, err := json.Marshal(obj.Object)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := keyID(t, key)
+	if _, err := resourceOf(t, id).Patch(context.Background(), id.Name, k8stypes.ApplyPatchType, data, metav1.PatchOptions{FieldManager: kube.DefaultFieldManager}); err != nil {
+		t.Fatalf("mark %s uncommitted: %v", id, err)
 	}
 }
