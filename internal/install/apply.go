@@ -116,27 +116,41 @@ func (i *Installer) Apply(ctx context.Context, p Plan, opts ApplyOptions) (*Resu
 // commit clears label from the newest record of every release of p that
 // carries it: the releases are this Apply's now, for good.
 func (i *Installer) commit(p Plan, label string) error {
+	_, err := i.Commit(p, label)
+	return err
+}
+
+// Commit clears label (ApplyOptions.UncommittedLabel) from the newest
+// record of each release of p that carries it, and names those: an import
+// adopts what a create that did not finish left, so that another create no
+// longer takes it over. A release of p that does not exist is skipped.
+func (i *Installer) Commit(p Plan, label string) ([]string, error) {
 	if label == "" {
-		return nil
+		return nil, nil
 	}
+	var done []string
 	for _, r := range p.Releases {
 		cfg, err := i.actionConfig(r.Namespace)
 		if err != nil {
-			return err
+			return done, err
 		}
 		rel, err := cfg.Releases.Last(r.Name)
+		if errors.Is(err, driver.ErrReleaseNotFound) {
+			continue
+		}
 		if err != nil {
-			return fmt.Errorf("commit release %s: %w", r.Name, err)
+			return done, fmt.Errorf("commit release %s: %w", r.Name, err)
 		}
 		if _, marked := rel.Labels[label]; !marked {
 			continue
 		}
 		delete(rel.Labels, label)
 		if err := cfg.Releases.Update(rel); err != nil {
-			return fmt.Errorf("commit release %s (clear its %s label): %w", r.Name, label, err)
+			return done, fmt.Errorf("commit release %s (clear its %s label): %w", r.Name, label, err)
 		}
+		done = append(done, r.Namespace+"/"+r.Name)
 	}
-	return nil
+	return done, nil
 }
 
 // currentReleases returns the newest record of each of p's releases that

@@ -61,6 +61,19 @@ func (r *installResource) importLive(ctx context.Context, m *installModel, diags
 	}
 	values := userValues(found, defaults, diags)
 	*m = adoptedModel(*m, in, found.Repository, id, values)
+	// The releases are this resource's from now on: those a create that
+	// did not finish left lose their uncommitted mark, so that another
+	// create no longer takes them over.
+	committed, err := inst.Commit(*found, mesh.LabelCommitted)
+	if len(committed) > 0 {
+		diags.AddWarning("Imported what an unfinished create left",
+			fmt.Sprintf("Releases %s were marked %s=false, left by a create that did not finish. The import made them this resource's: the label is cleared, so that another create no longer takes them over.",
+				strings.Join(committed, ", "), mesh.LabelCommitted))
+	}
+	if err != nil {
+		diags.AddError("Import failed", redact(err.Error()))
+		return false
+	}
 	st, p, ok := r.status(ctx, *m, diags)
 	if !ok {
 		return false

@@ -153,7 +153,10 @@ func TestAccInstall_IstioSidecarRevision(t *testing.T) {
 				if err := other.expectRefused(t, ic); err != nil {
 					return err
 				}
-				return other.expectTakesOverUncommitted(t, ic)
+				if err := other.expectTakesOverUncommitted(t, ic); err != nil {
+					return err
+				}
+				return other.expectImportCommits(t, ic)
 			},
 		}},
 	})
@@ -165,20 +168,10 @@ func TestAccInstall_IstioSidecarRevision(t *testing.T) {
 // committed at its end. The second state then forgets them, leaving them
 // to the first.
 func (o *otherState) expectTakesOverUncommitted(t *testing.T, ic *installCluster) error {
-	cfg := ic.helmConfig(t)
-	for name := range ic.helmReleases(t) {
-		rel, err := cfg.Releases.Last(name)
-		if err != nil {
-			return err
-		}
-		if rel.Labels == nil {
-			rel.Labels = map[string]string{}
-		}
-		rel.Labels[mesh.LabelCommitted] = "false"
-		if err := cfg.Releases.Update(rel); err != nil {
-			return err
-		}
+	if err := markUncommitted(t, ic); err != nil {
+		return err
 	}
+	cfg := ic.helmConfig(t)
 	var stdout strings.Builder
 	o.tf.SetStdout(&stdout)
 	defer o.tf.SetStdout(io.Discard)
@@ -198,6 +191,58 @@ func (o *otherState) expectTakesOverUncommitted(t *testing.T, ic *installCluster
 		}
 		if v, ok := rel.Labels[mesh.LabelCommitted]; ok {
 			return fmt.Errorf("release %s still carries %s=%s after the create finished", name, mesh.LabelCommitted, v)
+		}
+	}
+	return o.tf.StateRm(t.Context(), installAddress)
+}
+
+// markUncommitted marks every release as a create that did not finish
+// leaves it.
+func markUncommitted(t *testing.T, ic *installCluster) error {
+	cfg := ic.helmConfig(t)
+	for name := range ic.helmReleases(t) {
+		rel, err := cfg.Releases.Last(name)
+		if err != nil {
+			return err
+		}
+		if rel.Labels == nil {
+			rel.Labels = map[string]string{}
+		}
+		rel.Labels[mesh.LabelCommitted] = "false"
+		if err := cfg.Releases.Update(rel); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// expectImportCommits: `terraform import` of releases an unfinished create
+// left clears their uncommitted mark, with a warning naming them, so that
+// no other create takes them over. The second state then forgets them.
+func (o *otherState) expectImportCommits(t *testing.T, ic *installCluster) error {
+	if err := markUncommitted(t, ic); err != nil {
+		return err
+	}
+	var stdout strings.Builder
+	o.tf.SetStdout(&stdout)
+	defer o.tf.SetStdout(io.Discard)
+	if err := o.tf.Import(t.Context(), installAddress, "istio/istio-system", tfexec.Reattach(o.info)); err != nil {
+		return fmt.Errorf("the import of releases an unfinished create left: %v", err)
+	}
+	out := strings.Join(strings.Fields(strings.NewReplacer("│", "", "╷", "", "╵", "").Replace(stdout.String())), " ")
+	for _, want := range []string{"Imported what an unfinished create left", "istio-system/istiod-canary", mesh.LabelCommitted + "=false"} {
+		if !strings.Contains(out, want) {
+			return fmt.Errorf("the import of uncommitted releases does not warn %q:\n%s", want, out)
+		}
+	}
+	cfg := ic.helmConfig(t)
+	for name := range ic.helmReleases(t) {
+		rel, err := cfg.Releases.Last(name)
+		if err != nil {
+			return err
+		}
+		if v, ok := rel.Labels[mesh.LabelCommitted]; ok {
+			return fmt.Errorf("release %s still carries %s=%s after the import", name, mesh.LabelCommitted, v)
 		}
 	}
 	return o.tf.StateRm(t.Context(), installAddress)

@@ -168,7 +168,8 @@ namespace Meshform.Mesh
     /// installation to manage it from this state, or uninstall it first. The releases a create installs carry the
     /// Helm release label `mesh.terraform.io/committed=false` until the create has finished: when a create was
     /// killed, or failed and could not undo its releases, running it again takes them over, with a warning that
-    /// names them (`helm list -A -l mesh.terraform.io/committed=false` lists them). A release left pending by an
+    /// names them (`helm list -A -l mesh.terraform.io/committed=false` lists them). Importing such releases instead
+    /// clears the label, with a warning that names them, so that no other create takes them over. A release left pending by an
     /// interrupted run is recovered once it is stale (see "Recovered an interrupted Helm operation").
     /// </summary>
     [MeshResourceType("mesh:index/install:Install")]
