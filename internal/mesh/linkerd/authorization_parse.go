@@ -181,8 +181,8 @@ func authzCovered(live map[string]*unstructured.Unstructured, rendered []*unstru
 		if err != nil {
 			return err
 		}
-		if srv, ok := typed.(*Server); ok && srv.Spec.ProxyProtocol == ProxyProtocolDetect {
-			srv.Spec.ProxyProtocol = ""
+		if srv, ok := typed.(*Server); ok {
+			clearServerDefaults(srv)
 		}
 		if err := gatewayapi.Covered(obj, typed, want, authzResource, "spec"); err != nil {
 			return err

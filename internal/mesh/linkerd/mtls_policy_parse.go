@@ -18,6 +18,14 @@ const mtlsResource = "mesh_mtls_policy"
 // (the proxy detects the protocol), which a rendered Server leaves out.
 const ProxyProtocolDetect = "unknown"
 
+// clearServerDefaults drops from a live Server what the API server
+// defaulted and a rendered Server leaves out, before the two are compared.
+func clearServerDefaults(srv *Server) {
+	if srv.Spec.ProxyProtocol == ProxyProtocolDetect {
+		srv.Spec.ProxyProtocol = ""
+	}
+}
+
 // ParseMTLSPolicy is the inverse of RenderMTLSPolicy, for terraform import:
 // objs are either the Servers "<name>-<port>" of one workload or one
 // Namespace carrying the default inbound policy annotation. Each Server
@@ -80,9 +88,7 @@ func parseServer(obj *unstructured.Unstructured, name string) (*Server, int64, m
 	if err := gatewayapi.Decode(obj, mtlsResource, &srv); err != nil {
 		return nil, 0, "", err
 	}
-	if srv.Spec.ProxyProtocol == ProxyProtocolDetect {
-		srv.Spec.ProxyProtocol = ""
-	}
+	clearServerDefaults(&srv)
 	if srv.Spec.Port.Type != intstr.Int {
 		return nil, 0, "", gatewayapi.NotLossless(obj, "spec.port", "is %s; mesh_mtls_policy renders numeric container ports", srv.Spec.Port.String())
 	}
