@@ -32,4 +32,4 @@ if [ "$(basename "$TF_ACC_TERRAFORM_PATH")" = tofu ]; then
 		export TF_CLI_CONFIG_FILE
 	fi
 fi
-MESH_FAULT_POINTS=all go test ./internal/provider/ -run 'TestAccControlPlaneRestartMidApply|TestAccProviderKilledMidCreate|TestAccInstallFaultsMidUpgrade|TestAccInstallFaultsKilledFirstInstall|TestAccTrafficSplit_PartialCreate' -count=1 -timeout 60m -v "$@" | grep -E '^(=== RUN|\s*--- |PASS|FAIL|ok)|faults_(restart|kill|install)_test'
+MESH_FAULT_POINTS=all go test ./internal/provider/ -run 'TestAccControlPlaneRestartMidApply|TestAccProviderKilledMidCreate|TestAccInstallFaultsMidUpgrade|TestAccInstallFaultsKilledFirstInstall|TestAccInstallFaultsRestartDuringFirstInstall|TestAccTrafficSplit_PartialCreate' -count=1 -timeout 60m -v "$@" | grep -E '^(=== RUN|\s*--- |PASS|FAIL|ok)|faults_(restart|kill|install)_test'

@@ -1,7 +1,9 @@
 package kube
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net"
@@ -12,7 +14,12 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/serializer/protobuf"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 )
 
@@ -315,5 +322,141 @@ func TestRetryBoundsStopRequestsWithoutADeadline(t *testing.T) {
 	b.Release()
 	if code, _ := get(); code != 200 || n.Load() != 21 {
 		t.Errorf("with the bound released: %d after %d requests; want retries until the 200", code, n.Load())
+	}
+}
+
+// A create whose reply is lost (the connection breaks after the object was
+// stored) is sent again: the repeat is refused as AlreadyExists, and the
+// object of that name holds everything the create sent, so the create is
+// answered as done (201, with the object). When the object of that name is
+// another (its data differ), the refusal stands; a create of an unnamed
+// object (generateName) is never sent twice.
+func TestRetryTransportLostCreateReply(t *testing.T) {
+	const path = "/api/v1/namespaces/ns/secrets"
+	sent := `{"apiVersion":"v1","kind":"Secret","metadata":{"name":"rel","creationTimestamp":null,"labels":{"owner":"helm"}},"data":{"release":"YWJj"}}`
+	for _, tc := range []struct {
+		name, stored, body string
+		wantStatus         int
+		wantPosts          int64
+	}{
+		{"the create landed", sent, sent, http.StatusCreated, 2},
+		{"another object of that name", `{"apiVersion":"v1","kind":"Secret","metadata":{"name":"rel","labels":{"owner":"helm"}},"data":{"release":"eHl6"}}`, sent, http.StatusConflict, 2},
+		{"generateName", sent, `{"apiVersion":"v1","kind":"Secret","metadata":{"generateName":"rel-"}}`, 0, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var posts atomic.Int64
+			var stored atomic.Pointer[string]
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				switch {
+				case r.Method == http.MethodPost && r.URL.Path == path:
+					_, _ = io.ReadAll(r.Body)
+					if posts.Add(1) == 1 {
+						stored.Store(&tc.stored) // stored, and the reply lost
+						panic(http.ErrAbortHandler)
+					}
+					w.WriteHeader(http.StatusConflict)
+					_, _ = io.WriteString(w, `{"kind":"Status","reason":"AlreadyExists","code":409}`)
+				case r.Method == http.MethodGet && r.URL.Path == path+"/rel" && stored.Load() != nil:
+					if r.Header.Get("Authorization") != "Bearer t" {
+						w.WriteHeader(http.StatusUnauthorized)
+						return
+					}
+					var obj map[string]any
+					_ = json.Unmarshal([]byte(*stored.Load()), &obj)
+					obj["metadata"].(map[string]any)["uid"] = "u-1" // what the server adds
+					obj["metadata"].(map[string]any)["creationTimestamp"] = "2026-12-02T00:00:00Z"
+					_ = json.NewEncoder(w).Encode(obj)
+				default:
+					w.WriteHeader(http.StatusNotFound)
+				}
+			}))
+			defer srv.Close()
+			req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+path, strings.NewReader(tc.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(tc.body)), nil }
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer t")
+			resp, err := newRetryTransport(http.DefaultTransport, fastBackoff).RoundTrip(req)
+			if got := posts.Load(); got != tc.wantPosts {
+				t.Errorf("%d POSTs; want %d", got, tc.wantPosts)
+			}
+			if tc.wantStatus == 0 {
+				if err == nil || !mayHaveLanded(err) {
+					t.Errorf("RoundTrip: %v; want the lost reply's error, may have landed", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("RoundTrip: %v", err)
+			}
+			if resp.StatusCode != tc.wantStatus {
+				t.Errorf("status %d; want %d", resp.StatusCode, tc.wantStatus)
+			}
+			if body, _ := io.ReadAll(resp.Body); tc.wantStatus == http.StatusCreated && !strings.Contains(string(body), `"uid":"u-1"`) {
+				t.Errorf("body %s; want the stored object", body)
+			}
+		})
+	}
+}
+
+// The same through protobuf, as client-go's typed clients may send a
+// Secret (Helm's release records): the repeat's AlreadyExists is the
+// create's when the stored object holds what was sent.
+func TestRetryTransportLostCreateReplyProtobuf(t *testing.T) {
+	const path = "/api/v1/namespaces/ns/secrets"
+	pb := protobuf.NewSerializer(scheme.Scheme, scheme.Scheme)
+	encode := func(s *corev1.Secret) []byte {
+		var b bytes.Buffer
+		if err := pb.Encode(s, &b); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	secret := func(data string) *corev1.Secret {
+		return &corev1.Secret{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
+			ObjectMeta: metav1.ObjectMeta{Name: "rel", Labels: map[string]string{"owner": "helm"}},
+			Data:       map[string][]byte{"release": []byte(data)}}
+	}
+	for _, tc := range []struct {
+		name       string
+		stored     string
+		wantStatus int
+	}{{"the create landed", "abc", http.StatusCreated}, {"another object of that name", "xyz", http.StatusConflict}} {
+		t.Run(tc.name, func(t *testing.T) {
+			var posts atomic.Int64
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				switch {
+				case r.Method == http.MethodPost && r.URL.Path == path:
+					_, _ = io.ReadAll(r.Body)
+					if posts.Add(1) == 1 {
+						panic(http.ErrAbortHandler) // stored, and the reply lost
+					}
+					w.WriteHeader(http.StatusConflict)
+				case r.Method == http.MethodGet && r.URL.Path == path+"/rel":
+					stored := secret(tc.stored)
+					stored.UID = "u-1"
+					w.Header().Set("Content-Type", runtime.ContentTypeProtobuf)
+					_, _ = w.Write(encode(stored))
+				default:
+					w.WriteHeader(http.StatusNotFound)
+				}
+			}))
+			defer srv.Close()
+			body := encode(secret("abc"))
+			req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+path, bytes.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", runtime.ContentTypeProtobuf)
+			resp, err := newRetryTransport(http.DefaultTransport, fastBackoff).RoundTrip(req)
+			if err != nil {
+				t.Fatalf("RoundTrip: %v", err)
+			}
+			if resp.StatusCode != tc.wantStatus || posts.Load() != 2 {
+				t.Errorf("status %d after %d POSTs; want %d after 2", resp.StatusCode, posts.Load(), tc.wantStatus)
+			}
+		})
 	}
 }

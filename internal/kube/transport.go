@@ -3,6 +3,7 @@ package kube
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,7 +18,9 @@ import (
 	"time"
 
 	"golang.org/x/net/http2"
+	"k8s.io/apimachinery/pkg/runtime"
 	utilnet "k8s.io/apimachinery/pkg/util/net"
+	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 )
 
@@ -205,8 +208,8 @@ const AuthSettle = 30 * time.Second
 // and fairness rejects before acting) and a 503 never were, so every method
 // is retried; a connection broken after sending, a 500, 502 or 504 may
 // have been, so only requests that are safe to repeat are (reads, deletes,
-// updates, server-side apply and merge patches; never a POST or a JSON
-// patch). The answer to a write is read in full here, so that a connection
+// updates, server-side apply and merge patches; never a JSON patch, and a
+// POST only when it creates a named object: see createOf). The answer to a write is read in full here, so that a connection
 // broken while its body arrives is a lost reply like any other (retried
 // when safe), not an error the caller meets after RoundTrip returned.
 // A 401 or 403 within AuthSettle of an outage is retried too.
@@ -228,7 +231,13 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	repeatable := idempotent(req) && ctx.Value(noRepeatsKey{}) == nil
 	// A body that cannot be read again cannot be sent again.
 	resendable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
-	sent := false // some attempt may have reached the server
+	var create string // the name a create sends, repeated once its reply is lost
+	var posted map[string]any
+	if !repeatable && resendable && ctx.Value(noRepeatsKey{}) == nil {
+		create, posted = createOf(req)
+	}
+	lostCreate := false // a create's reply was lost: it may have landed
+	sent := false       // some attempt may have reached the server
 	for attempt := 1; ; attempt++ {
 		r, err := rewound(req, attempt)
 		if err != nil {
@@ -246,12 +255,19 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		case err != nil:
 			out := !neverSent(err)
 			sent = sent || out
-			retry = ctx.Err() == nil && (!out || repeatable) && transientNetError(err)
+			lostCreate = lostCreate || (out && create != "")
+			retry = ctx.Err() == nil && (!out || repeatable || create != "") && transientNetError(err)
 			if transientNetError(err) {
 				t.outage.Store(time.Now().UnixNano())
 			}
 		default:
 			t.answered.Store(true)
+			if lostCreate && resp.StatusCode == http.StatusConflict {
+				if created := t.landedCreate(r, create, posted); created != nil {
+					drain(resp)
+					return created, nil
+				}
+			}
 			retry, wait = retryableStatus(resp, repeatable, wait)
 			if !retry && (resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusUnauthorized) {
 				last := t.outage.Load()
@@ -326,6 +342,97 @@ func buffered(resp *http.Response) error {
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(data))
 	return nil
+}
+
+// createOf is the name a POST creates and the object it sends, when req is
+// the create of a named object in JSON. Such a create whose reply was lost
+// is sent again: the repeat either creates the object (the first never
+// landed) or is refused as AlreadyExists, and then landedCreate tells
+// whether the object that exists is the one sent.
+func createOf(req *http.Request) (string, map[string]any) {
+	if req.Method != http.MethodPost || req.GetBody == nil {
+		return "", nil
+	}
+	body, err := req.GetBody()
+	if err != nil {
+		return "", nil
+	}
+	defer body.Close()
+	data, err := io.ReadAll(body)
+	if err != nil {
+		return "", nil
+	}
+	obj := decodeObject(data)
+	meta, _ := obj["metadata"].(map[string]any)
+	name, _ := meta["name"].(string)
+	path := strings.TrimSuffix(req.URL.Path, "/")
+	if name == "" || strings.Contains(name, "/") || strings.Contains(path+"/", "/"+name+"/") {
+		return "", nil // not an object, generateName, or a subresource of the object (an eviction): never repeated
+	}
+	for _, f := range []string{"creationTimestamp", "resourceVersion", "uid", "generation", "managedFields"} {
+		delete(meta, f)
+	}
+	delete(obj, "status")
+	return name, obj
+}
+
+// decodeObject is an object sent or answered in JSON, or in protobuf (the
+// encoding client-go's typed clients may use for built-in kinds, Helm's
+// release records among them), as unstructured content; nil when it is
+// neither.
+func decodeObject(data []byte) map[string]any {
+	if !bytes.HasPrefix(data, protobufMagic) {
+		var obj map[string]any
+		if json.Unmarshal(data, &obj) != nil {
+			return nil
+		}
+		return obj
+	}
+	typed, _, err := scheme.Codecs.UniversalDeserializer().Decode(data, nil, nil)
+	if err != nil {
+		return nil
+	}
+	obj, err := runtime.DefaultUnstructuredConverter.ToUnstructured(typed)
+	if err != nil {
+		return nil
+	}
+	return obj
+}
+
+// protobufMagic starts every object Kubernetes encodes in protobuf.
+var protobufMagic = []byte("k8s\x00")
+
+// landedCreate reads the object a repeated create was refused for (it
+// already exists): when it holds everything the create sent, the first
+// create landed and its reply was lost, and the answer is the object as a
+// 201. Anything else (another object of that name, an error) is nil, and
+// the refusal stands.
+func (t *retryTransport) landedCreate(req *http.Request, name string, posted map[string]any) *http.Response {
+	get, err := http.NewRequestWithContext(req.Context(), http.MethodGet, strings.TrimSuffix(req.URL.String(), "/")+"/"+name, nil)
+	if err != nil {
+		return nil
+	}
+	for k, v := range req.Header {
+		if k != "Content-Type" && k != "Content-Length" {
+			get.Header[k] = v
+		}
+	}
+	resp, err := t.next.RoundTrip(get)
+	if err != nil {
+		return nil
+	}
+	if resp.StatusCode != http.StatusOK || buffered(resp) != nil {
+		drain(resp)
+		return nil
+	}
+	data, _ := io.ReadAll(resp.Body)
+	resp.Body = io.NopCloser(bytes.NewReader(data))
+	if live := decodeObject(data); live == nil || !Covers(live, posted) {
+		drain(resp)
+		return nil
+	}
+	resp.StatusCode, resp.Status = http.StatusCreated, "201 Created"
+	return resp
 }
 
 // idempotent reports whether sending req twice has the effect of sending it

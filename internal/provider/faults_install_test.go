@@ -493,3 +493,156 @@ func TestAccInstallFaultsKilledFirstInstall(t *testing.T) {
 	}
 	ic.expectNoReleases(t)
 }
+
+// TestAccInstallFaultsRestartDuringFirstInstall restarts kube-apiserver
+// during a first install (the create of an Istio install), as Helm records
+// the istiod release pending-install: for 3 s (within the forward retries)
+// and for 25 s past a 20 s timeout (the create fails and is undone). The
+// 3 s outage must not fail the create: Helm writes the release record with
+// a create (POST), whose reply the restart loses, and which is sent again
+// (kube's createOf). The oracle reads Helm's records and terraform's state: no release is left
+// pending or failed; a create that succeeded is in state with every release
+// deployed and committed; one said to be rolled back left no release and no
+// state; one that failed otherwise left only releases marked uncommitted
+// (or recorded them in state); a refresh-only plan is clean; the apply
+// returns within its timeout, a rollback's wait of the same and a minute.
+// The same apply then converges (taking over what is left, saying so), and
+// destroy leaves no release. make faults runs it (MESH_FAULT_POINTS=all).
+func TestAccInstallFaultsRestartDuringFirstInstall(t *testing.T) {
+	if os.Getenv("MESH_FAULT_POINTS") != "all" {
+		t.Skip("make faults runs it (MESH_FAULT_POINTS=all)")
+	}
+	ic := newInstallCluster(t) // one cluster: each trial ends with no release left
+	for _, fault := range []installFault{
+		{name: "kube-apiserver down 3 s, istiod recorded pending-install", down: 3 * time.Second, timeout: "2m"},
+		{name: "kube-apiserver down 25 s (past the forward retries), istiod recorded pending-install", down: 25 * time.Second, timeout: "20s"},
+	} {
+		t.Run(fault.name, func(t *testing.T) {
+			tf, err := tfexec.NewTerraform(t.TempDir(), os.Getenv("TF_ACC_TERRAFORM_PATH"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			write := func(timeout string) {
+				config := ic.config(`
+  mesh    = "istio"
+  mode    = "sidecar"
+  version = "` + istioVersion + `"
+  timeout = "` + timeout + `"
+`)
+				if err := os.WriteFile(filepath.Join(tf.WorkingDir(), "main.tf"), []byte(config), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			write(fault.timeout)
+			_, info := providerProcess(t)
+			if err := tf.Init(t.Context(), tfexec.Reattach(info)); err != nil {
+				t.Fatal(err)
+			}
+			secrets, err := ic.cs.CoreV1().Secrets("istio-system").Watch(t.Context(), metav1.ListOptions{LabelSelector: "owner=helm,name=istiod"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			restarted := make(chan error, 1)
+			go func() {
+				defer secrets.Stop()
+				deadline := time.After(5 * time.Minute)
+				for {
+					select {
+					case ev, open := <-secrets.ResultChan():
+						if !open {
+							restarted <- fmt.Errorf("the watch of the istiod release ended")
+							return
+						}
+						if s, ok := ev.Object.(*corev1.Secret); ok && ev.Type == watch.Added && s.Labels["status"] == string(release.StatusPendingInstall) {
+							restarted <- ic.RestartAPIServer(context.Background(), fault.down, true)
+							return
+						}
+					case <-deadline:
+						restarted <- fmt.Errorf("the istiod release was never recorded pending-install")
+						return
+					}
+				}
+			}()
+			var stderr strings.Builder
+			tf.SetStderr(&stderr)
+			start := time.Now()
+			applyErr := tf.Apply(t.Context(), tfexec.Reattach(info))
+			took := time.Since(start)
+			tf.SetStderr(io.Discard)
+			if err := <-restarted; err != nil {
+				t.Fatalf("restart: %v", err)
+			}
+			out := strings.Join(strings.Fields(strings.NewReplacer("│", "", "╷", "", "╵", "").Replace(stderr.String())), " ")
+			t.Logf("apply after %s: %v\n%s", took.Round(time.Second), applyErr, out)
+			timeout, _ := time.ParseDuration(fault.timeout)
+			if bound := 2*timeout + time.Minute; took > bound {
+				t.Errorf("the apply took %s, more than its timeout, a rollback's wait of the same and a minute (%s)", took, bound)
+			}
+			if forward := timeout / 2; fault.down < forward/4 && applyErr != nil {
+				t.Errorf("an outage of %s, well within the forward retries (%s), failed the create", fault.down, forward)
+			}
+
+			releases := ic.helmReleases(t)
+			for name, rel := range releases {
+				if rel.Info.Status != release.StatusDeployed {
+					t.Errorf("release %s is %s after the fault; want deployed or none", name, rel.Info.Status)
+				}
+			}
+			st, err := tf.Show(t.Context(), tfexec.Reattach(info))
+			if err != nil {
+				t.Fatal(err)
+			}
+			inState := st.Values != nil && len(st.Values.RootModule.Resources) > 0
+			switch {
+			case applyErr == nil:
+				if !inState || len(releases) == 0 {
+					t.Errorf("the create succeeded, but state holds it: %v, and %d releases exist", inState, len(releases))
+				}
+				for name, rel := range releases {
+					if v, marked := rel.Labels[mesh.LabelCommitted]; marked {
+						t.Errorf("the create succeeded, but release %s carries %s=%s", name, mesh.LabelCommitted, v)
+					}
+				}
+			case strings.Contains(out, "could not be rolled back"):
+				if len(releases) == 0 {
+					t.Error("terraform said the install could not be rolled back, yet no release is left")
+				}
+			case strings.Contains(out, "rolled back"):
+				if len(releases) > 0 || inState {
+					t.Errorf("terraform said the install was rolled back, yet %d releases are left (in state: %v)", len(releases), inState)
+				}
+			default:
+				for name, rel := range releases {
+					if rel.Labels[mesh.LabelCommitted] != "false" && !inState {
+						t.Errorf("the failed create left release %s committed and in no state", name)
+					}
+				}
+			}
+			if changed, err := tf.Plan(t.Context(), tfexec.Reattach(info), tfexec.RefreshOnly(true)); err != nil || changed {
+				t.Errorf("refresh-only plan after the fault: changes %v, %v; want a state that matches the cluster", changed, err)
+			}
+
+			// Recovery: the same configuration converges. (With a longer
+			// timeout: the test cluster's kube-controller-manager takes a
+			// while to observe rollouts again after a restart.)
+			write("2m")
+			if err := tf.Apply(t.Context(), tfexec.Reattach(info)); err != nil {
+				t.Fatalf("the same apply after the fault: %v", err)
+			}
+			ic.expectReleasesDeployed(t)
+			cfg := ic.helmConfig(t)
+			for name := range ic.helmReleases(t) {
+				if rel, err := cfg.Releases.Last(name); err != nil || rel.Labels[mesh.LabelCommitted] != "" {
+					t.Errorf("release %s after the converging apply: %v, labels %v; want it committed", name, err, rel.Labels)
+				}
+			}
+			if changed, err := tf.Plan(t.Context(), tfexec.Reattach(info)); err != nil || changed {
+				t.Errorf("after the converging apply, the plan has changes %v, %v", changed, err)
+			}
+			if err := tf.Destroy(t.Context(), tfexec.Reattach(info)); err != nil {
+				t.Errorf("destroy: %v", err)
+			}
+			ic.expectNoReleases(t)
+		})
+	}
+}
