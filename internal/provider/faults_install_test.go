@@ -479,7 +479,16 @@ func TestAccInstallFaultsKilledFirstInstall(t *testing.T) {
 	if !strings.Contains(said, "Taking over releases an unfinished create left") || !strings.Contains(said, "istio-system/istiod (revision 1, deployed") {
 		t.Errorf("the apply after the kill does not say it took the releases over:\n%s", said)
 	}
+	ic.expectConvergedThenDestroyed(t, tf, info)
+}
+
+// expectConvergedThenDestroyed checks the install after an apply that
+// converged: every release deployed and committed, a clean plan; then
+// destroy leaves no release.
+func (ic *installCluster) expectConvergedThenDestroyed(t *testing.T, tf *tfexec.Terraform, info tfexec.ReattachInfo) {
+	t.Helper()
 	ic.expectReleasesDeployed(t)
+	cfg := ic.helmConfig(t)
 	for name := range ic.helmReleases(t) {
 		if rel, err := cfg.Releases.Last(name); err != nil || rel.Labels[mesh.LabelCommitted] != "" {
 			t.Errorf("release %s after the converging apply: %v, labels %v; want it committed", name, err, rel.Labels)
@@ -629,20 +638,7 @@ func TestAccInstallFaultsRestartDuringFirstInstall(t *testing.T) {
 			if err := tf.Apply(t.Context(), tfexec.Reattach(info)); err != nil {
 				t.Fatalf("the same apply after the fault: %v", err)
 			}
-			ic.expectReleasesDeployed(t)
-			cfg := ic.helmConfig(t)
-			for name := range ic.helmReleases(t) {
-				if rel, err := cfg.Releases.Last(name); err != nil || rel.Labels[mesh.LabelCommitted] != "" {
-					t.Errorf("release %s after the converging apply: %v, labels %v; want it committed", name, err, rel.Labels)
-				}
-			}
-			if changed, err := tf.Plan(t.Context(), tfexec.Reattach(info)); err != nil || changed {
-				t.Errorf("after the converging apply, the plan has changes %v, %v", changed, err)
-			}
-			if err := tf.Destroy(t.Context(), tfexec.Reattach(info)); err != nil {
-				t.Errorf("destroy: %v", err)
-			}
-			ic.expectNoReleases(t)
+			ic.expectConvergedThenDestroyed(t, tf, info)
 		})
 	}
 }
