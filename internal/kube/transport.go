@@ -357,7 +357,7 @@ func createOf(req *http.Request) (string, map[string]any) {
 	if err != nil {
 		return "", nil
 	}
-	defer body.Close()
+	defer func() { _ = body.Close() }()
 	data, err := io.ReadAll(body)
 	if err != nil {
 		return "", nil
