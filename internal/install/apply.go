@@ -194,8 +194,10 @@ func (i *Installer) currentReleases(ctx context.Context, p Plan) (map[string]*re
 // takes it for the leftover of an interrupted run (a killed terraform, a
 // lost connection) rather than another Helm operation in progress. This
 // provider's own Helm operations do not wait for readiness, so they stay
-// pending for seconds.
-const PendingStaleAfter = 2 * time.Minute
+// pending for seconds. A variable only so that the fault tests' provider
+// process (internal/provider's serveProviderProcess) can shorten the wait
+// its kill trials sit through; nothing else sets it.
+var PendingStaleAfter = 2 * time.Minute
 
 // recoverPending undoes what an interrupted run left pending, as `helm
 // rollback` would: a pending install (never deployed) is uninstalled, a

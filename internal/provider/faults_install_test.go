@@ -20,7 +20,6 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 
-	"github.com/meshform/terraform-provider-mesh/internal/install"
 	"github.com/meshform/terraform-provider-mesh/internal/mesh"
 )
 
@@ -229,7 +228,7 @@ func (ic *installCluster) recoverKilled(t *testing.T, tf *tfexec.Terraform, info
 	if err == nil || !strings.Contains(stderr.String(), "another Helm operation may be in progress") {
 		t.Errorf("an apply right after the kill, over a release pending for seconds: %v; want it refused as possibly in progress", err)
 	}
-	wait := time.Until(rel.Info.LastDeployed.Time.Add(install.PendingStaleAfter + 5*time.Second))
+	wait := time.Until(rel.Info.LastDeployed.Time.Add(faultsPendingStaleAfter + 5*time.Second))
 	t.Logf("istiod is %s at revision %d; waiting %s for it to be stale", rel.Info.Status, rel.Version, wait.Round(time.Second))
 	time.Sleep(wait)
 	var out strings.Builder

@@ -21,6 +21,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
 
+	"github.com/meshform/terraform-provider-mesh/internal/install"
 	"github.com/meshform/terraform-provider-mesh/internal/kube"
 	"github.com/meshform/terraform-provider-mesh/internal/mesh"
 	"github.com/meshform/terraform-provider-mesh/internal/protoserver"
@@ -31,9 +32,17 @@ import (
 // killed by its OOM killer or a cancelled job would.
 const serveProviderEnv = "MESH_TEST_SERVE_PROVIDER"
 
+// faultsPendingStaleAfter is how long a Helm release stays pending before
+// the provider process of the fault tests recovers it (2 m in the
+// provider): long enough that an apply right after a kill still finds it
+// fresh and refuses it, short enough that the kill trials do not sit
+// through two minutes each.
+const faultsPendingStaleAfter = 30 * time.Second
+
 // serveProviderProcess serves the provider in debug mode and prints its
 // reattach configuration on stdout; it never returns.
 func serveProviderProcess() {
+	install.PendingStaleAfter = faultsPendingStaleAfter
 	reattach := make(chan *plugin.ReattachConfig, 1)
 	closed := make(chan struct{})
 	address := providerAddress()

@@ -234,6 +234,47 @@ resource "mesh_mtls_policy" "workload" {
 // type: two components, two outage lengths, three points.
 func TestAccControlPlaneRestartMidApply(t *testing.T) {
 	testAccPreCheck(t)
+	all := restartTrials()
+	full := os.Getenv("MESH_FAULT_POINTS") == "all"
+	// make test's few trials share one cluster. make faults gives each
+	// resource type a cluster of its own and runs them in parallel (two at
+	// a time on two cores, go test's default -parallel): a trial mostly
+	// waits for an outage, a timeout or kube-apiserver's start, so this
+	// takes a third off the matrix's longest part without a trial less.
+	var shared *restartCluster
+	if !full {
+		shared = newRestartCluster(t)
+	}
+	for _, res := range faultedResources() {
+		trials := all
+		if !full {
+			trials = nil
+			for _, i := range res.quick {
+				trials = append(trials, all[i])
+			}
+		}
+		t.Run(res.name, func(t *testing.T) {
+			rc := shared
+			if rc == nil {
+				t.Parallel()
+				rc = newRestartCluster(t)
+			}
+			for _, trial := range trials {
+				t.Run(trial.name, func(t *testing.T) { runRestartTrial(t, rc.c, rc.identity, res, trial) })
+			}
+		})
+	}
+}
+
+// restartCluster is a cluster of the restart trials' own (they kill its
+// kube-apiserver and etcd) with the least-privilege identity they apply as.
+type restartCluster struct {
+	c        *kubetest.Cluster
+	identity *kubetest.Identity
+}
+
+func newRestartCluster(t *testing.T) *restartCluster {
+	t.Helper()
 	c, err := kubetest.Start(context.Background(), kubetest.Options{})
 	if err != nil {
 		t.Fatalf("start the test's own cluster: %v", err)
@@ -247,21 +288,7 @@ func TestAccControlPlaneRestartMidApply(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	all := restartTrials()
-	for _, res := range faultedResources() {
-		trials := all
-		if os.Getenv("MESH_FAULT_POINTS") != "all" {
-			trials = nil
-			for _, i := range res.quick {
-				trials = append(trials, all[i])
-			}
-		}
-		t.Run(res.name, func(t *testing.T) {
-			for _, trial := range trials {
-				t.Run(trial.name, func(t *testing.T) { runRestartTrial(t, c, identity, res, trial) })
-			}
-		})
-	}
+	return &restartCluster{c, identity}
 }
 
 func runRestartTrial(t *testing.T, c *kubetest.Cluster, identity *kubetest.Identity, res faultedResource, trial restartTrial) {
