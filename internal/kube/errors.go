@@ -154,7 +154,7 @@ func (e *RollbackError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%v. ", e.Cause)
 	if e.RollbackErr != nil {
-		fmt.Fprintf(&b, "The change could not be rolled back: %s left changed by this apply (%v)", joinIDs(e.LeftChanged), e.RollbackErr)
+		fmt.Fprintf(&b, "The change could not be rolled back: %s left changed by this apply (%v)", JoinIDs(e.LeftChanged), e.RollbackErr)
 		if len(e.Restored)+len(e.Removed) > 0 {
 			b.WriteString("; the rest was rolled back")
 			e.writeUndone(&b)
@@ -169,13 +169,13 @@ func (e *RollbackError) Error() string {
 
 func (e *RollbackError) writeUndone(b *strings.Builder) {
 	if len(e.TakenOver) > 0 {
-		fmt.Fprintf(b, " (left %s to the create that took them over)", joinIDs(e.TakenOver))
+		fmt.Fprintf(b, " (left %s to the create that took them over)", JoinIDs(e.TakenOver))
 	}
 	if len(e.Restored) > 0 {
-		fmt.Fprintf(b, " (restored %s)", joinIDs(e.Restored))
+		fmt.Fprintf(b, " (restored %s)", JoinIDs(e.Restored))
 	}
 	if len(e.Removed) > 0 {
-		fmt.Fprintf(b, " (removed newly created %s)", joinIDs(e.Removed))
+		fmt.Fprintf(b, " (removed newly created %s)", JoinIDs(e.Removed))
 	}
 }
 
@@ -223,7 +223,8 @@ func ObjectOf(err error) (ID, bool) {
 	return ID{}, false
 }
 
-func joinIDs(ids []ID) string {
+// JoinIDs names ids in messages: kind namespace/name, comma separated.
+func JoinIDs(ids []ID) string {
 	s := make([]string, len(ids))
 	for i, id := range ids {
 		s[i] = id.String()

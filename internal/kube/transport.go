@@ -231,10 +231,17 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	repeatable := idempotent(req) && ctx.Value(noRepeatsKey{}) == nil
 	// A body that cannot be read again cannot be sent again.
 	resendable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
-	var create string // the name a create sends, repeated once its reply is lost
+	// The name a create sends and what it sends, read from its body only
+	// once a reply is lost (createOf): a create is then sent again.
+	var create string
 	var posted map[string]any
-	if !repeatable && resendable && ctx.Value(noRepeatsKey{}) == nil {
-		create, posted = createOf(req)
+	read := repeatable || !resendable || ctx.Value(noRepeatsKey{}) != nil
+	namedCreate := func() bool {
+		if !read {
+			read = true
+			create, posted = createOf(req)
+		}
+		return create != ""
 	}
 	lostCreate := false // a create's reply was lost: it may have landed
 	sent := false       // some attempt may have reached the server
@@ -255,8 +262,8 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		case err != nil:
 			out := !neverSent(err)
 			sent = sent || out
-			lostCreate = lostCreate || (out && create != "")
-			retry = ctx.Err() == nil && (!out || repeatable || create != "") && transientNetError(err)
+			lostCreate = lostCreate || (out && namedCreate())
+			retry = ctx.Err() == nil && (!out || repeatable || lostCreate) && transientNetError(err)
 			if transientNetError(err) {
 				t.outage.Store(time.Now().UnixNano())
 			}

@@ -25,7 +25,7 @@ var authzLinkerdKinds = []schema.GroupVersionKind{
 // importLive rebuilds an imported policy (state holding only id, namespace
 // and name) from the live objects: the Istio AuthorizationPolicy of that
 // name, or else the Linkerd objects carrying the resource's owner label.
-func importAuthorization(ctx context.Context, r *lifecycle, state *authorizationModel, diags *diag.Diagnostics) manifests {
+func importAuthorization(ctx context.Context, r *lifecycle, state *authorizationModel, uids objectUIDs, diags *diag.Diagnostics) manifests {
 	fail := func(err error) manifests {
 		diags.AddError("Cannot import "+authorizationType, fmt.Sprintf("%s/%s: %v", state.Namespace.ValueString(), state.Name.ValueString(), err))
 		return nil
@@ -69,7 +69,7 @@ func importAuthorization(ctx context.Context, r *lifecycle, state *authorization
 	diags.Append(state.setIntent(a)...)
 	state.ID = types.StringValue(ns + "/" + name)
 	state.Revision = types.Int64Value(1)
-	if owned := r.refresh(ctx, r.typeName+" "+ns+"/"+name, recorded, objectUIDs{}, diags); owned != nil {
+	if owned := r.refresh(ctx, r.typeName+" "+ns+"/"+name, recorded, uids, diags); owned != nil {
 		return owned
 	}
 	return manifests{}

@@ -62,8 +62,9 @@ type descriptor[M any, I any] struct {
 	needsLookup func(in I) bool
 
 	// importLive rebuilds an imported resource (state holding only what the
-	// import ID gave) from the live objects and returns its manifests.
-	importLive func(ctx context.Context, l *lifecycle, state *M, diags *diag.Diagnostics) manifests
+	// import ID gave) from the live objects, records their uids in uids (its
+	// refresh does), and returns its manifests.
+	importLive func(ctx context.Context, l *lifecycle, state *M, uids objectUIDs, diags *diag.Diagnostics) manifests
 	// importState reads the import ID; nil: namespace/name.
 	importState func(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse)
 }
@@ -145,8 +146,8 @@ func (r *meshResource[M, P, I]) targetOf(m *M) *types.String { return r.d.target
 func (r *meshResource[M, P, I]) owner(state *M) string       { return r.d.owner(state) }
 func (r *meshResource[M, P, I]) unknownPlan(plan *M)         { r.d.prePlan(plan) }
 
-func (r *meshResource[M, P, I]) importLive(ctx context.Context, state *M, diags *diag.Diagnostics) manifests {
-	return r.d.importLive(ctx, &r.lifecycle, state, diags)
+func (r *meshResource[M, P, I]) importLive(ctx context.Context, state *M, uids objectUIDs, diags *diag.Diagnostics) manifests {
+	return r.d.importLive(ctx, &r.lifecycle, state, uids, diags)
 }
 
 // problems checks the intent of a configuration whose values are all known

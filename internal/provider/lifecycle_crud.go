@@ -49,8 +49,9 @@ type meshKind[M any] interface {
 	// owner is the owner label value of a state's objects.
 	owner(state *M) string
 	// importLive rebuilds an imported resource (state holding only what the
-	// import ID gave) from the live objects, and returns its manifests.
-	importLive(ctx context.Context, state *M, diags *diag.Diagnostics) manifests
+	// import ID gave) from the live objects, records their uids in uids, and
+	// returns its manifests.
+	importLive(ctx context.Context, state *M, uids objectUIDs, diags *diag.Diagnostics) manifests
 }
 
 func createMesh[M any, P interface {
@@ -273,11 +274,10 @@ func readMesh[M any, P interface {
 	uids := uidsFrom(ctx, req.Private, &resp.Diagnostics)
 	var refreshed manifests
 	if s.Manifests.IsNull() {
-		if refreshed = k.importLive(ctx, &state, &resp.Diagnostics); refreshed != nil && !resp.Diagnostics.HasError() {
-			// What was imported is this resource's from now on: record the
-			// uids as a refresh would, and commit what a create that died
-			// left, so that no other create takes it over.
-			l.refresh(ctx, address, refreshed, uids, &resp.Diagnostics)
+		// importLive's refresh records the uids of what it imports.
+		if refreshed = k.importLive(ctx, &state, uids, &resp.Diagnostics); refreshed != nil && !resp.Diagnostics.HasError() {
+			// What was imported is this resource's from now on: commit what
+			// a create that died left, so that no other create takes it over.
 			l.commitImported(ctx, address, refreshed, &resp.Diagnostics)
 		}
 	} else {

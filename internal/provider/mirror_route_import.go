@@ -12,7 +12,7 @@ import (
 
 // importLive rebuilds an imported mirror route from the live route object
 // of that name and its companions (see the traffic split's importLive).
-func importMirrorRoute(ctx context.Context, r *lifecycle, state *mirrorRouteModel, diags *diag.Diagnostics) manifests {
+func importMirrorRoute(ctx context.Context, r *lifecycle, state *mirrorRouteModel, uids objectUIDs, diags *diag.Diagnostics) manifests {
 	mgr, err := r.manager()
 	if err != nil {
 		clusterUnavailable(diags, err)
@@ -45,7 +45,7 @@ func importMirrorRoute(ctx context.Context, r *lifecycle, state *mirrorRouteMode
 	diags.Append(state.setIntent(mr)...)
 	state.ID = types.StringValue(ns + "/" + name)
 	state.Revision = types.Int64Value(1)
-	if owned := r.refresh(ctx, r.typeName+" "+ns+"/"+name, recorded, objectUIDs{}, diags); owned != nil {
+	if owned := r.refresh(ctx, r.typeName+" "+ns+"/"+name, recorded, uids, diags); owned != nil {
 		return owned
 	}
 	return manifests{}

@@ -45,7 +45,7 @@ func importMTLSPolicyID(ctx context.Context, req resource.ImportStateRequest, re
 // It returns the manifests this provider owns on them: for objects another
 // tool created that is nothing yet, and the next plan shows the provider
 // taking them over.
-func importMTLSPolicy(ctx context.Context, r *lifecycle, state *mtlsPolicyModel, diags *diag.Diagnostics) manifests {
+func importMTLSPolicy(ctx context.Context, r *lifecycle, state *mtlsPolicyModel, uids objectUIDs, diags *diag.Diagnostics) manifests {
 	mgr, err := r.manager()
 	if err != nil {
 		clusterUnavailable(diags, err)
@@ -70,7 +70,7 @@ func importMTLSPolicy(ctx context.Context, r *lifecycle, state *mtlsPolicyModel,
 	}
 	diags.Append(state.setIntent(p)...)
 	state.Revision = types.Int64Value(1)
-	if owned := r.refresh(ctx, r.typeName+" "+ns+"/"+name, recorded, objectUIDs{}, diags); owned != nil {
+	if owned := r.refresh(ctx, r.typeName+" "+ns+"/"+name, recorded, uids, diags); owned != nil {
 		return owned
 	}
 	return manifests{}

@@ -114,18 +114,7 @@ func leftWarning(diags *diag.Diagnostics, address string, left []kube.ID) {
 	}
 	diags.AddWarning("Objects left in the cluster",
 		fmt.Sprintf("%s: %s %s not deleted: the object of that name is not the one this resource created (it was deleted and created again outside this resource since, by another Terraform state or workspace, or by hand).",
-			address, joinIDs(left), isOrAre(len(left))))
-}
-
-func joinIDs(ids []kube.ID) string {
-	s := ""
-	for i, id := range ids {
-		if i > 0 {
-			s += ", "
-		}
-		s += id.String()
-	}
-	return s
+			address, kube.JoinIDs(left), isOrAre(len(left))))
 }
 
 func isOrAre(n int) string {
@@ -152,7 +141,7 @@ func (l *lifecycle) commitImported(ctx context.Context, address string, imported
 	if len(done) > 0 {
 		diags.AddWarning("Imported what an unfinished create left",
 			fmt.Sprintf("%s: %s %s marked %s=false, left by a create that did not finish. The import made %s this resource's: the label is cleared, so that another create no longer takes %s over.",
-				address, joinIDs(done), isOrAre(len(done)), mesh.LabelCommitted, itOrThem(len(done)), itOrThem(len(done))))
+				address, kube.JoinIDs(done), isOrAre(len(done)), mesh.LabelCommitted, itOrThem(len(done)), itOrThem(len(done))))
 	}
 	if err != nil {
 		kubeFailed(diags, "Import", err)

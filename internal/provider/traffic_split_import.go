@@ -20,7 +20,7 @@ import (
 // returns its manifests: what this provider owns on the live objects. For
 // objects another tool created that is nothing yet (an empty map), and the
 // next plan shows the provider taking them over.
-func importTrafficSplit(ctx context.Context, r *lifecycle, state *trafficSplitModel, diags *diag.Diagnostics) manifests {
+func importTrafficSplit(ctx context.Context, r *lifecycle, state *trafficSplitModel, uids objectUIDs, diags *diag.Diagnostics) manifests {
 	mgr, err := r.manager()
 	if err != nil {
 		clusterUnavailable(diags, err)
@@ -53,7 +53,7 @@ func importTrafficSplit(ctx context.Context, r *lifecycle, state *trafficSplitMo
 	diags.Append(state.setIntent(ts)...)
 	state.ID = types.StringValue(ns + "/" + name)
 	state.Revision = types.Int64Value(1)
-	if owned := r.refresh(ctx, r.typeName+" "+ns+"/"+name, recorded, objectUIDs{}, diags); owned != nil {
+	if owned := r.refresh(ctx, r.typeName+" "+ns+"/"+name, recorded, uids, diags); owned != nil {
 		return owned
 	}
 	return manifests{}
