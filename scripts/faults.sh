@@ -16,7 +16,7 @@ if [ "${MESH_TEST_EXTERNAL_CLUSTER:-}" != 1 ]; then
 	go run ./cmd/localcluster up --dir "$dir" >/dev/null
 	export KUBECONFIG="$dir/kubeconfig" MESH_TEST_EXTERNAL_CLUSTER=1
 fi
-MESH_FAULT_POINTS=all go test -race ./internal/kube/ -run 'TestFault' -count=1 -timeout 60m -v "$@" | grep -E '^(=== RUN|\s*--- |PASS|FAIL|ok)|faults_test'
+MESH_FAULT_POINTS=all go test -race ./internal/kube/ -run 'TestFault' -count=1 -timeout 60m -v "$@" | grep --line-buffered -E '^(=== RUN|\s*--- |PASS|FAIL|ok)|faults_test'
 
 # Through the real terraform binary, every point: a real kube-apiserver
 # or etcd restart mid-apply (a cluster of the test's own), the provider
@@ -32,4 +32,4 @@ if [ "$(basename "$TF_ACC_TERRAFORM_PATH")" = tofu ]; then
 		export TF_CLI_CONFIG_FILE
 	fi
 fi
-MESH_FAULT_POINTS=all go test ./internal/provider/ -run 'TestAccControlPlaneRestartMidApply|TestAccProviderKilledMidCreate|TestAccInstallFaultsMidUpgrade|TestAccInstallFaultsKilledFirstInstall|TestAccInstallFaultsRestartDuringFirstInstall|TestAccTrafficSplit_PartialCreate' -count=1 -timeout 60m -v "$@" | grep -E '^(=== RUN|\s*--- |PASS|FAIL|ok)|faults_(restart|kill|install)_test'
+MESH_FAULT_POINTS=all go test ./internal/provider/ -run 'TestAccControlPlaneRestartMidApply|TestAccProviderKilledMidCreate|TestAccInstallFaultsMidUpgrade|TestAccInstallFaultsKilledFirstInstall|TestAccInstallFaultsRestartDuringFirstInstall|TestAccTrafficSplit_PartialCreate' -count=1 -timeout 60m -v "$@" | grep --line-buffered -E '^(=== RUN|\s*--- |PASS|FAIL|ok)|faults_(restart|kill|install)_test'

@@ -422,39 +422,16 @@ func TestAccInstallFaultsKilledFirstInstall(t *testing.T) {
 	if err := tf.Init(t.Context(), tfexec.Reattach(info)); err != nil {
 		t.Fatal(err)
 	}
-	// The istiod release's record as it is marked deployed (a watch as the
-	// admin, independent of the provider and of Helm).
-	secrets, err := ic.cs.CoreV1().Secrets("istio-system").Watch(t.Context(), metav1.ListOptions{LabelSelector: "owner=helm,name=istiod"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	killed := make(chan error, 1)
-	go func() {
-		deadline := time.After(5 * time.Minute)
-		for {
-			select {
-			case ev, open := <-secrets.ResultChan():
-				if !open {
-					killed <- fmt.Errorf("the watch of the istiod release ended")
-					return
-				}
-				if s, ok := ev.Object.(*corev1.Secret); ok && s.Labels["status"] == string(release.StatusDeployed) {
-					killed <- cmd.Process.Kill()
-					return
-				}
-			case <-deadline:
-				killed <- fmt.Errorf("the istiod release was never marked deployed")
-				return
-			}
-		}
-	}()
+	// The istiod release's record as it is marked deployed.
+	killed := ic.onIstiodRecord(t, "marked deployed", func(ev watch.Event, s *corev1.Secret) bool {
+		return s.Labels["status"] == string(release.StatusDeployed)
+	}, cmd.Process.Kill)
 	if err := tf.Apply(t.Context(), tfexec.Reattach(info)); err == nil {
 		t.Fatal("the create succeeded although its provider was killed")
 	}
 	if err := <-killed; err != nil {
 		t.Fatalf("kill: %v", err)
 	}
-	secrets.Stop()
 	_, info = providerProcess(top)
 	st, err := tf.Show(t.Context(), tfexec.Reattach(info))
 	if err != nil {
@@ -479,6 +456,41 @@ func TestAccInstallFaultsKilledFirstInstall(t *testing.T) {
 		t.Errorf("the apply after the kill does not say it took the releases over:\n%s", said)
 	}
 	ic.expectConvergedThenDestroyed(t, tf, info)
+}
+
+// onIstiodRecord watches the istiod release's records (Helm's Secrets, a
+// watch as the admin, independent of the provider and of Helm) and runs
+// fault once one matches, as it is written. The channel gets fault's error,
+// or why it never ran (the watch ended, or no record matched within five
+// minutes); what names the record in that message.
+func (ic *installCluster) onIstiodRecord(t *testing.T, what string, match func(watch.Event, *corev1.Secret) bool, fault func() error) <-chan error {
+	t.Helper()
+	secrets, err := ic.cs.CoreV1().Secrets("istio-system").Watch(t.Context(), metav1.ListOptions{LabelSelector: "owner=helm,name=istiod"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		defer secrets.Stop()
+		deadline := time.After(5 * time.Minute)
+		for {
+			select {
+			case ev, open := <-secrets.ResultChan():
+				if !open {
+					done <- fmt.Errorf("the watch of the istiod release ended")
+					return
+				}
+				if s, ok := ev.Object.(*corev1.Secret); ok && match(ev, s) {
+					done <- fault()
+					return
+				}
+			case <-deadline:
+				done <- fmt.Errorf("the istiod release was never %s", what)
+				return
+			}
+		}
+	}()
+	return done
 }
 
 // expectConvergedThenDestroyed checks the install after an apply that
@@ -546,31 +558,9 @@ func TestAccInstallFaultsRestartDuringFirstInstall(t *testing.T) {
 			if err := tf.Init(t.Context(), tfexec.Reattach(info)); err != nil {
 				t.Fatal(err)
 			}
-			secrets, err := ic.cs.CoreV1().Secrets("istio-system").Watch(t.Context(), metav1.ListOptions{LabelSelector: "owner=helm,name=istiod"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			restarted := make(chan error, 1)
-			go func() {
-				defer secrets.Stop()
-				deadline := time.After(5 * time.Minute)
-				for {
-					select {
-					case ev, open := <-secrets.ResultChan():
-						if !open {
-							restarted <- fmt.Errorf("the watch of the istiod release ended")
-							return
-						}
-						if s, ok := ev.Object.(*corev1.Secret); ok && ev.Type == watch.Added && s.Labels["status"] == string(release.StatusPendingInstall) {
-							restarted <- ic.RestartAPIServer(context.Background(), fault.down, true)
-							return
-						}
-					case <-deadline:
-						restarted <- fmt.Errorf("the istiod release was never recorded pending-install")
-						return
-					}
-				}
-			}()
+			restarted := ic.onIstiodRecord(t, "recorded pending-install", func(ev watch.Event, s *corev1.Secret) bool {
+				return ev.Type == watch.Added && s.Labels["status"] == string(release.StatusPendingInstall)
+			}, func() error { return ic.RestartAPIServer(context.Background(), fault.down, true) })
 			var stderr strings.Builder
 			tf.SetStderr(&stderr)
 			start := time.Now()
