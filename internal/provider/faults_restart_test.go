@@ -240,7 +240,8 @@ func TestAccControlPlaneRestartMidApply(t *testing.T) {
 	// resource type a cluster of its own and runs them in parallel (two at
 	// a time on two cores, go test's default -parallel): a trial mostly
 	// waits for an outage, a timeout or kube-apiserver's start, so this
-	// takes a third off the matrix's longest part without a trial less.
+	// takes about 30% off the matrix's longest part (both lanes compete for
+	// the CPU when they restart) without a trial less.
 	var shared *restartCluster
 	if !full {
 		shared = newRestartCluster(t)
