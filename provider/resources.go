@@ -98,17 +98,20 @@ func refLicense(t tfbridge.TFProviderLicense) *tfbridge.TFProviderLicense { retu
 func shimProvider(p fwprovider.Provider) shim.Provider {
 	s := pf.ShimProvider(p)
 	if full, ok := s.(pfshim.ShimProvider); ok {
-		return releasingShim{full}
+		return releasingShim{full, p}
 	}
 	return s
 }
 
-type releasingShim struct{ pfshim.ShimProvider }
+type releasingShim struct {
+	pfshim.ShimProvider
+	p fwprovider.Provider
+}
 
 func (s releasingShim) Server(ctx context.Context) (tfprotov6.ProviderServer, error) {
 	inner, err := s.ShimProvider.Server(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return protoserver.Wrap(inner), nil
+	return protoserver.Wrap(inner, s.p), nil
 }

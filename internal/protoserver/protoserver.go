@@ -1,6 +1,9 @@
 // Package protoserver serves the provider over Terraform's plugin protocol
-// (version 6) through terraform-plugin-framework's server, with one fix: it
-// lets go of each request's context when the request returns.
+// (version 6) through terraform-plugin-framework's server, with two
+// changes: it lets go of each request's context when the request returns,
+// and it lets a provider that is a Planner plan resource changes itself
+// (the provider's fast path past the framework's generic passes,
+// internal/provider/fastplan.go), leaving the rest to the framework.
 //
 // The framework's protocol server (internal/proto6server, v1.17.0 and still
 // in v1.19.0) wraps every request's context in context.WithCancel and keeps
@@ -52,22 +55,31 @@ type frameworkServer interface {
 // Requests sent once per provider process (schemas, configuration) go
 // through unchanged: they are a handful.
 func New(p provider.Provider) tfprotov6.ProviderServer {
-	return Wrap(providerserver.NewProtocol6(p)())
+	return Wrap(providerserver.NewProtocol6(p)(), p)
+}
+
+// Planner is a provider that plans some resource changes itself, past the
+// framework's generic passes: ok false leaves the request to the framework.
+type Planner interface {
+	FastPlanResourceChange(ctx context.Context, req *tfprotov6.PlanResourceChangeRequest) (resp *tfprotov6.PlanResourceChangeResponse, ok bool)
 }
 
 // Wrap makes a framework server that another caller built (the Pulumi
-// bridge builds its own) release request contexts as New's does.
-func Wrap(inner tfprotov6.ProviderServer) tfprotov6.ProviderServer {
+// bridge builds its own) for the provider p release request contexts as
+// New's does, and plan through p when p is a Planner.
+func Wrap(inner tfprotov6.ProviderServer, p provider.Provider) tfprotov6.ProviderServer {
 	full, ok := inner.(frameworkServer)
 	if !ok {
 		return inner // a framework whose server lacks an RPC: serve it as it is
 	}
-	return releasing{full, &numberTexts{}}
+	planner, _ := p.(Planner)
+	return releasing{full, &numberTexts{}, planner}
 }
 
 type releasing struct {
 	frameworkServer
 	numbers *numberTexts
+	planner Planner
 }
 
 // serve calls the framework with a context released when it returns.
@@ -101,6 +113,11 @@ func (s releasing) ReadResource(ctx context.Context, req *tfprotov6.ReadResource
 }
 
 func (s releasing) PlanResourceChange(ctx context.Context, req *tfprotov6.PlanResourceChangeRequest) (*tfprotov6.PlanResourceChangeResponse, error) {
+	if s.planner != nil {
+		if resp, ok := s.planner.FastPlanResourceChange(ctx, req); ok {
+			return resp, nil
+		}
+	}
 	return serve(ctx, req, s.frameworkServer.PlanResourceChange)
 }
 

@@ -41,7 +41,7 @@ var authorizationDescriptor = descriptor[authorizationModel, mesh.Authorization]
 		plan.ID = namespacedID(plan.Namespace, plan.Name)
 		plan.EnforcementPoint = types.StringUnknown()
 	},
-	planned: func(plan, _ *authorizationModel, a mesh.Authorization, _ *resource.ModifyPlanResponse) {
+	planned: func(plan, _ *authorizationModel, a mesh.Authorization, _ *planResponse) {
 		plan.EnforcementPoint = types.StringValue(string(a.EnforcementPoint()))
 	},
 	applied: func(plan *authorizationModel, a mesh.Authorization) {

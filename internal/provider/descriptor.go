@@ -49,7 +49,7 @@ type descriptor[M any, I any] struct {
 	// planned writes into the plan what follows from the intent: the
 	// normalized values and the computed attributes it decides. It may ask
 	// for replacement (state is all null on create). nil: nothing.
-	planned func(plan, state *M, in I, resp *resource.ModifyPlanResponse)
+	planned func(plan, state *M, in I, resp *planResponse)
 	// applied sets, at apply, the computed attributes the intent decides.
 	// nil: none.
 	applied func(plan *M, in I)
@@ -111,6 +111,14 @@ func (r *meshResource[M, P, I]) ValidateConfig(ctx context.Context, req resource
 }
 
 func (r *meshResource[M, P, I]) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	out := planResponse{Plan: resp.Plan, Private: resp.Private, RequiresReplace: resp.RequiresReplace, Diagnostics: resp.Diagnostics}
+	r.modifyPlan(ctx, planRequest{Config: req.Config, Plan: req.Plan, State: req.State}, &out)
+	resp.Plan, resp.RequiresReplace, resp.Diagnostics = out.Plan, out.RequiresReplace, out.Diagnostics
+}
+
+// modifyPlan is ModifyPlan over the lifecycle's own request and response,
+// which the protocol's fast path (fastplan.go) fills in too.
+func (r *meshResource[M, P, I]) modifyPlan(ctx context.Context, req planRequest, resp *planResponse) {
 	modifyPlanMesh[M, P](ctx, &r.lifecycle, r, req, resp)
 }
 
@@ -185,7 +193,7 @@ func (r *meshResource[M, P, I]) rendering(in I, objs []*unstructured.Unstructure
 // planRender reads the intent from the configuration (the plan's computed
 // nested defaults are still unknown there), writes what follows from it
 // into the plan, looks up what it needs from the cluster, and renders.
-func (r *meshResource[M, P, I]) planRender(ctx context.Context, cfg, plan, state *M, target mesh.Target, resp *resource.ModifyPlanResponse) (rendering, bool) {
+func (r *meshResource[M, P, I]) planRender(ctx context.Context, cfg, plan, state *M, target mesh.Target, resp *planResponse) (rendering, bool) {
 	r.d.prePlan(plan)
 	in, known, d := r.d.intent(ctx, cfg, target)
 	resp.Diagnostics.Append(d...)

@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -47,6 +48,23 @@ type clusterCheck func(ctx context.Context, m *kube.Manager, recorded []kube.ID)
 // privateSetter is the plan's private state.
 type privateSetter interface {
 	SetKey(ctx context.Context, key string, value []byte) diag.Diagnostics
+}
+
+// planRequest and planResponse are what a plan modification reads and
+// writes: the framework's ModifyPlan request and response, or what the
+// protocol's fast path (fastplan.go) decoded itself. The response starts as
+// the plan to modify, its private state the prior one.
+type planRequest struct {
+	Config tfsdk.Config
+	Plan   tfsdk.Plan
+	State  tfsdk.State
+}
+
+type planResponse struct {
+	Plan            tfsdk.Plan
+	Private         privateSetter
+	RequiresReplace path.Paths
+	Diagnostics     diag.Diagnostics
 }
 
 func (l *lifecycle) configure(from any, diags *diag.Diagnostics) {
@@ -92,7 +110,7 @@ func (l *lifecycle) target(cfg types.String, attr string, diags *diag.Diagnostic
 // swaps cleanly; when the rendered objects stay the same (an HTTPRoute reads
 // the same for linkerd as for Istio's gateway_api, e.g. after an import that
 // took the provider's target) the change is only recorded.
-func replaceOnTarget(attr string, recordedTarget types.String, target mesh.Target, recorded, planned types.Map, resp *resource.ModifyPlanResponse) {
+func replaceOnTarget(attr string, recordedTarget types.String, target mesh.Target, recorded, planned types.Map, resp *planResponse) {
 	if recordedTarget.IsNull() || recordedTarget.ValueString() == string(target) {
 		return
 	}

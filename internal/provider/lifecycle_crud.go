@@ -321,7 +321,7 @@ type planKind[M any] interface {
 	// renders. known is false while values are unknown; the hook then marks
 	// its own computed attributes unknown. It may add to resp (replacement,
 	// private state). The checks of the values ran before it.
-	planRender(ctx context.Context, cfg, plan, state *M, target mesh.Target, resp *resource.ModifyPlanResponse) (r rendering, known bool)
+	planRender(ctx context.Context, cfg, plan, state *M, target mesh.Target, resp *planResponse) (r rendering, known bool)
 	// unknownPlan marks the computed attributes the hook sets unknown: the
 	// target is not known yet.
 	unknownPlan(plan *M)
@@ -330,7 +330,7 @@ type planKind[M any] interface {
 func modifyPlanMesh[M any, P interface {
 	*M
 	meshModel
-}](ctx context.Context, l *lifecycle, k planKind[M], req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+}](ctx context.Context, l *lifecycle, k planKind[M], req planRequest, resp *planResponse) {
 	if req.Plan.Raw.IsNull() {
 		return // destroy
 	}

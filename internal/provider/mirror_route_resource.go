@@ -34,7 +34,7 @@ var mirrorRouteDescriptor = descriptor[mirrorRouteModel, mesh.MirrorRoute]{
 	objects:  func(mr mesh.MirrorRoute) (string, string) { return mr.Namespace + "/" + mr.Name, mr.Owner },
 	owner:    func(m *mirrorRouteModel) string { return mirrorOwnerOf(*m) },
 	prePlan:  func(plan *mirrorRouteModel) { plan.ID = namespacedID(plan.Namespace, plan.Name) },
-	planned: func(plan, _ *mirrorRouteModel, mr mesh.MirrorRoute, resp *resource.ModifyPlanResponse) {
+	planned: func(plan, _ *mirrorRouteModel, mr mesh.MirrorRoute, resp *planResponse) {
 		resp.Diagnostics.Append(plan.setIntent(mr)...)
 	},
 	importLive: importMirrorRoute,

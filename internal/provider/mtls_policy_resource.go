@@ -44,7 +44,7 @@ var mtlsPolicyDescriptor = descriptor[mtlsPolicyModel, mesh.MTLSPolicy]{
 	prePlan: func(plan *mtlsPolicyModel) {
 		plan.RequiresRestart, plan.ID = types.BoolUnknown(), types.StringUnknown()
 	},
-	planned: func(plan, state *mtlsPolicyModel, p mesh.MTLSPolicy, resp *resource.ModifyPlanResponse) {
+	planned: func(plan, state *mtlsPolicyModel, p mesh.MTLSPolicy, resp *planResponse) {
 		plan.RequiresRestart = types.BoolValue(p.RequiresRestart())
 		resp.RequiresReplace = append(resp.RequiresReplace, movedObjects(*state, *plan)...)
 	},

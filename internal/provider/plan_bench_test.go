@@ -6,6 +6,8 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
+
+	"github.com/meshform/terraform-provider-mesh/internal/protoserver"
 )
 
 // The provider's own CPU per resource in the two plans a no-change
@@ -13,6 +15,8 @@ import (
 // PlanResourceChange of one traffic split, in process, with the
 // connection unknown (so no cluster is asked; make bench measures the
 // requests). `go test -run - -bench Plan -cpuprofile` names where it goes.
+// The server is the one the provider serves (protoserver.New), with the
+// plan's fast path.
 
 // benchSplit is the benchmark workload's traffic split (internal/bench).
 func benchSplit(s *tfprotov6.Schema, weight int64) tftypes.Value {
@@ -43,7 +47,9 @@ func benchSplit(s *tfprotov6.Schema, weight int64) tftypes.Value {
 }
 
 func benchmarkPlan(b *testing.B, update bool) {
-	server, schemas := protocolServer(b, map[string]tftypes.Value{
+	// The server the provider serves: the plan's fast path (fastplan.go)
+	// in front of the framework.
+	server, schemas := configure(b, protoserver.New(New("test")()), map[string]tftypes.Value{
 		"host": tftypes.NewValue(tftypes.String, tftypes.UnknownValue), "target": tftypes.NewValue(tftypes.String, "istio-sidecar"),
 	})
 	s := schemas.ResourceSchemas[trafficSplitType]

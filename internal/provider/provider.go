@@ -35,13 +35,15 @@ func New(version string) func() provider.Provider {
 		_ = flags.Set("stderrthreshold", "FATAL")
 		klog.SetOutput(io.Discard)
 	})
-	return func() provider.Provider { return &meshProvider{version: version} }
+	return func() provider.Provider { return &meshProvider{version: version, fast: &fastPlanState{}} }
 }
 
 var quietKlog sync.Once
 
 type meshProvider struct {
 	version string
+	// fast is what the plan's fast path (fastplan.go) needs.
+	fast *fastPlanState
 }
 
 type providerModel struct {
@@ -141,6 +143,7 @@ func (p *meshProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 	}
 	resp.ResourceData = data
 	resp.DataSourceData = data
+	p.fast.data.Store(data)
 }
 
 func (p *meshProvider) Resources(context.Context) []func() resource.Resource {

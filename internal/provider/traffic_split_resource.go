@@ -36,7 +36,7 @@ var trafficSplitDescriptor = descriptor[trafficSplitModel, mesh.TrafficSplit]{
 	objects:  func(ts mesh.TrafficSplit) (string, string) { return ts.Namespace + "/" + ts.Name, ts.Owner },
 	owner:    func(m *trafficSplitModel) string { return ownerOf(*m) },
 	prePlan:  func(plan *trafficSplitModel) { plan.ID = namespacedID(plan.Namespace, plan.Name) },
-	planned: func(plan, _ *trafficSplitModel, ts mesh.TrafficSplit, resp *resource.ModifyPlanResponse) {
+	planned: func(plan, _ *trafficSplitModel, ts mesh.TrafficSplit, resp *planResponse) {
 		resp.Diagnostics.Append(plan.setIntent(ts)...)
 	},
 	importLive: importTrafficSplit,

@@ -363,11 +363,18 @@ func unknownsServer(t *testing.T, target mesh.Target, unknownTarget bool) (tfpro
 // (every other provider attribute null).
 func protocolServer(t testing.TB, set map[string]tftypes.Value) (tfprotov6.ProviderServer, *tfprotov6.GetProviderSchemaResponse) {
 	t.Helper()
-	ctx := context.Background()
 	server, err := providerserver.NewProtocol6WithError(New("test")())()
 	if err != nil {
 		t.Fatal(err)
 	}
+	return configure(t, server, set)
+}
+
+// configure configures server with set (every other provider
+// attribute null).
+func configure(t testing.TB, server tfprotov6.ProviderServer, set map[string]tftypes.Value) (tfprotov6.ProviderServer, *tfprotov6.GetProviderSchemaResponse) {
+	t.Helper()
+	ctx := context.Background()
 	schemas, err := server.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
 	if err != nil {
 		t.Fatal(err)
