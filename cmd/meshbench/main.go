@@ -20,8 +20,10 @@
 //	                      also profile Terraform itself in the BENCH_PPROF_N
 //	                      runs, with perf (terraform.cpu.pprof beside the
 //	                      provider's profiles)
-//	BENCH_PROVIDER_SRC    build the provider from this checkout instead (a
-//	                      "before" figure for a change: git worktree add)
+//	BENCH_PROVIDER_SRC    also build the provider from this checkout (the
+//	                      "before" of a change: git worktree add) and run it
+//	                      beside this one in every run: a table of the two
+//	                      providers' figures and their ratios
 package main
 
 import (

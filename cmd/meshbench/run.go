@@ -27,7 +27,10 @@ type env struct {
 	auditLog   string
 	cliConfig  string
 	meshBin    string
-	kubectlBin string
+	// beforeCLIConfig, with BENCH_PROVIDER_SRC, points Terraform at the
+	// provider built from that checkout instead (the "before" of a change).
+	beforeCLIConfig string
+	kubectlBin      string
 	// pprofDir, when set, is where the running phase's provider processes
 	// write their profiles.
 	pprofDir string
@@ -126,25 +129,52 @@ func (e *env) buildTools() error {
 	// static binary. With cgo, Go's plugin package (kustomize imports it,
 	// through Helm) makes the binary export every symbol to the dynamic
 	// loader: 15 MB more of binary and about 12 MB more resident.
-	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", e.meshBin, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	build.Dir = envOr("BENCH_PROVIDER_SRC", e.root)
-	if out, err := build.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build: %v\n%s", err, out)
-	}
-	self, err := os.Executable()
-	if err != nil {
+	if err := buildProvider(e.root, e.meshBin); err != nil {
 		return err
 	}
-	overrides := map[string]string{}
-	for source, binary := range map[string]string{"meshform/mesh": e.meshBin, "gavinbunney/kubectl": e.kubectlBin} {
-		dir := filepath.Join(e.work, "overrides", strings.ReplaceAll(source, "/", "_"))
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+	if e.cliConfig, err = e.writeCLIConfig("", e.meshBin); err != nil {
+		return err
+	}
+	if src := os.Getenv("BENCH_PROVIDER_SRC"); src != "" {
+		logf("building the provider from %s (BENCH_PROVIDER_SRC, the before figures)", src)
+		before := filepath.Join(e.work, "bin-before", "terraform-provider-mesh")
+		if err := buildProvider(src, before); err != nil {
 			return err
+		}
+		if e.beforeCLIConfig, err = e.writeCLIConfig("before", before); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func buildProvider(src, out string) error {
+	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", out, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	build.Dir = src
+	if out, err := build.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build in %s: %v\n%s", src, err, out)
+	}
+	return nil
+}
+
+// writeCLIConfig writes a Terraform CLI configuration whose dev_overrides
+// run meshBin and the kubectl provider through this command's wrapper (which
+// records each process's figures), and returns its path.
+func (e *env) writeCLIConfig(name, meshBin string) (string, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return "", err
+	}
+	overrides := map[string]string{}
+	for source, binary := range map[string]string{"meshform/mesh": meshBin, "gavinbunney/kubectl": e.kubectlBin} {
+		dir := filepath.Join(e.work, "overrides"+name, strings.ReplaceAll(source, "/", "_"))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return "", err
 		}
 		wrapper := fmt.Sprintf("#!/bin/sh\nexec %q wrap %q \"$@\"\n", self, binary)
 		if err := os.WriteFile(filepath.Join(dir, filepath.Base(binary)), []byte(wrapper), 0o755); err != nil {
-			return err
+			return "", err
 		}
 		overrides[source] = dir
 	}
@@ -154,8 +184,8 @@ func (e *env) buildTools() error {
 		fmt.Fprintf(&cli, "    %q = %q\n", source, dir)
 	}
 	cli.WriteString("  }\n  direct {}\n}\n")
-	e.cliConfig = filepath.Join(e.work, "terraformrc")
-	return os.WriteFile(e.cliConfig, []byte(cli.String()), 0o644)
+	path := filepath.Join(e.work, "terraformrc"+name)
+	return path, os.WriteFile(path, []byte(cli.String()), 0o644)
 }
 
 func (e *env) startCluster() (stop func(), err error) {
@@ -191,9 +221,14 @@ func (e *env) workload(w bench.Workload) (string, error) {
 		return "", err
 	}
 	mesh := filepath.Join(dir, "mesh")
+	before := filepath.Join(dir, "mesh-before")
 	peer := filepath.Join(dir, "kubectl_manifest")
 	alone := filepath.Join(dir, "terraform_data")
-	for d, config := range map[string]string{mesh: w.MeshConfig(), peer: bench.KubectlManifestConfig, alone: bench.TerraformAloneConfig} {
+	configs := map[string]string{mesh: w.MeshConfig(), peer: bench.KubectlManifestConfig, alone: bench.TerraformAloneConfig}
+	if e.beforeCLIConfig != "" {
+		configs[before] = w.MeshConfig()
+	}
+	for d, config := range configs {
 		if e.states != nil {
 			if err := e.initBackend(d, fmt.Sprintf("%s-%d/%s", w.Name, w.N, filepath.Base(d))); err != nil {
 				return "", err
@@ -210,11 +245,27 @@ func (e *env) workload(w bench.Workload) (string, error) {
 		runs = e.cfg.runsLarge
 	}
 	for run := 1; run <= runs; run++ {
+		// The provider before a change (BENCH_PROVIDER_SRC) runs beside
+		// it, second in odd runs and first in even ones, so that the
+		// machine's drift over an invocation falls on both.
+		runBefore := func() error {
+			if e.beforeCLIConfig == "" {
+				return nil
+			}
+			logf("%s N=%d run %d/%d: mesh before (BENCH_PROVIDER_SRC)", w.Name, w.N, run, runs)
+			_, err := e.meshPhases(before, bench.Before, e.beforeCLIConfig, captures{objects: peer, resources: alone}, false, results)
+			return err
+		}
+		if run%2 == 0 {
+			if err := runBefore(); err != nil {
+				return "", err
+			}
+		}
 		logf("%s N=%d run %d/%d: mesh", w.Name, w.N, run, runs)
 		if e.cfg.pprofN == w.N && run == 1 {
 			e.pprofDir = filepath.Join(dir, "pprof")
 		}
-		sets, err := e.meshPhases(mesh, captures{objects: peer, resources: alone}, run == 1, results)
+		sets, err := e.meshPhases(mesh, bench.Mesh, e.cliConfig, captures{objects: peer, resources: alone}, run == 1, results)
 		e.pprofDir = ""
 		if err != nil {
 			return "", err
@@ -222,11 +273,20 @@ func (e *env) workload(w bench.Workload) (string, error) {
 		if run == 1 {
 			objects = sets
 		}
+		if run%2 == 1 {
+			if err := runBefore(); err != nil {
+				return "", err
+			}
+		}
 		if err := e.runPeers(w, run, runs, peer, alone, results); err != nil {
 			return "", err
 		}
 	}
-	return bench.Table(w, objects, results) + "\n" + bench.CPUTable(w, results), nil
+	tables := bench.Table(w, objects, results) + "\n" + bench.CPUTable(w, results)
+	if e.beforeCLIConfig != "" {
+		tables += "\n" + bench.BeforeTable(w, results)
+	}
+	return tables, nil
 }
 
 // initBackend points the configuration in dir at key in the http backend's
@@ -277,7 +337,7 @@ type captures struct{ objects, resources string }
 // meshPhases times our provider. On the first run it also writes the
 // rendered objects after create and after update into the captures, so that
 // the peers manage the identical YAML; it returns how many objects there are.
-func (e *env) meshPhases(dir string, peer captures, capture bool, r bench.Results) (int, error) {
+func (e *env) meshPhases(dir, tool, cliConfig string, peer captures, capture bool, r bench.Results) (int, error) {
 	objects := 0
 	steps := []struct {
 		phase   string
@@ -298,11 +358,11 @@ func (e *env) meshPhases(dir string, peer captures, capture bool, r bench.Result
 				return 0, err
 			}
 		}
-		sample, err := e.terraformPhase(dir, s.phase, s.exit, s.args...)
+		sample, err := e.terraformPhase(dir, cliConfig, s.phase, s.exit, s.args...)
 		if err != nil {
 			return 0, err
 		}
-		r.Add(bench.Mesh, s.phase, sample)
+		r.Add(tool, s.phase, sample)
 		if capture && s.capture != "" {
 			n, err := e.captureManifests(dir, filepath.Join(peer.objects, s.capture), filepath.Join(peer.resources, s.capture))
 			if err != nil {
@@ -350,7 +410,7 @@ func (e *env) terraformPeerPhases(tool, dir string, drift bool, r bench.Results)
 				return err
 			}
 		}
-		sample, err := e.terraformPhase(dir, s.phase, s.exit, s.args...)
+		sample, err := e.terraformPhase(dir, e.cliConfig, s.phase, s.exit, s.args...)
 		if err != nil {
 			return err
 		}
@@ -404,7 +464,7 @@ func (e *env) floorPhases(peer string, r bench.Results) error {
 }
 
 // terraformPhase runs one terraform command in dir and collects its figures.
-func (e *env) terraformPhase(dir, phase string, wantExit int, args ...string) (bench.Sample, error) {
+func (e *env) terraformPhase(dir, cliConfig, phase string, wantExit int, args ...string) (bench.Sample, error) {
 	phaseDir, err := os.MkdirTemp(e.work, "phase-")
 	if err != nil {
 		return bench.Sample{}, err
@@ -425,7 +485,7 @@ func (e *env) terraformPhase(dir, phase string, wantExit int, args ...string) (b
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(),
-		"TF_CLI_CONFIG_FILE="+e.cliConfig, "KUBECONFIG="+e.kubeconfig, "TF_IN_AUTOMATION=1",
+		"TF_CLI_CONFIG_FILE="+cliConfig, "KUBECONFIG="+e.kubeconfig, "TF_IN_AUTOMATION=1",
 		"MESH_DEBUG_STATS_DIR="+phaseDir, "MESHBENCH_RSS_DIR="+phaseDir)
 	if pprof != "" {
 		cmd.Env = append(cmd.Env, "MESH_DEBUG_PPROF_DIR="+pprof)

@@ -113,3 +113,19 @@ func TestCPUTableSplitsEachToolsTime(t *testing.T) {
 		t.Errorf("CPU table lacks %q:\n%s", want, table)
 	}
 }
+
+func TestBeforeTableComparesTheTwoProviders(t *testing.T) {
+	r := Results{}
+	for _, c := range []time.Duration{3, 1, 2} {
+		r.Add(Before, "plan (no changes)", Sample{Wall: 2 * c * time.Second, ServerRequests: 22, CPU: CPU{Providers: 4 * c * time.Second}})
+		r.Add(Mesh, "plan (no changes)", Sample{Wall: c * time.Second, ServerRequests: 22, CPU: CPU{Providers: c * time.Second}})
+	}
+	table := BeforeTable(Workload{Name: "traffic_split", N: 10}, r)
+	want := "| plan (no changes) | 4.00 s | 2.00 s | 0.50× | 8.0 s | 2.0 s | 0.25× | 22 / 22 | 3 |"
+	if !strings.Contains(table, want) {
+		t.Errorf("before table lacks %q:\n%s", want, table)
+	}
+	if want := "| create | – | – | – | – | – | – | – / – | 0 |"; !strings.Contains(table, want) {
+		t.Errorf("before table lacks %q for a phase not run:\n%s", want, table)
+	}
+}

@@ -15,6 +15,9 @@ const (
 	// manifests: what Terraform itself costs for that many resources and
 	// that much state, with no provider and no cluster.
 	TerraformAlone = "terraform alone"
+	// Before is this provider built from another checkout
+	// (BENCH_PROVIDER_SRC): the figures before a change.
+	Before = "mesh before"
 )
 
 // Phases, in run order.
@@ -170,4 +173,37 @@ func mib(bytes int64) string {
 		return "–"
 	}
 	return fmt.Sprintf("%.0f MiB", float64(bytes)/(1<<20))
+}
+
+// BeforeTable renders, per phase, the provider built from
+// BENCH_PROVIDER_SRC (before) against this one (after), both measured in
+// the same invocation: wall time and the provider processes' CPU (medians),
+// and after ÷ before of each.
+func BeforeTable(w Workload, r Results) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Before (BENCH_PROVIDER_SRC) and after, %s N = %d%s, medians of the same invocation's runs\n\n", w.Name, w.N, w.backendNote())
+	b.WriteString("| phase | wall before | wall after | after ÷ before | provider CPU before | provider CPU after | after ÷ before | requests before / after | runs |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, phase := range Phases {
+		before, after := Summarize(r[Before][phase]), Summarize(r[Mesh][phase])
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s / %s | %d |\n", phase,
+			secs(before), secs(after), ratio(after, before),
+			cpuSecs(before), cpuSecs(after), cpuRatio(after, before),
+			count(before), count(after), min(before.Runs, after.Runs))
+	}
+	return b.String()
+}
+
+func cpuSecs(s Summary) string {
+	if s.Runs == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.1f s", s.CPU.Providers.Seconds())
+}
+
+func cpuRatio(after, before Summary) string {
+	if after.Runs == 0 || before.Runs == 0 || before.CPU.Providers == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f×", after.CPU.Providers.Seconds()/before.CPU.Providers.Seconds())
 }
