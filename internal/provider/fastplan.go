@@ -157,8 +157,12 @@ var (
 )
 
 func modifiersOf(a schema.Attribute, top bool) ([]planmodifier.String, bool) {
-	field := reflect.ValueOf(a).FieldByName("PlanModifiers")
-	if !field.IsValid() || field.Len() == 0 {
+	v := reflect.Indirect(reflect.ValueOf(a))
+	if v.Kind() != reflect.Struct {
+		return nil, false
+	}
+	field := v.FieldByName("PlanModifiers")
+	if !field.IsValid() || field.Kind() != reflect.Slice || field.Len() == 0 {
 		return nil, true
 	}
 	s, ok := a.(schema.StringAttribute)
@@ -244,8 +248,12 @@ func defaultOf(a schema.Attribute) (func(context.Context, path.Path) (tftypes.Va
 			return value(ctx, resp.PlanValue, resp.Diagnostics)
 		}, true
 	}
-	field := reflect.ValueOf(a).FieldByName("Default")
-	return nil, !field.IsValid() || field.IsNil()
+	v := reflect.Indirect(reflect.ValueOf(a))
+	if v.Kind() != reflect.Struct {
+		return nil, false
+	}
+	field := v.FieldByName("Default")
+	return nil, !field.IsValid() || field.Kind() == reflect.Interface && field.IsNil()
 }
 
 // configAt is a configuration's value of an attribute: null under a null

@@ -159,7 +159,7 @@ func diagnosticsText(diags []*tfprotov6.Diagnostic) []string {
 // proposedOver is Terraform's proposed new state of cfg over prior: the
 // configuration's values, and the prior state's where the configuration is
 // null and the attribute is computed (here: every top-level null).
-func proposedOver(t *testing.T, prior, cfg tftypes.Value) tftypes.Value {
+func proposedOver(t testing.TB, prior, cfg tftypes.Value) tftypes.Value {
 	t.Helper()
 	var p, c map[string]tftypes.Value
 	if err := prior.As(&p); err != nil {

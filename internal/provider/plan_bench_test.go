@@ -76,23 +76,7 @@ func benchmarkPlan(b *testing.B, update bool) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var priorAttrs, cfgAttrs map[string]tftypes.Value
-	if err := priorValue.As(&priorAttrs); err != nil {
-		b.Fatal(err)
-	}
-	if err := cfg.As(&cfgAttrs); err != nil {
-		b.Fatal(err)
-	}
-	proposedAttrs := map[string]tftypes.Value{}
-	for name, v := range priorAttrs {
-		proposedAttrs[name] = v
-	}
-	for name, v := range cfgAttrs {
-		if !v.IsNull() {
-			proposedAttrs[name] = v
-		}
-	}
-	proposed := dynamicValue(b, typ, tftypes.NewValue(typ, proposedAttrs))
+	proposed := dynamicValue(b, typ, proposedOver(b, priorValue, cfg))
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
