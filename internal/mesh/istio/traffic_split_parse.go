@@ -8,6 +8,7 @@ import (
 
 	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/meshform/terraform-provider-mesh/internal/mesh"
 	"github.com/meshform/terraform-provider-mesh/internal/mesh/gatewayapi"
@@ -707,13 +708,14 @@ func (p *splitParser) decodeStrictly(objs []*unstructured.Unstructured) error {
 }
 
 // prove renders the parsed split again and compares it with the live route
-// (and, for a VirtualService, the DestinationRules).
+// (and, for a VirtualService, the DestinationRules; for a waypoint the split
+// creates, the Gateway).
 func (p *splitParser) prove() error {
 	objs, err := RenderTrafficSplit(p.TS)
 	if err != nil {
 		return fmt.Errorf("%s: rendering the imported split: %w", gatewayapi.Describe(p.Route), err)
 	}
-	var route *unstructured.Unstructured
+	var route, gateway *unstructured.Unstructured
 	var rules []*unstructured.Unstructured
 	for _, obj := range objs {
 		switch gk := obj.GroupVersionKind().GroupKind(); gk {
@@ -721,10 +723,15 @@ func (p *splitParser) prove() error {
 			route = obj
 		case mesh.GVKDestinationRule.GroupKind():
 			rules = append(rules, obj)
+		case mesh.GVKGateway.GroupKind():
+			gateway = obj
 		}
 	}
 	if route == nil || route.GetKind() != p.Route.GetKind() {
 		return fmt.Errorf("%s: the imported split renders no %s", gatewayapi.Describe(p.Route), p.Route.GetKind())
+	}
+	if err := p.proveWaypoint(gateway); err != nil {
+		return err
 	}
 	if !p.IsVirtualService() {
 		live, want := p.HTTPRouteEntries(p.Route.Object), p.HTTPRouteEntries(route.Object)
@@ -743,6 +750,52 @@ func (p *splitParser) prove() error {
 		return err
 	}
 	return p.proveDestinationRules(rules)
+}
+
+// proveWaypoint compares the live waypoint Gateway of a split that creates
+// it (the Gateway carries the split's owner label) with the one the split
+// renders (what `istioctl waypoint generate --for service` writes): its
+// spec, with the listener default the API server adds (routes from the
+// same namespace) taken out, and its istio.io/waypoint-for label. The first
+// field not covered is the error: importing would change the waypoint. A
+// waypoint the split only requires is someone else's, and not compared.
+func (p *splitParser) proveWaypoint(rendered *unstructured.Unstructured) error {
+	if p.TS.Waypoint.Mode != mesh.WaypointCreate || len(p.Gateways) == 0 {
+		return nil
+	}
+	live := p.Gateways[0]
+	if rendered == nil {
+		return fmt.Errorf("%s: the imported split renders no waypoint Gateway", gatewayapi.Describe(live))
+	}
+	var gw gwv1.Gateway
+	if err := gatewayapi.Decode(live, gatewayapi.SplitResource, &gw); err != nil {
+		return err
+	}
+	for i := range gw.Spec.Listeners {
+		if defaultAllowedRoutes(gw.Spec.Listeners[i].AllowedRoutes) {
+			gw.Spec.Listeners[i].AllowedRoutes = nil
+		}
+	}
+	if err := gatewayapi.Covered(live, &gw, rendered, gatewayapi.SplitResource, "spec"); err != nil {
+		return err
+	}
+	have, want := live.GetLabels()[mesh.LabelWaypointFor], rendered.GetLabels()[mesh.LabelWaypointFor]
+	if have != want {
+		return gatewayapi.NotLossless(live, "metadata.labels."+mesh.LabelWaypointFor, "is %q, and %s would render %q", have, gatewayapi.SplitResource, want)
+	}
+	return nil
+}
+
+// defaultAllowedRoutes reports whether a listener's allowedRoutes is the
+// Gateway API's default, which the API server sets on a listener without
+// one: routes from the Gateway's own namespace, of the kinds its protocol
+// takes.
+func defaultAllowedRoutes(ar *gwv1.AllowedRoutes) bool {
+	if ar == nil {
+		return true
+	}
+	ns := ar.Namespaces
+	return len(ar.Kinds) == 0 && (ns == nil || ns.Selector == nil && (ns.From == nil || *ns.From == gwv1.NamespacesFromSame))
 }
 
 // ---- VirtualService ----
