@@ -3,6 +3,8 @@ package provider
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"maps"
 	"reflect"
 	"sort"
 	"strings"
@@ -267,11 +269,31 @@ type configAt struct {
 
 func (c configAt) isNull() bool { return c.null || c.v.IsNull() }
 
-func (c configAt) child(step func(tftypes.Value) (tftypes.Value, bool)) configAt {
-	if c.isNull() || !c.v.IsKnown() {
-		return configAt{null: true}
+// known is the value when it can be read into: neither null nor unknown.
+func (c configAt) known() bool { return !c.isNull() && c.v.IsKnown() }
+
+// attributes are a known object's attributes or a known map's elements,
+// decoded once for all of them; nil otherwise.
+func (c configAt) attributes() map[string]tftypes.Value {
+	var m map[string]tftypes.Value
+	if !c.known() || c.v.As(&m) != nil {
+		return nil
 	}
-	v, ok := step(c.v)
+	return m
+}
+
+// elements are a known list's elements; nil otherwise.
+func (c configAt) elements() []tftypes.Value {
+	var l []tftypes.Value
+	if !c.known() || c.v.As(&l) != nil {
+		return nil
+	}
+	return l
+}
+
+// configChild is a child read from its parent's attributes or elements
+// (ok false: the parent lacks it, or is null or unknown).
+func configChild(v tftypes.Value, ok bool) configAt {
 	if !ok {
 		return configAt{null: true}
 	}
@@ -323,6 +345,7 @@ func (k *fastPlanKind) walk(ctx context.Context, attrs []planAttr, p path.Path, 
 	if err := v.As(&vals); err != nil {
 		return v
 	}
+	cfg := c.attributes()
 	changed := false
 	for i := range attrs {
 		a := &attrs[i]
@@ -331,14 +354,8 @@ func (k *fastPlanKind) walk(ctx context.Context, attrs []planAttr, p path.Path, 
 			continue
 		}
 		ap := p.AtName(a.name)
-		ac := c.child(func(cv tftypes.Value) (tftypes.Value, bool) {
-			var m map[string]tftypes.Value
-			if cv.As(&m) != nil {
-				return tftypes.Value{}, false
-			}
-			x, ok := m[a.name]
-			return x, ok
-		})
+		x, ok := cfg[a.name]
+		ac := configChild(x, ok)
 		nv := k.walkNested(ctx, a, ap, av, ac, visit)
 		nv = visit(ctx, a, ap, nv, ac)
 		if !nv.Equal(av) {
@@ -366,15 +383,13 @@ func (k *fastPlanKind) walkNested(ctx context.Context, a *planAttr, p path.Path,
 		if v.As(&elems) != nil {
 			return v
 		}
+		cfg := c.elements()
 		changed := false
 		for i, e := range elems {
-			ec := c.child(func(cv tftypes.Value) (tftypes.Value, bool) {
-				var l []tftypes.Value
-				if cv.As(&l) != nil || i >= len(l) {
-					return tftypes.Value{}, false
-				}
-				return l[i], true
-			})
+			ec := configChild(tftypes.Value{}, false)
+			if i < len(cfg) {
+				ec = configChild(cfg[i], true)
+			}
 			ne := k.walk(ctx, a.nested, p.AtListIndex(i), e, ec, visit)
 			if !ne.Equal(e) {
 				elems[i], changed = ne, true
@@ -389,16 +404,11 @@ func (k *fastPlanKind) walkNested(ctx context.Context, a *planAttr, p path.Path,
 		if v.As(&elems) != nil {
 			return v
 		}
+		cfg := c.attributes()
 		changed := false
 		for key, e := range elems {
-			ec := c.child(func(cv tftypes.Value) (tftypes.Value, bool) {
-				var m map[string]tftypes.Value
-				if cv.As(&m) != nil {
-					return tftypes.Value{}, false
-				}
-				x, ok := m[key]
-				return x, ok
-			})
+			x, ok := cfg[key]
+			ec := configChild(x, ok)
 			ne := k.walk(ctx, a.nested, p.AtMapKey(key), e, ec, visit)
 			if !ne.Equal(e) {
 				elems[key], changed = ne, true
@@ -417,17 +427,19 @@ func (k *fastPlanKind) walkNested(ctx context.Context, a *planAttr, p path.Path,
 func (k *fastPlanKind) modify(ctx context.Context, config, prior, plan tftypes.Value, resp *planResponse) tftypes.Value {
 	cfg := tfsdk.Config{Raw: config, Schema: k.schema}
 	state := tfsdk.State{Raw: prior, Schema: k.schema}
+	cfgVals, priorVals, planVals := configAt{v: config}.attributes(), configAt{v: prior}.attributes(), configAt{v: plan}.attributes()
 	for i := range k.attrs {
 		a := &k.attrs[i]
 		if len(a.modifiers) == 0 {
 			continue
 		}
 		p := path.Root(a.name)
+		planned := stringAt(planVals, a.name)
 		req := planmodifier.StringRequest{
 			Path: p, PathExpression: p.Expression(),
-			Config: cfg, ConfigValue: stringAt(config, a.name),
-			Plan: tfsdk.Plan{Raw: plan, Schema: k.schema}, PlanValue: stringAt(plan, a.name),
-			State: state, StateValue: stringAt(prior, a.name),
+			Config: cfg, ConfigValue: stringAt(cfgVals, a.name),
+			Plan: tfsdk.Plan{Raw: plan, Schema: k.schema}, PlanValue: planned,
+			State: state, StateValue: stringAt(priorVals, a.name),
 		}
 		for _, m := range a.modifiers {
 			out := planmodifier.StringResponse{PlanValue: req.PlanValue}
@@ -441,34 +453,22 @@ func (k *fastPlanKind) modify(ctx context.Context, config, prior, plan tftypes.V
 				return plan
 			}
 		}
-		if !req.PlanValue.Equal(stringAt(plan, a.name)) {
-			var vals map[string]tftypes.Value
-			if err := plan.As(&vals); err != nil {
-				resp.Diagnostics.AddError("Plan modification failed", err.Error())
-				return plan
-			}
+		if !req.PlanValue.Equal(planned) {
 			tv, err := req.PlanValue.ToTerraformValue(ctx)
-			if err != nil {
-				resp.Diagnostics.AddError("Plan modification failed", err.Error())
+			if err != nil || planVals == nil {
+				resp.Diagnostics.AddError("Plan modification failed", fmt.Sprintf("%s: %v", p, err))
 				return plan
 			}
-			vals[a.name] = tv
-			plan = tftypes.NewValue(plan.Type(), vals)
+			planVals[a.name] = tv
+			plan = tftypes.NewValue(plan.Type(), maps.Clone(planVals))
 		}
 	}
 	return plan
 }
 
-// stringAt is a top-level string attribute of an object value (null when
-// the object is null).
-func stringAt(obj tftypes.Value, name string) types.String {
-	if obj.IsNull() || !obj.IsKnown() {
-		return types.StringNull()
-	}
-	var vals map[string]tftypes.Value
-	if obj.As(&vals) != nil {
-		return types.StringNull()
-	}
+// stringAt is a top-level string attribute of an object's attributes (null
+// when the object is null).
+func stringAt(vals map[string]tftypes.Value, name string) types.String {
 	v, ok := vals[name]
 	if !ok || v.IsNull() {
 		return types.StringNull()
