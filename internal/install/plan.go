@@ -2,6 +2,7 @@ package install
 
 import (
 	"fmt"
+	"hash/fnv"
 	"maps"
 	"slices"
 	"strings"
@@ -100,9 +101,22 @@ func LinkerdPlan(o LinkerdOptions) (Plan, error) {
 			"identity": map[string]any{"issuer": map[string]any{"tls": map[string]any{
 				"crtPEM": id.IssuerCertPEM, "keyPEM": id.IssuerKeyPEM,
 			}}},
+			"heartbeatSchedule": heartbeatSchedule(p.Namespace),
 		}},
 	}
 	return p.withUserValues(o.Values)
+}
+
+// heartbeatSchedule is the daily time linkerd-control-plane's heartbeat
+// CronJob runs at unless values set it. The chart's own default is "ten
+// minutes after render time", which changes the CronJob, and so the plan and
+// the release, from one minute to the next. The pinned time is spread per
+// namespace, as the chart's render-time default spreads it per install.
+func heartbeatSchedule(namespace string) string {
+	h := fnv.New32a()
+	h.Write([]byte(namespace))
+	sum := h.Sum32()
+	return fmt.Sprintf("%d %d * * *", sum%60, (sum/60)%24)
 }
 
 // withUserValues sets every release's namespace and deep-merges the user's

@@ -127,3 +127,35 @@ d: 4
 		t.Error("deepMerge modified its base")
 	}
 }
+
+// The heartbeat CronJob's schedule is pinned per namespace, so that two
+// renders a minute apart are the same, unless values set it.
+func TestLinkerdHeartbeatSchedulePinned(t *testing.T) {
+	id := LinkerdIdentity{TrustAnchorsPEM: "a", IssuerCertPEM: "c", IssuerKeyPEM: "k"}
+	schedule := func(o LinkerdOptions) any {
+		t.Helper()
+		o.Version, o.Identity = "1", id
+		p, err := LinkerdPlan(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range p.Releases {
+			if r.Chart == "linkerd-control-plane" {
+				return r.Values["heartbeatSchedule"]
+			}
+		}
+		t.Fatal("no linkerd-control-plane release")
+		return nil
+	}
+	def, again := schedule(LinkerdOptions{}), schedule(LinkerdOptions{Namespace: "linkerd"})
+	if s, ok := def.(string); !ok || len(strings.Fields(s)) != 5 || def != again {
+		t.Errorf("default schedule %v and %v, want one five-field cron schedule", def, again)
+	}
+	if other := schedule(LinkerdOptions{Namespace: "mesh-b"}); other == def {
+		t.Errorf("namespaces linkerd and mesh-b share the schedule %v", def)
+	}
+	user := schedule(LinkerdOptions{Values: map[string]string{"linkerd-control-plane": "heartbeatSchedule: \"1 2 * * *\"\n"}})
+	if user != "1 2 * * *" {
+		t.Errorf("values set heartbeatSchedule 1 2 * * *, plan has %v", user)
+	}
+}

@@ -2,8 +2,6 @@ package provider
 
 import (
 	"context"
-	"fmt"
-	"hash/fnv"
 	"maps"
 	"regexp"
 	"slices"
@@ -13,8 +11,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-
-	"sigs.k8s.io/yaml"
 
 	"github.com/meshform/terraform-provider-mesh/internal/certs"
 	"github.com/meshform/terraform-provider-mesh/internal/install"
@@ -202,12 +198,8 @@ func generatedIdentityValue(anchors, issuer string) types.Object {
 // installPlan builds the engine's plan for the intent with identity.
 func installPlan(in mesh.Install, repository string, id install.LinkerdIdentity) (install.Plan, error) {
 	if in.Mesh == mesh.MeshLinkerd {
-		values, err := withHeartbeatSchedule(in.Values, in.Namespace)
-		if err != nil {
-			return install.Plan{}, err
-		}
 		return install.LinkerdPlan(install.LinkerdOptions{
-			Namespace: in.Namespace, Repository: repository, Version: in.Version, Identity: id, Values: values,
+			Namespace: in.Namespace, Repository: repository, Version: in.Version, Identity: id, Values: in.Values,
 		})
 	}
 	return install.IstioPlan(install.IstioOptions{
@@ -269,36 +261,4 @@ func (m installModel) applyTimeout() time.Duration {
 		d, _ = time.ParseDuration(defaultInstallTimeout)
 	}
 	return d
-}
-
-// withHeartbeatSchedule pins linkerd-control-plane's heartbeatSchedule
-// unless values set it. The chart's default is "10 minutes after render
-// time", which would change the heartbeat CronJob, and so the plan, at
-// every plan. The pinned time is spread per namespace, as the chart's
-// render-time default spreads it per install.
-func withHeartbeatSchedule(values map[string]string, namespace string) (map[string]string, error) {
-	var cp map[string]any
-	if err := yaml.Unmarshal([]byte(values[mesh.ChartLinkerdControlPlane]), &cp); err != nil {
-		return nil, fmt.Errorf("values[%q] is not a YAML mapping: %v", mesh.ChartLinkerdControlPlane, err)
-	}
-	if _, set := cp["heartbeatSchedule"]; set {
-		return values, nil
-	}
-	if cp == nil {
-		cp = map[string]any{}
-	}
-	h := fnv.New32a()
-	h.Write([]byte(namespace))
-	sum := h.Sum32()
-	cp["heartbeatSchedule"] = fmt.Sprintf("%d %d * * *", sum%60, (sum/60)%24)
-	y, err := yaml.Marshal(cp)
-	if err != nil {
-		return nil, err
-	}
-	out := maps.Clone(values)
-	if out == nil {
-		out = map[string]string{}
-	}
-	out[mesh.ChartLinkerdControlPlane] = string(y)
-	return out, nil
 }

@@ -116,23 +116,6 @@ func TestValuesDiff(t *testing.T) {
 	}
 }
 
-// The heartbeat schedule is pinned (stable plans) unless values set it.
-func TestWithHeartbeatSchedule(t *testing.T) {
-	a, err := withHeartbeatSchedule(nil, "linkerd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := withHeartbeatSchedule(map[string]string{}, "linkerd")
-	if a["linkerd-control-plane"] == "" || a["linkerd-control-plane"] != b["linkerd-control-plane"] {
-		t.Errorf("schedule not pinned and stable: %q vs %q", a["linkerd-control-plane"], b["linkerd-control-plane"])
-	}
-	user := map[string]string{"linkerd-control-plane": "heartbeatSchedule: \"1 2 * * *\"\n"}
-	c, _ := withHeartbeatSchedule(user, "linkerd")
-	if c["linkerd-control-plane"] != user["linkerd-control-plane"] {
-		t.Errorf("user schedule overridden: %q", c["linkerd-control-plane"])
-	}
-}
-
 // A configuration that leaves gateway_api_crds.version out gets the
 // embedded default: ValidateConfig sees it null (defaults apply only to the
 // plan) and must not call it unsupported. A version that is not embedded is.
